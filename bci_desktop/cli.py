@@ -1,0 +1,425 @@
+"""Command line of BCI Desktop: the GUI by default, headless sub-commands.
+
+Exit codes: 0 success (Ctrl+C included), 2 bad input (bad option, unknown board, invalid
+model), 1 a source that fails (missing or busy port, lost device) or any other failure.
+Errors are one line on stderr, never a traceback; tracebacks go to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import threading
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import fields
+from typing import IO, NoReturn
+
+from bci_desktop import __version__
+from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, ModelError
+
+logger = logging.getLogger("bci_desktop.cli")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# -- argument groups ---------------------------------------------------------------------
+_CONNECTION_HELP = {
+    "serial_port": "serial port of the board, e.g. /dev/ttyUSB0 or COM3",
+    "mac_address": "Bluetooth MAC address",
+    "ip_address": "IP address of the board",
+    "ip_port": "IP port",
+    "ip_protocol": "IP protocol (BrainFlow IpProtocolTypes: 0 none, 1 UDP, 2 TCP)",
+    "serial_number": "serial number of the device",
+    "file": "file to read (playback-file board)",
+    "other_info": "board-specific extra information",
+    "timeout": "connection timeout in seconds",
+    "master_board": "board whose data a playback/streaming board carries (name or id)",
+}
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    from bci_desktop.core.sources.boards import ConnectionParams
+
+    src = p.add_argument_group("source")
+    src.add_argument(
+        "--board",
+        default="synthetic",
+        help="board name or BrainFlow id ('bci-desktop boards' lists them), or 'simulated' "
+        "for the simulated subject (default: synthetic)",
+    )
+    src.add_argument(
+        "--speed",
+        default=None,
+        help="simulated subject: times real time, or 'max' for as fast as possible",
+    )
+    src.add_argument(
+        "--script",
+        default=None,
+        help="simulated subject: states and durations, e.g. 'calm:60,happy:60'",
+    )
+    src.add_argument("--channels", type=int, default=None, help="simulated subject: channels")
+    src.add_argument("--seed", type=int, default=0, help="simulated subject: session seed")
+    src.add_argument(
+        "--subject-seed", type=int, default=None, help="simulated subject: which person"
+    )
+    src.add_argument(
+        "--board-config",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="string sent to the board after connecting (repeatable), e.g. loopback_false",
+    )
+    con = p.add_argument_group("connection (BrainFlow input parameters)")
+    for f in fields(ConnectionParams):
+        flag = "--" + f.name.replace("_", "-")
+        kind = int if f.type in ("int", int) else str
+        con.add_argument(
+            flag, dest=f"conn_{f.name}", type=kind, default=None,
+            help=_CONNECTION_HELP.get(f.name, argparse.SUPPRESS),
+        )  # fmt: skip
+
+
+def _connection_params(args: argparse.Namespace) -> object:
+    from bci_desktop.core.sources.boards import ConnectionParams
+
+    given = {
+        f.name: getattr(args, f"conn_{f.name}")
+        for f in fields(ConnectionParams)
+        if getattr(args, f"conn_{f.name}", None) is not None
+    }
+    return ConnectionParams(**given)
+
+
+def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("pipeline")
+    g.add_argument(
+        "--model", default=None, help="ONNX model file (default: the shipped emotion model)"
+    )
+    g.add_argument("--no-model", action="store_true", help="filter and score quality only")
+    g.add_argument("--notch", default=None, help="line-noise notch: 50, 60 or off")
+    g.add_argument(
+        "--bandpass",
+        default=None,
+        metavar="LO,HI",
+        help="band-pass edges in Hz, e.g. 1,45, or 'off'",
+    )
+    g.add_argument("--car", action="store_true", help="common average reference")
+
+
+def _open_source(args: argparse.Namespace):
+    from bci_desktop.core.sources.factory import open_source, parse_speed
+
+    return open_source(
+        args.board,
+        params=_connection_params(args),
+        board_config=args.board_config,
+        speed=parse_speed(args.speed),
+        script=args.script,
+        channels=args.channels,
+        seed=args.seed,
+        subject_seed=args.subject_seed,
+    )
+
+
+def _filters(args: argparse.Namespace, base):
+    from dataclasses import replace
+
+    from bci_desktop.core.dsp.filters import FilterSettings
+
+    settings = base or FilterSettings()
+    if args.notch is not None:
+        text = str(args.notch).strip().lower()
+        if text in ("off", "none", "0"):
+            settings = replace(settings, notch_hz=None)
+        else:
+            try:
+                settings = replace(settings, notch_hz=float(text))
+            except ValueError:
+                raise ConfigError(
+                    "Invalid value for the 'notch' parameter. Allowed values are 50, 60 and "
+                    f"off, but got {args.notch!r} instead."
+                ) from None
+    if args.bandpass is not None:
+        text = args.bandpass.strip().lower()
+        if text in ("off", "none"):
+            settings = replace(settings, bandpass=None)
+        else:
+            try:
+                lo, hi = (float(v) for v in text.split(","))
+            except ValueError:
+                raise ConfigError(
+                    "Invalid value for the 'bandpass' parameter: expected LO,HI in Hz "
+                    f"(e.g. 1,45) or off, but got {args.bandpass!r}."
+                ) from None
+            settings = replace(settings, bandpass=(lo, hi))
+    if args.car:
+        settings = replace(settings, common_average=True)
+    return settings
+
+
+def _load_model(args: argparse.Namespace):
+    from bci_desktop.core.inference.model import EmotionModel
+    from bci_desktop.core.resources import default_model_path
+
+    if args.no_model:
+        return None, False
+    if args.model is not None:
+        return EmotionModel.load(args.model), True
+    return EmotionModel.load(default_model_path()), False
+
+
+# -- commands ----------------------------------------------------------------------------
+def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
+    """List the boards BrainFlow knows (and the simulated subject)."""
+    from bci_desktop.core.sources.boards import list_boards
+
+    boards = list_boards()
+    if args.json:
+        rows = [
+            {
+                "name": "simulated",
+                "board_id": None,
+                "sample_rate": 250,
+                "n_eeg": 16,
+                "eeg_names": [],
+                "connection": [],
+            }
+        ]
+        rows += [
+            {
+                "name": b.name,
+                "board_id": b.board_id,
+                "enum_name": b.enum_name,
+                "sample_rate": b.sample_rate,
+                "n_eeg": b.n_eeg,
+                "eeg_names": list(b.eeg_names),
+                "connection": list(b.connection),
+            }
+            for b in boards
+        ]
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  CONNECTION\n")
+    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  (none: the app's simulated subject)\n")
+    for b in boards:
+        rate = "-" if b.sample_rate is None else str(b.sample_rate)
+        conn = ", ".join("--" + c.replace("_", "-") for c in b.connection) or "-"
+        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {conn}\n")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
+    """Stream headless, print a status line per second and optionally JSON lines."""
+    from bci_desktop.core.engine import Engine, EngineConfig
+    from bci_desktop.core.runner import RunStats, StreamRunner
+
+    if args.duration is not None and not (math.isfinite(args.duration) and args.duration > 0):
+        raise ConfigError(
+            f"Invalid value for the 'duration' parameter: expected a positive number of "
+            f"seconds, but got {args.duration}."
+        )
+    model, explicit = _load_model(args)
+    source = _open_source(args)
+    info = source.info
+    base = model.metadata.recipe.filters if model is not None else None
+    config = EngineConfig(filters=_filters(args, base), strict_channels=explicit)
+    try:
+        engine = Engine(info, model=model, config=config)
+    except ChannelMismatchError as exc:
+        raise ConfigError(f"{exc} Choose a model made for this montage.") from exc
+    if engine.model_problem:
+        sys.stderr.write(
+            f"bci-desktop: warning: {engine.model_problem} Predictions are withheld.\n"
+        )
+
+    with ExitStack() as stack:
+        jsonl: IO[str] | None = None
+        if args.jsonl == "-":
+            jsonl = out
+        elif args.jsonl is not None:
+            try:
+                jsonl = stack.enter_context(open(args.jsonl, "w", encoding="utf-8"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"Cannot write --jsonl file '{args.jsonl}': {exc.strerror}."
+                ) from exc
+
+        def on_update(update) -> None:
+            if jsonl is None:
+                return
+            for p in update.predictions:
+                jsonl.write(json.dumps(p.to_dict()) + "\n")
+            if update.predictions and jsonl is out:
+                jsonl.flush()
+
+        def on_status(stats: RunStats) -> None:
+            if not args.quiet:
+                sys.stderr.write(_status_line(stats, engine) + "\n")
+                sys.stderr.flush()
+
+        runner = StreamRunner(
+            source, engine, duration_s=args.duration, on_update=on_update, on_status=on_status
+        )
+        stop = threading.Event()
+        interrupted = False
+        try:
+            stats = runner.run(stop)
+        except KeyboardInterrupt:
+            interrupted = True
+            stats = runner.stats
+        if not args.quiet:
+            sys.stderr.write(_summary_line(stats, interrupted) + "\n")
+    return EXIT_OK
+
+
+def _status_line(stats, engine) -> str:
+    p50, p99 = stats.latency.percentiles((50, 99))
+    rate = stats.samples / stats.wall_seconds if stats.wall_seconds > 0 else 0.0
+    quality = engine.quality.summary() if engine.quality is not None else "quality: -"
+    last = stats.last_prediction
+    if last is None:
+        pred = "no prediction yet"
+    elif last.withheld:
+        pred = f"withheld ({last.withheld[:60]})"
+    else:
+        pred = f"{last.label} {last.confidence:.2f}"
+        if last.truth is not None:
+            pred += f" (truth {last.truth})"
+    lat = "latency -" if math.isnan(p50) else f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms"
+    return (
+        f"[{stats.stream_seconds:7.1f} s] {stats.samples} samples {rate:8.1f}/s | {quality} | "
+        f"{pred} | {lat}"
+    )
+
+
+def _summary_line(stats, interrupted: bool) -> str:
+    wall = max(stats.wall_seconds, 1e-9)
+    p50, p95, p99 = stats.latency.percentiles((50, 95, 99))
+    parts = [
+        f"{'Stopped' if interrupted else 'Done'}: {stats.stream_seconds:.1f} s of stream in "
+        f"{wall:.1f} s ({stats.stream_seconds / wall:.1f}x real time)",
+        f"{stats.predictions} predictions ({stats.withheld} withheld)",
+    ]
+    if stats.predictions:
+        parts.append(f"latency p50 {p50:.3f} / p95 {p95:.3f} / p99 {p99:.3f} ms")
+    if stats.accuracy is not None:
+        parts.append(f"agreement with truth {100 * stats.accuracy:.1f}%")
+    return "; ".join(parts)
+
+
+def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
+    """Benchmark the pipeline (see bci_desktop.core.bench)."""
+    from bci_desktop.core.bench import format_report, run_benchmarks
+
+    report = run_benchmarks(quick=args.quick, repeats=args.repeats)
+    if args.json:
+        json.dump(report, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(format_report(report))
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace, out: IO[str]) -> int:
+    """Open the window."""
+    try:
+        from bci_desktop.gui.app import run_gui
+    except ImportError as exc:
+        raise BCIError(
+            f"The desktop window cannot start: {exc}. Headless commands still work "
+            "('bci-desktop run --help')."
+        ) from exc
+    return run_gui(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``bci-desktop`` argument parser."""
+    parser = _Parser(
+        prog="bci-desktop",
+        description="Real-time EEG: stream a headset or the synthetic board, filter, score "
+        "signal quality, classify emotional state. Without a command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"bci-desktop {__version__}")
+    parser.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
+        help="console log level (the log file always gets everything)",
+    )  # fmt: skip
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    p = sub.add_parser("gui", help="open the window (the default)")
+    p.set_defaults(func=cmd_gui)
+
+    p = sub.add_parser("boards", help="list the boards you can stream from")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_boards)
+
+    p = sub.add_parser(
+        "run",
+        help="stream headless: status each second on stderr, predictions as JSON lines",
+        description="Stream headless. One status line per second on stderr; with --jsonl, one "
+        "JSON object per prediction (keys t, label, probabilities, confidence, latency_ms, "
+        "withheld, truth). Ctrl+C stops cleanly.",
+    )
+    _add_source_args(p)
+    _add_pipeline_args(p)
+    p.add_argument(
+        "--duration", type=float, default=None, help="seconds of stream time (default: forever)"
+    )
+    p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
+    p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "bench", help="measure per-inference latency, throughput and memory of the pipeline"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--quick", action="store_true", help="fewer windows (a smoke test)")
+    p.add_argument("--repeats", type=int, default=None, help="windows timed per configuration")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``bci-desktop``."""
+    from bci_desktop.core.logs import setup_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_file = setup_logging(getattr(logging, args.log_level.upper()))
+    func = getattr(args, "func", cmd_gui)
+    try:
+        return func(args, sys.stdout)
+    except BCIError as exc:
+        logger.debug("Refused: %s", exc, exc_info=True)
+        sys.stderr.write(f"bci-desktop: error: {exc}\n")
+        return EXIT_USAGE if isinstance(exc, ConfigError | ModelError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        logger.exception("Unexpected error")
+        where = f"; details in {log_file}" if log_file else ""
+        sys.stderr.write(f"bci-desktop: error: unexpected {type(exc).__name__}: {exc}{where}\n")
+        return EXIT_FAILURE
+
+
+def gui_main() -> int:
+    """Entry point of the windowed launcher."""
+    return main(["gui"])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Headless core of BCI Desktop: no Qt import anywhere below this package."""

@@ -1,0 +1,46 @@
+"""The one exception tree of BCI Desktop.
+
+Every error raised on purpose by the core is a :class:`BCIError` whose message a user can
+act on (it names the problem and, where it can, what to do). The CLI prints the message on
+one line and exits non-zero; the GUI shows it in the window.
+"""
+
+from __future__ import annotations
+
+
+class BCIError(Exception):
+    """Base class of every error BCI Desktop raises on purpose."""
+
+
+class ConfigError(BCIError, ValueError):
+    """A setting or option has a value the app cannot use."""
+
+
+class SourceError(BCIError):
+    """A source of samples (board, file, simulator) failed or cannot be opened."""
+
+
+class ModelError(BCIError):
+    """A model file is unreadable, invalid, or does not fit the stream."""
+
+
+class ChannelMismatchError(ModelError):
+    """The stream lacks channels that the model needs."""
+
+    def __init__(self, message: str, missing: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+def check_choice(name: str, value: object, allowed: tuple[object, ...] | list[object]) -> None:
+    """Raise :class:`ConfigError` unless ``value`` is one of ``allowed``.
+
+    The message follows MNE's habit: it names the parameter, the allowed values and what was
+    received.
+    """
+    if value not in allowed:
+        allowed_txt = ", ".join(repr(a) for a in allowed)
+        raise ConfigError(
+            f"Invalid value for the {name!r} parameter. Allowed values are {allowed_txt}, "
+            f"but got {value!r} instead."
+        )

@@ -1,0 +1,1 @@
+"""ONNX model loading, the model contract, channel mapping."""

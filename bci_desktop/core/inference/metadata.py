@@ -1,0 +1,252 @@
+"""The model contract: JSON metadata embedded in an ONNX file's ``metadata_props``.
+
+A model file is one ONNX file. Under the key :data:`METADATA_KEY` it carries a JSON object
+that says what the model needs and what it promises (see ``docs/models.md``). This module
+parses and validates that object into typed dataclasses; it never runs the model.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from bci_desktop.core.dsp.features import FeatureSpec
+from bci_desktop.core.dsp.filters import FilterSettings
+from bci_desktop.core.errors import ConfigError, ModelError
+
+METADATA_KEY = "bci_desktop"
+SCHEMA = "bci-desktop-model/1"
+INPUT_KINDS = ("features", "window")
+
+
+@dataclass(frozen=True)
+class ModelRecipe:
+    """How the live pipeline turns a stream into one model input.
+
+    Parameters
+    ----------
+    channels : tuple of str
+        Channels the model needs, in the order its input expects them.
+    sample_rate : float
+        Sample rate the model was trained at (Hz).
+    window_s, hop_s : float
+        Length of the analysed window and the time between two predictions (s).
+    filters : FilterSettings
+        Streaming filters applied before windowing.
+    features : FeatureSpec
+        Feature definition (used when ``input_kind == "features"``).
+    input_kind : str
+        ``"features"`` (a feature vector) or ``"window"`` (the filtered window,
+        channels x samples).
+    """
+
+    channels: tuple[str, ...]
+    sample_rate: float
+    window_s: float = 4.0
+    hop_s: float = 0.25
+    filters: FilterSettings = field(default_factory=FilterSettings)
+    features: FeatureSpec = field(default_factory=FeatureSpec)
+    input_kind: str = "features"
+
+    @property
+    def window_samples(self) -> int:
+        """Window length in samples at the model's own rate."""
+        return round(self.window_s * self.sample_rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "channels": list(self.channels),
+            "sample_rate": self.sample_rate,
+            "window_s": self.window_s,
+            "hop_s": self.hop_s,
+            "filters": self.filters.to_dict(),
+            "features": self.features.to_dict(),
+            "input_kind": self.input_kind,
+        }
+
+
+@dataclass(frozen=True)
+class TestVector:
+    """An input and the probabilities the model must give for it."""
+
+    inputs: tuple[tuple[float, ...], ...]
+    probabilities: tuple[tuple[float, ...], ...]
+    atol: float = 1e-4
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    """Everything a model file says about itself."""
+
+    name: str
+    version: str
+    classes: tuple[str, ...]
+    recipe: ModelRecipe
+    test_vector: TestVector
+    description: str = ""
+    task: str = "emotion"
+    feature_names: tuple[str, ...] = ()
+    reference: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    latency_budget_ms: float = 100.0
+
+    @property
+    def label(self) -> str:
+        """``name@version``, as users refer to a model."""
+        return f"{self.name}@{self.version}"
+
+    def to_json(self) -> str:
+        """Serialise to the JSON stored in the ONNX file."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, the exact layout of the contract."""
+        return {
+            "schema": SCHEMA,
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "task": self.task,
+            "classes": list(self.classes),
+            **self.recipe.to_dict(),
+            "feature_names": list(self.feature_names),
+            "reference": self.reference,
+            "provenance": self.provenance,
+            "metrics": self.metrics,
+            "latency_budget_ms": self.latency_budget_ms,
+            "test_vector": {
+                "inputs": [list(r) for r in self.test_vector.inputs],
+                "probabilities": [list(r) for r in self.test_vector.probabilities],
+                "atol": self.test_vector.atol,
+            },
+        }
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelMetadata:
+        """Parse and validate; raise :class:`ModelError` listing every problem found."""
+        try:
+            raw = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise ModelError(f"the model's metadata is not valid JSON ({exc})") from exc
+        if not isinstance(raw, dict):
+            raise ModelError("the model's metadata must be a JSON object")
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ModelMetadata:
+        """Validate a decoded metadata object (see :meth:`from_json`)."""
+        problems: list[str] = []
+
+        def need(key: str, kind: type | tuple[type, ...], what: str) -> Any:
+            value = raw.get(key)
+            if value is None:
+                problems.append(f"missing '{key}' ({what})")
+            elif not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+                problems.append(f"'{key}' must be {what}, got {type(value).__name__}")
+                return None
+            return value
+
+        schema = raw.get("schema", SCHEMA)
+        if schema != SCHEMA:
+            problems.append(f"unsupported schema {schema!r} (this app reads {SCHEMA!r})")
+        name = need("name", str, "a string")
+        version = need("version", str, "a string")
+        classes = need("classes", list, "a list of class names")
+        if classes is not None and (
+            len(classes) < 2 or not all(isinstance(c, str) and c for c in classes)
+        ):
+            problems.append("'classes' must list at least two non-empty names")
+        if classes is not None and len(set(classes)) != len(classes):
+            problems.append("'classes' has duplicate names")
+        channels = need("channels", list, "a list of channel names")
+        if channels is not None and (
+            not channels or not all(isinstance(c, str) and c for c in channels)
+        ):
+            problems.append("'channels' must list at least one channel name")
+        rate = need("sample_rate", (int, float), "a number (Hz)")
+        if rate is not None and not (math.isfinite(rate) and rate > 0):
+            problems.append(f"'sample_rate' must be positive, got {rate}")
+        window_s = raw.get("window_s", 4.0)
+        hop_s = raw.get("hop_s", 0.25)
+        for key, value in (("window_s", window_s), ("hop_s", hop_s)):
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not (math.isfinite(value) and value > 0)
+            ):
+                problems.append(f"'{key}' must be a positive number of seconds, got {value!r}")
+        input_kind = raw.get("input_kind", "features")
+        if input_kind not in INPUT_KINDS:
+            problems.append(f"'input_kind' must be one of {INPUT_KINDS}, got {input_kind!r}")
+        filters = features = None
+        try:
+            filters = FilterSettings.from_dict(raw.get("filters") or {})
+        except (ConfigError, TypeError, ValueError) as exc:
+            problems.append(f"'filters': {exc}")
+        try:
+            features = FeatureSpec.from_dict(raw.get("features") or {})
+        except (ConfigError, TypeError, ValueError) as exc:
+            problems.append(f"'features': {exc}")
+        tv = raw.get("test_vector")
+        test_vector = None
+        if not isinstance(tv, dict):
+            problems.append("missing 'test_vector' (an input and its expected probabilities)")
+        else:
+            try:
+                inputs = tuple(tuple(float(v) for v in row) for row in tv["inputs"])
+                probs = tuple(tuple(float(v) for v in row) for row in tv["probabilities"])
+                atol = float(tv.get("atol", 1e-4))
+                if not inputs or len(inputs) != len(probs):
+                    raise ValueError("inputs and probabilities must have the same, nonzero rows")
+                test_vector = TestVector(inputs, probs, atol)
+            except (KeyError, TypeError, ValueError) as exc:
+                problems.append(f"'test_vector' is malformed ({exc})")
+        feature_names = raw.get("feature_names", [])
+        if not isinstance(feature_names, list) or not all(
+            isinstance(n, str) for n in feature_names
+        ):
+            problems.append("'feature_names' must be a list of strings")
+            feature_names = []
+        dict_fields = {}
+        for key in ("reference", "provenance", "metrics"):
+            value = raw.get(key, {})
+            if not isinstance(value, dict):
+                problems.append(f"'{key}' must be an object")
+                value = {}
+            dict_fields[key] = value
+        budget = raw.get("latency_budget_ms", 100.0)
+        if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
+            problems.append(f"'latency_budget_ms' must be a positive number, got {budget!r}")
+            budget = 100.0
+        if problems:
+            raise ModelError("invalid model metadata: " + "; ".join(problems))
+        recipe = ModelRecipe(
+            channels=tuple(channels),
+            sample_rate=float(rate),
+            window_s=float(window_s),
+            hop_s=float(hop_s),
+            filters=filters,
+            features=features,
+            input_kind=input_kind,
+        )
+        return cls(
+            name=name,
+            version=version,
+            classes=tuple(classes),
+            recipe=recipe,
+            test_vector=test_vector,
+            description=str(raw.get("description", "")),
+            task=str(raw.get("task", "emotion")),
+            feature_names=tuple(feature_names),
+            reference=dict_fields["reference"],
+            provenance=dict_fields["provenance"],
+            metrics=dict_fields["metrics"],
+            latency_budget_ms=float(budget),
+        )
+
+
+__all__ = ["INPUT_KINDS", "METADATA_KEY", "SCHEMA", "ModelMetadata", "ModelRecipe", "TestVector"]

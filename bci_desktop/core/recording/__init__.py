@@ -1,0 +1,1 @@
+"""Session recording, readers and exporters."""

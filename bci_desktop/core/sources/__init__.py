@@ -1,0 +1,1 @@
+"""Where samples come from: BrainFlow boards, the simulated subject, replay."""

@@ -1,0 +1,1 @@
+"""Qt user interface of BCI Desktop (the only place Qt is imported)."""

@@ -1,0 +1,231 @@
+"""Train an emotion classifier on exactly the features the live pipeline computes.
+
+Features come from :class:`bci_desktop.core.engine.Engine` itself (``collect_features``), so
+training and live classification share one code path. scikit-learn and skl2onnx are the
+optional ``train`` extra; the exported file is ONNX with the app's metadata embedded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bci_desktop import __version__
+from bci_desktop.core.dsp.features import FeatureExtractor, FeatureSpec
+from bci_desktop.core.dsp.filters import FilterSettings
+from bci_desktop.core.engine import Engine, EngineConfig
+from bci_desktop.core.errors import BCIError, ConfigError
+from bci_desktop.core.inference.metadata import (
+    METADATA_KEY,
+    ModelMetadata,
+    ModelRecipe,
+    TestVector,
+)
+from bci_desktop.core.sources.base import Source
+
+logger = logging.getLogger(__name__)
+
+#: Channels of the default model: present on BrainFlow's synthetic board and on most caps.
+DEFAULT_CHANNELS = ("F7", "F3", "F4", "F8", "C3", "C4", "Pz", "Oz")
+
+DEFAULT_RECIPE = ModelRecipe(
+    channels=DEFAULT_CHANNELS,
+    sample_rate=250.0,
+    window_s=4.0,
+    hop_s=0.25,
+    filters=FilterSettings(),
+    features=FeatureSpec(kinds=("log_band_power",)),
+)
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Model inputs with their labels, as the live pipeline computed them."""
+
+    X: np.ndarray
+    labels: tuple[str, ...]
+    t: np.ndarray
+    groups: np.ndarray
+    feature_names: tuple[str, ...]
+
+
+def collect_features(
+    source: Source,
+    recipe: ModelRecipe,
+    *,
+    duration_s: float | None = None,
+    group: int = 0,
+    block_s: float | None = None,
+) -> FeatureSet:
+    """Run ``source`` through the engine and keep each hop's features and true state.
+
+    Windows that the engine would withhold (bad signal) or that have no known truth are
+    dropped. ``groups`` numbers contiguous blocks of one state (or ``block_s`` long pieces)
+    so cross-validation can keep neighbouring windows on one side of a split.
+    """
+    from bci_desktop.core.runner import StreamRunner
+
+    engine = Engine(source.info, recipe=recipe, config=EngineConfig(), collect_features=True)
+    rows: list[np.ndarray] = []
+    labels: list[str] = []
+    times: list[float] = []
+
+    def keep(update) -> None:
+        for fw in update.features:
+            if fw.withheld is None and fw.truth is not None:
+                rows.append(fw.features)
+                labels.append(fw.truth)
+                times.append(fw.t)
+
+    StreamRunner(source, engine, duration_s=duration_s, on_update=keep).run()
+    if not rows:
+        raise BCIError("No labelled windows were collected: is the source's truth known?")
+    t = np.asarray(times)
+    groups = _blocks(labels, t, block_s) + group * 1_000_000
+    assert engine._extractor is not None
+    return FeatureSet(np.vstack(rows), tuple(labels), t, groups, engine._extractor.feature_names)
+
+
+def _blocks(labels: Sequence[str], t: np.ndarray, block_s: float | None) -> np.ndarray:
+    out = np.zeros(len(labels), dtype=np.int64)
+    block, start = 0, t[0] if len(t) else 0.0
+    for i in range(1, len(labels)):
+        if labels[i] != labels[i - 1] or (block_s is not None and t[i] - start >= block_s):
+            block += 1
+            start = t[i]
+        out[i] = block
+    return out
+
+
+def merge(sets: Iterable[FeatureSet]) -> FeatureSet:
+    """Concatenate feature sets made with one recipe."""
+    sets = list(sets)
+    return FeatureSet(
+        np.vstack([s.X for s in sets]),
+        tuple(label for s in sets for label in s.labels),
+        np.concatenate([s.t for s in sets]),
+        np.concatenate([s.groups for s in sets]),
+        sets[0].feature_names,
+    )
+
+
+def _sklearn() -> Any:
+    try:
+        import skl2onnx  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            "Training needs the optional 'train' extra: pip install 'bci-desktop[train]' "
+            f"({exc.name} is missing)."
+        ) from exc
+
+
+def fit_classifier(data: FeatureSet, classes: Sequence[str], *, c: float = 1.0) -> Any:
+    """Fit a standardised multinomial logistic regression (scikit-learn pipeline)."""
+    _sklearn()
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    y = np.array([classes.index(label) for label in data.labels])
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
+    clf.fit(data.X.astype(np.float32), y)
+    return clf
+
+
+def evaluate(clf: Any, data: FeatureSet, classes: Sequence[str]) -> dict[str, Any]:
+    """Accuracy and confusion matrix (rows: truth, columns: prediction) on ``data``."""
+    y = np.array([classes.index(label) for label in data.labels])
+    pred = clf.predict(data.X.astype(np.float32))
+    cm = np.zeros((len(classes), len(classes)), dtype=int)
+    np.add.at(cm, (y, pred), 1)
+    return {
+        "accuracy": float(np.mean(pred == y)),
+        "n_windows": len(y),
+        "classes": list(classes),
+        "confusion_matrix": cm.tolist(),
+    }
+
+
+def reference_statistics(X: np.ndarray) -> dict[str, Any]:
+    """Training feature distribution kept in the model for drift monitoring."""
+    return {
+        "n": int(X.shape[0]),
+        "mean": [round(float(v), 6) for v in X.mean(axis=0)],
+        "std": [round(float(v), 6) for v in X.std(axis=0)],
+        "q05": [round(float(v), 6) for v in np.quantile(X, 0.05, axis=0)],
+        "q95": [round(float(v), 6) for v in np.quantile(X, 0.95, axis=0)],
+    }
+
+
+def export_onnx(
+    clf: Any,
+    path: str | Path,
+    *,
+    name: str,
+    version: str,
+    classes: Sequence[str],
+    recipe: ModelRecipe,
+    train: FeatureSet,
+    description: str = "",
+    provenance: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    overwrite: bool = False,
+) -> ModelMetadata:
+    """Export a fitted scikit-learn classifier to ONNX with the app's metadata embedded.
+
+    The test vector is three training rows with scikit-learn's own probabilities, so loading
+    the file checks that the export reproduces the original model.
+    """
+    _sklearn()
+    from skl2onnx import to_onnx
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"'{path}' already exists; pass overwrite=True (or --force) to replace it."
+        )
+    names = FeatureExtractor(
+        recipe.features, recipe.channels, recipe.sample_rate, recipe.window_samples
+    ).feature_names
+    if tuple(names) != tuple(train.feature_names):
+        raise ConfigError("The training features do not match the recipe's feature names.")
+    X = train.X.astype(np.float32)
+    picks = np.linspace(0, len(X) - 1, 3).astype(int)
+    probs = clf.predict_proba(X[picks])
+    metadata = ModelMetadata(
+        name=name,
+        version=version,
+        classes=tuple(classes),
+        recipe=recipe,
+        test_vector=TestVector(
+            inputs=tuple(tuple(float(v) for v in row) for row in X[picks]),
+            probabilities=tuple(tuple(float(v) for v in row) for row in probs),
+            atol=1e-4,
+        ),
+        description=description,
+        feature_names=tuple(names),
+        reference=reference_statistics(X),
+        provenance={
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "app_version": __version__,
+            "estimator": type(clf[-1]).__name__ if hasattr(clf, "__getitem__") else str(clf),
+            **(provenance or {}),
+        },
+        metrics=metrics or {},
+    )
+    onx = to_onnx(clf, X[:1], options={"zipmap": False}, target_opset={"": 17, "ai.onnx.ml": 3})
+    onx.doc_string = description
+    entry = onx.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, metadata.to_json()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(onx.SerializeToString())
+    tmp.replace(path)
+    return metadata

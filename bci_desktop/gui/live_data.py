@@ -1,0 +1,120 @@
+"""What the window shows, kept on the GUI thread.
+
+The worker thread emits :class:`~bci_desktop.core.engine.EngineUpdate` objects; the main
+window passes each to :meth:`LiveData.ingest` (cheap: copies a few samples into
+preallocated rings). Panels never touch the engine: on their ~30 Hz timer they read from
+here and redraw only if :attr:`LiveData.version` changed. Plain Python, no Qt.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from bci_desktop.core.dsp.quality import QualityReport
+from bci_desktop.core.dsp.ring_buffer import RingBuffer
+from bci_desktop.core.engine import EngineUpdate, Prediction
+from bci_desktop.core.stats import RollingPercentiles
+from bci_desktop.core.stream import StreamInfo
+
+#: Longest time window the signal view offers (s).
+MAX_DISPLAY_S = 20.0
+#: How long the emotion timeline and the latency plot reach back (s).
+HISTORY_S = 300.0
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A marker seen in the stream."""
+
+    t: float
+    value: float
+
+
+class LiveData:
+    """Rolling copies of the stream for the plots (GUI thread only)."""
+
+    def __init__(self) -> None:
+        self.info: StreamInfo | None = None
+        self.version = 0
+        self._configure_empty()
+
+    def _configure_empty(self) -> None:
+        self.raw = RingBuffer(1, 1)
+        self.filtered = RingBuffer(1, 1)
+        self.times = RingBuffer(1, 1)
+        self.markers: deque[Marker] = deque(maxlen=2000)
+        self.predictions: deque[Prediction] = deque(maxlen=4000)
+        self.latency = RollingPercentiles(1200)
+        self.quality: QualityReport | None = None
+        self.samples_total = 0
+        self.gaps = 0
+        self.classes: tuple[str, ...] = ()
+
+    def configure(self, info: StreamInfo) -> None:
+        """Start showing a new stream (clears everything)."""
+        self.info = info
+        cap = max(1, int(np.ceil(MAX_DISPLAY_S * info.sample_rate)))
+        n = max(1, info.n_channels)
+        self._configure_empty()
+        self.raw = RingBuffer(n, cap)
+        self.filtered = RingBuffer(n, cap)
+        self.times = RingBuffer(1, cap)
+        self.predictions = deque(maxlen=max(100, int(HISTORY_S * 8)))
+        self.version += 1
+
+    @property
+    def sample_rate(self) -> float:
+        """Sample rate of the stream (0 when none)."""
+        return float(self.info.sample_rate) if self.info is not None else 0.0
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        """EEG channel names of the stream."""
+        return self.info.channel_names if self.info is not None else ()
+
+    @property
+    def last_prediction(self) -> Prediction | None:
+        """The newest prediction, withheld or not."""
+        return self.predictions[-1] if self.predictions else None
+
+    def ingest(self, update: EngineUpdate) -> None:
+        """Copy what an engine update brought."""
+        if self.info is None or update.raw.shape[0] != self.raw.n_channels:
+            return
+        n = update.n_samples
+        if n:
+            self.raw.extend(update.raw)
+            self.filtered.extend(update.filtered)
+            self.times.extend(np.asarray(update.timestamps, dtype=np.float64)[None, :])
+            self.samples_total += n
+            marks = np.flatnonzero(update.markers)
+            for i in marks:
+                self.markers.append(Marker(float(update.timestamps[i]), float(update.markers[i])))
+        if update.quality is not None:
+            self.quality = update.quality
+        for p in update.predictions:
+            self.predictions.append(p)
+            self.latency.add(p.latency_ms)
+            self.classes = p.classes
+        self.version += 1
+
+    def window(self, seconds: float, *, filtered: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The last ``seconds`` of signal: times (n,), samples (n_ch, n) (views; copy to keep)."""
+        n = min(self.raw.size, int(round(seconds * self.sample_rate)))
+        if n <= 0:
+            return np.empty(0), np.empty((self.raw.n_channels, 0))
+        data = self.filtered if filtered else self.raw
+        return self.times.latest(n)[0], data.latest(n)
+
+    def predictions_since(self, t_min: float) -> list[Prediction]:
+        """Predictions whose window ended at or after ``t_min``."""
+        out = []
+        for p in reversed(self.predictions):
+            if p.t < t_min:
+                break
+            out.append(p)
+        out.reverse()
+        return out

@@ -232,17 +232,12 @@ def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
         )
     model, explicit = _load_model(args)
     source = _open_source(args)
-    info = source.info
     base = model.metadata.recipe.filters if model is not None else None
     config = EngineConfig(filters=_filters(args, base), strict_channels=explicit)
     try:
-        engine = Engine(info, model=model, config=config)
+        engine = Engine(source.info, model=model, config=config)
     except ChannelMismatchError as exc:
         raise ConfigError(f"{exc} Choose a model made for this montage.") from exc
-    if engine.model_problem:
-        sys.stderr.write(
-            f"bci-desktop: warning: {engine.model_problem} Predictions are withheld.\n"
-        )
 
     with ExitStack() as stack:
         jsonl: IO[str] | None = None
@@ -272,10 +267,15 @@ def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
         runner = StreamRunner(
             source, engine, duration_s=args.duration, on_update=on_update, on_status=on_status
         )
+        source.start()  # connect first: a board that cannot connect is the error to report
+        if engine.model_problem and not args.quiet:
+            sys.stderr.write(
+                f"bci-desktop: warning: {engine.model_problem} Predictions are withheld.\n"
+            )
         stop = threading.Event()
         interrupted = False
         try:
-            stats = runner.run(stop)
+            stats = runner.run(stop, started=True)
         except KeyboardInterrupt:
             interrupted = True
             stats = runner.stats

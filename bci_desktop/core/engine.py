@@ -20,6 +20,7 @@ import numpy as np
 
 from bci_desktop.core.dsp.features import FeatureExtractor
 from bci_desktop.core.dsp.filters import FilterSettings, StreamingFilter
+from bci_desktop.core.dsp.incremental import IncrementalWelch
 from bci_desktop.core.dsp.quality import (
     QualityLevel,
     QualityMonitor,
@@ -147,6 +148,9 @@ class EngineConfig:
     strict_channels : bool
         If True, a model whose channels the stream lacks is an error; if False the engine
         runs and withholds every prediction, saying which channels are missing.
+    incremental_features : bool
+        Compute Welch features one segment per hop when the hop allows it (the same
+        numbers as whole-window Welch, several times cheaper).
     """
 
     filters: FilterSettings | None = None
@@ -155,6 +159,7 @@ class EngineConfig:
     quality_window_s: float = 1.0
     quality: QualityThresholds = field(default_factory=QualityThresholds)
     strict_channels: bool = True
+    incremental_features: bool = True
 
 
 class Engine:
@@ -198,6 +203,7 @@ class Engine:
         self._recipe: ModelRecipe | None = None
         self._model_idx: np.ndarray | None = None
         self._extractor: FeatureExtractor | None = None
+        self._incremental: IncrementalWelch | None = None
         self._window = 0
         self.total_samples = 0
         self.hops = 0
@@ -220,8 +226,7 @@ class Engine:
             raise ConfigError(
                 f"The hop of {hop_s} s is shorter than one sample at {self._fs:g} Hz."
             )
-        self._hop = round(self._hop_exact)
-        self._next_hop = round(self._hop_exact)
+        self._next_hop = self._boundary(1)
         self._filter = StreamingFilter(self._n_ch, self._fs, filters)
         self._quality_n = max(8, round(self.config.quality_window_s * self._fs))
         self._display_n = max(1, round(self.config.display_s * self._fs))
@@ -273,6 +278,11 @@ class Engine:
         """The latest quality report."""
         return self._quality
 
+    def _boundary(self, k: int) -> int:
+        """Sample count at which hop ``k`` ends: half-up rounding keeps every pair of hops
+        exactly ``2 * hop`` apart (Python's round-half-even would not)."""
+        return math.floor(k * self._hop_exact + 0.5)
+
     def _allocate(self, window: int) -> None:
         capacity = max(self._display_n, window, self._quality_n)
         if capacity == self._capacity:
@@ -295,6 +305,7 @@ class Engine:
         """Use another model from the next hop on (``None``: stop classifying)."""
         if model is None:
             self.model, self._recipe, self._extractor, self._window = None, None, None, 0
+            self._incremental = None
             self.model_problem = None
             return
         recipe = model.metadata.recipe
@@ -324,15 +335,21 @@ class Engine:
             if self.config.strict_channels:
                 raise
             self.model_problem = str(exc)
-            logger.warning("%s; predictions will be withheld.", exc)
+            logger.info("%s Predictions will be withheld.", exc)
             self._model_idx, self._extractor, self._window = None, None, 0
+            self._incremental = None
             return
         self._model_idx = np.asarray(idx, dtype=np.intp)
         self._window = max(1, round(recipe.window_s * self._fs))
+        self._incremental = None
         if recipe.input_kind == "features":
             self._extractor = FeatureExtractor(
                 recipe.features, recipe.channels, self._fs, self._window
             )
+            if self.config.incremental_features:
+                self._incremental = IncrementalWelch.plan(self._extractor, self._hop_exact)
+            if self._incremental is not None:
+                self._segment_buf = np.empty((len(idx), self._incremental.nperseg))
         else:
             self._extractor = None
         self._allocate(self._window)
@@ -344,6 +361,8 @@ class Engine:
         self._raw.clear()
         self._filt.clear()
         self._quality = None
+        if self._incremental is not None:
+            self._incremental.reset()
 
     # -- processing --------------------------------------------------------------------
     def process(self, chunk: Chunk) -> EngineUpdate:
@@ -385,7 +404,11 @@ class Engine:
             pos += take
             if self.total_samples >= self._next_hop:
                 self.hops += 1
-                self._next_hop = round((self.hops + 1) * self._hop_exact)
+                self._next_hop = self._boundary(self.hops + 1)
+                if self._incremental is not None and self._filt.size >= self._incremental.nperseg:
+                    seg = self._filt.latest(self._incremental.nperseg)
+                    np.take(seg, self._model_idx, axis=0, out=self._segment_buf)
+                    self._incremental.push(self._segment_buf)
                 self._quality = self._assess()
                 quality_changed = True
                 if self._recipe is not None:
@@ -437,11 +460,15 @@ class Engine:
         withheld = self._withheld_reason()
         x: np.ndarray | None = None
         if withheld is None or (self.collect_features and self.model_problem is None):
-            np.take(self._filt.latest(self._window), self._model_idx, axis=0, out=self._window_buf)
-            if self._extractor is not None:
-                x = self._extractor.compute(self._window_buf)
+            if self._incremental is not None and self._incremental.ready:
+                x = self._incremental.features()
             else:
-                x = self._window_buf.astype(np.float32)
+                window = self._filt.latest(self._window)
+                np.take(window, self._model_idx, axis=0, out=self._window_buf)
+                if self._extractor is not None:
+                    x = self._extractor.compute(self._window_buf)
+                else:
+                    x = self._window_buf.astype(np.float32)
         t = float(chunk.timestamps[last]) if chunk.timestamps.size else float("nan")
         truth = None
         if chunk.truth is not None and self.info.states:

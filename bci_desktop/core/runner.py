@@ -114,10 +114,15 @@ class StreamRunner:
             self.on_status(self.stats)
         return update
 
-    def run(self, stop: threading.Event | None = None) -> RunStats:
-        """Start the source, loop until stopped, the duration is reached or it ends."""
+    def run(self, stop: threading.Event | None = None, *, started: bool = False) -> RunStats:
+        """Start the source (unless ``started``), loop until stopped, done or it ends.
+
+        The source is stopped at the end in every case.
+        """
         stop = stop or threading.Event()
-        with self.source:
+        if not started:
+            self.source.start()
+        try:
             self.stats = replace(self.stats, wall_started=time.perf_counter())
             while not stop.is_set() and not self.done:
                 update = self.step()
@@ -125,6 +130,8 @@ class StreamRunner:
                     if self.source.finished:
                         break
                     time.sleep(self.poll_interval_s)
+        finally:
+            self.source.stop()
         return self.stats
 
     def _account(self, chunk: Chunk, update: EngineUpdate) -> None:

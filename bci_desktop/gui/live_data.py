@@ -103,7 +103,7 @@ class LiveData:
 
     def window(self, seconds: float, *, filtered: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The last ``seconds`` of signal: times (n,), samples (n_ch, n) (views; copy to keep)."""
-        n = min(self.raw.size, int(round(seconds * self.sample_rate)))
+        n = min(self.raw.size, round(seconds * self.sample_rate))
         if n <= 0:
             return np.empty(0), np.empty((self.raw.n_channels, 0))
         data = self.filtered if filtered else self.raw

@@ -1,7 +1,7 @@
 """Agreement and confusion matrix of a ``bci-desktop run --jsonl`` file against its truth.
 
-    bci-desktop run --board simulated --speed max --duration 600 --jsonl /tmp/p.jsonl
-    python benchmarks/confusion.py /tmp/p.jsonl
+bci-desktop run --board simulated --speed max --duration 600 --jsonl /tmp/p.jsonl
+python benchmarks/confusion.py /tmp/p.jsonl
 """
 
 from __future__ import annotations

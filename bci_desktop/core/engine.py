@@ -208,6 +208,7 @@ class Engine:
         self.total_samples = 0
         self.hops = 0
         self.malformed_chunks = 0
+        self.gaps = 0
         self.nonfinite_samples = 0
         self._settle_until = 0
         self._last_nonfinite = np.full(self._n_ch, -(10**12), dtype=np.int64)
@@ -356,7 +357,10 @@ class Engine:
         self._window_buf = np.empty((len(idx), self._window), dtype=np.float64)
 
     def reset(self) -> None:
-        """Start over after a gap: clear buffers and filter state (no transient is classified)."""
+        """Start over after a gap: clear buffers and filter state (no transient is classified).
+
+        Predictions resume once a whole window of new signal has arrived.
+        """
         self._filter.reset()
         self._raw.clear()
         self._filt.clear()
@@ -378,6 +382,10 @@ class Engine:
             )
             empty = np.empty((self._n_ch, 0))
             return EngineUpdate(empty, empty, np.empty(0), np.empty(0), self._quality)
+        if chunk.gap_before:
+            self.gaps += 1
+            self.reset()
+            logger.info("Gap in the stream: filters and buffers restarted.")
         n = raw.shape[1]
         filtered = np.empty_like(raw)
         predictions: list[Prediction] = []

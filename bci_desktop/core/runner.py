@@ -157,4 +157,5 @@ def _head(chunk: Chunk, n: int) -> Chunk:
         markers=chunk.markers[:n],
         truth=None if chunk.truth is None else chunk.truth[:n],
         board_data=None if chunk.board_data is None else chunk.board_data[:, :n],
+        gap_before=chunk.gap_before,
     )

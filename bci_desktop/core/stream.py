@@ -93,6 +93,9 @@ class Chunk:
         where it is unknown; ``None`` when the source knows no truth.
     board_data : ndarray, shape (n_rows, n_samples), or None
         Every row of the board as BrainFlow returns it, for faithful recording.
+    gap_before : bool
+        True for the first chunk after the stream was interrupted (signal lost, device
+        reconnected): consumers restart their filters instead of bridging the gap.
     """
 
     eeg: np.ndarray
@@ -100,6 +103,7 @@ class Chunk:
     markers: np.ndarray
     truth: np.ndarray | None = None
     board_data: np.ndarray | None = None
+    gap_before: bool = False
 
     @property
     def n_samples(self) -> int:

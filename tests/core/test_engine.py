@@ -203,3 +203,19 @@ def test_incremental_cache_restarts_after_reset(model):
     assert n_before == (6 - 4) * 4 + 1
     # a full new window is needed after a reset: no prediction mixes old and new segments
     assert len(after) == (6 - 4) * 4 + 1
+
+
+def test_gap_restarts_filters_and_waits_for_a_new_window(model):
+    sim = SimulatedSubject(speed=None, seed=6, chunk_s=0.5)
+    engine = Engine(sim.info, model=model)
+    sim.start()
+    before = [p for _ in range(12) for p in engine.process(sim.read()).predictions]
+    c = sim.read()
+    resumed = engine.process(
+        Chunk(c.eeg, c.timestamps, c.markers, c.truth, gap_before=True)
+    ).predictions
+    after = [p for _ in range(8) for p in engine.process(sim.read()).predictions]
+    sim.stop()
+    assert before and engine.gaps == 1
+    assert resumed == ()  # no window mixes samples from both sides of the gap
+    assert len(after) == (4.5 - 4) * 4 + 1  # a full new window: 4 s after the gap

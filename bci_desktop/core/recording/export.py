@@ -1,0 +1,223 @@
+"""Export a recorded session to files other tools open: EDF+, BDF+, BrainFlow CSV, predictions.
+
+:func:`export_session` is the one entry point (the CLI's ``bci-desktop export`` and the GUI's
+export menu call it). The writers live in :mod:`.export_edf` and :mod:`.export_csv`; this
+module checks the request, reads the session and writes the file atomically: everything goes
+to a temporary file beside the destination, which is renamed over it only when complete, so
+a failed export never leaves a half-written file (nor destroys an existing one).
+
+See ``docs/export.md`` for the file layouts and the choices made (padding, time zone,
+anonymisation).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bci_desktop.core.errors import BCIError, check_choice
+from bci_desktop.core.recording.session import (
+    STATUS_RECORDING,
+    Marker,
+    SessionData,
+    read_session,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "EXPORT_SUFFIXES",
+    "PADDING_ANNOTATION",
+    "ExportError",
+    "export_session",
+    "merged_markers",
+    "sample_of",
+]
+
+#: Formats :func:`export_session` writes.
+EXPORT_FORMATS: tuple[str, ...] = ("edf", "bdf", "csv", "predictions")
+#: The usual file name ending of each format (for file dialogs and default names).
+EXPORT_SUFFIXES: dict[str, str] = {
+    "edf": ".edf",
+    "bdf": ".bdf",
+    "csv": ".csv",
+    "predictions": "-predictions.csv",
+}
+#: EDF+/BDF+ annotation over the samples added to fill the last data record (MNE treats
+#: ``BAD_`` annotations as bad segments; replay drops them).
+PADDING_ANNOTATION = "BAD_padding"
+
+
+class ExportError(BCIError):
+    """A session cannot be exported (empty, unsuitable, or the destination is unwritable)."""
+
+
+def export_session(
+    folder: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    format: str = "edf",
+    anonymize: bool = False,
+    overwrite: bool = False,
+    all_rows: bool = False,
+) -> Path:
+    """Write a recorded session to a file.
+
+    Parameters
+    ----------
+    folder : path-like
+        The session folder (see :mod:`bci_desktop.core.recording.session`).
+    out_path : path-like
+        The file to write. Its folder must exist.
+    format : {"edf", "bdf", "csv", "predictions"}
+        ``"edf"``: EDF+ (16 bit), ``"bdf"``: BDF+ (24 bit), both with markers, predictions
+        and events as annotations; ``"csv"``: BrainFlow's own file format (what
+        ``DataFilter.read_file`` and the playback-file board read); ``"predictions"``: one
+        CSV line per prediction.
+    anonymize : bool
+        EDF/BDF only: write the subject as ``X`` (birth date and sex are always unknown).
+        Dates and times are kept. The CSV formats hold no personal fields.
+    overwrite : bool
+        Replace ``out_path`` if it exists; otherwise an existing file is an error.
+    all_rows : bool
+        EDF/BDF only: also write the board's other rows (accelerometer, gyroscope,
+        battery ...) as extra signals with their units. Timestamp, marker and truth rows
+        are never written as signals (markers become annotations).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ConfigError
+        If ``format`` is unknown.
+    SessionError
+        If ``folder`` is not a readable session folder.
+    ExportError
+        If the session holds nothing to export, ``out_path`` exists (and ``overwrite`` is
+        False), or the destination cannot be written.
+    """
+    check_choice("format", format, EXPORT_FORMATS)
+    out = Path(out_path).expanduser()
+    _check_destination(out, overwrite=overwrite)
+    session = read_session(folder)
+    if session.meta.status == STATUS_RECORDING:
+        logger.warning(
+            "Session %s is still being recorded (or was interrupted): exporting the %d "
+            "samples written so far.",
+            session.path,
+            session.n_samples,
+        )
+    if format == "predictions":
+        if not session.predictions:
+            raise ExportError(
+                f"Session '{session.path}' holds no predictions to export (it was recorded "
+                f"without a model)."
+            )
+    elif session.n_samples == 0:
+        raise ExportError(
+            f"Session '{session.path}' holds no samples: there is nothing to export."
+        )
+
+    writer = _writer(format, anonymize=anonymize, all_rows=all_rows)
+    _write_atomic(out, lambda tmp: writer(session, tmp))
+    logger.info("Exported session %s as %s to %s", session.path, format, out)
+    return out
+
+
+def _writer(
+    format: str, *, anonymize: bool, all_rows: bool
+) -> Callable[[SessionData, Path], None]:
+    """The function that writes ``format`` (imported lazily: edfio only when needed)."""
+    if format in ("edf", "bdf"):
+        from bci_desktop.core.recording.export_edf import write_edf
+
+        bdf = format == "bdf"
+        return lambda s, p: write_edf(s, p, bdf=bdf, anonymize=anonymize, all_rows=all_rows)
+    from bci_desktop.core.recording.export_csv import write_brainflow_csv, write_predictions_csv
+
+    return write_brainflow_csv if format == "csv" else write_predictions_csv
+
+
+def _check_destination(out: Path, *, overwrite: bool) -> None:
+    if out.is_dir():
+        raise ExportError(f"Cannot export to '{out}': it is a folder; give a file name.")
+    if out.exists() and not overwrite:
+        raise ExportError(
+            f"'{out}' already exists: choose another name or allow overwriting (--overwrite)."
+        )
+    parent = out.parent
+    if not parent.is_dir():
+        raise ExportError(f"Cannot export to '{out}': the folder '{parent}' does not exist.")
+
+
+def _write_atomic(out: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``out``, then rename it to ``out``."""
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(
+            f"Cannot write '{out}': {exc.strerror or exc}. Check that the folder is writable "
+            f"and the disk has room."
+        ) from exc
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def merged_markers(session: SessionData) -> tuple[Marker, ...]:
+    """Every marker of a session, in sample order.
+
+    Markers come from the marker row of the samples and from ``markers.csv``; a line of
+    ``markers.csv`` whose sample already carries that value in the marker row is the same
+    marker, not a second one. Markers outside the recorded samples are dropped.
+    """
+    meta, n = session.meta, session.n_samples
+    fs = meta.sample_rate
+    row = np.asarray(session.samples[meta.marker_row]) if n else np.zeros(0)
+    found: dict[int, float] = {}
+    for i in np.flatnonzero(np.isfinite(row) & (row != 0)):
+        found[int(i)] = float(row[i])
+    ts = session.timestamps if n else np.zeros(0)
+    for m in session.markers:
+        i = m.sample
+        if not 0 <= i < n:
+            continue
+        if found.get(i) == m.value or m.value == 0:
+            continue
+        while i in found and i + 1 < n:  # two markers on one sample: the next free one
+            i += 1
+        found.setdefault(i, m.value)
+    return tuple(Marker(float(ts[i]) if n else i / fs, i, found[i]) for i in sorted(found))
+
+
+def sample_of(item: Mapping[str, Any], session: SessionData) -> int | None:
+    """Index of the sample a prediction or event refers to, ``None`` if outside the data.
+
+    Uses the record's ``"sample"`` when present, else finds its time ``"t"`` among the
+    session's timestamps.
+    """
+    n = session.n_samples
+    raw = item.get("sample")
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+        i = int(raw)
+    else:
+        t = item.get("t")
+        if not isinstance(t, int | float) or isinstance(t, bool) or not math.isfinite(t) or n == 0:
+            return None
+        ts = np.asarray(session.timestamps)
+        i = min(int(np.searchsorted(ts, float(t), side="left")), n - 1)
+    return i if 0 <= i < n else None

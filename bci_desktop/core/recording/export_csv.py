@@ -1,0 +1,132 @@
+"""Write a session as a BrainFlow data file, or its predictions as CSV.
+
+BrainFlow's file format (``DataFilter.write_file``) is tab-separated text, one line per
+sample, one column per board row, six decimals. Its ``read_file`` and its playback-file board
+(with ``master_board`` = the board whose row layout the file follows) read it back.
+
+- Sessions recorded from a BrainFlow board are written row for row in that board's layout
+  (``layout_board_id`` in ``session.json``).
+- Sessions from other sources (the simulated subject) are written in the layout of BrainFlow's
+  synthetic board (32 rows; EEG in rows 1-16, timestamp in row 30, marker in row 31, every
+  other row 0) when they have at most 16 EEG channels; the channel names are not stored
+  (BrainFlow's format has none), and the truth row is left out (the predictions CSV has it).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from brainflow.board_shim import BoardIds
+from brainflow.data_filter import DataFilter
+from brainflow.exit_codes import BrainFlowError
+
+from bci_desktop.core.recording.export import ExportError, sample_of
+from bci_desktop.core.recording.session import SessionData
+from bci_desktop.core.sources.boards import board_description, board_name
+
+logger = logging.getLogger(__name__)
+
+DataFilter.disable_data_logger()
+
+__all__ = ["brainflow_layout", "write_brainflow_csv", "write_predictions_csv"]
+
+_SYNTHETIC = BoardIds.SYNTHETIC_BOARD.value
+
+
+def _rows(descr: dict[str, Any], key: str) -> list[int]:
+    value = descr.get(key)
+    if value is None:
+        return []
+    return [int(value)] if isinstance(value, int) else [int(v) for v in value]
+
+
+def brainflow_layout(session: SessionData) -> tuple[int, np.ndarray]:
+    """Return ``(board_id, data)``: the session's samples in a BrainFlow board's row layout.
+
+    Raises
+    ------
+    ExportError
+        If the session cannot be laid out as a BrainFlow board's data.
+    """
+    meta = session.meta
+    n = session.n_samples
+    board = meta.layout_board_id if meta.layout_board_id is not None else meta.board_id
+    if board is not None:
+        descr = board_description(board) or {}
+        want = int(descr.get("num_rows", len(meta.rows)))
+        if want != len(meta.rows):
+            raise ExportError(
+                f"Session '{session.path}' stores {len(meta.rows)} rows, but board "
+                f"{board_name(board)!r} has {want}: it cannot be written as a BrainFlow file."
+            )
+        return board, np.ascontiguousarray(session.samples, dtype=np.float64)
+
+    descr = board_description(_SYNTHETIC) or {}
+    eeg = _rows(descr, "eeg_channels")
+    ts, mk = _rows(descr, "timestamp_channel"), _rows(descr, "marker_channel")
+    n_eeg = len(meta.eeg_rows)
+    if n_eeg > len(eeg) or not ts or not mk:
+        raise ExportError(
+            f"Session '{session.path}' has {n_eeg} EEG channels, but a BrainFlow file of a "
+            f"non-BrainFlow source uses the synthetic board's layout, which holds at most "
+            f"{len(eeg)}: export it as EDF or BDF instead."
+        )
+    data = np.zeros((int(descr["num_rows"]), n))
+    data[eeg[:n_eeg]] = session.samples[list(meta.eeg_rows)]
+    data[ts[0]] = session.samples[meta.timestamp_row]
+    data[mk[0]] = session.samples[meta.marker_row]
+    return _SYNTHETIC, data
+
+
+def write_brainflow_csv(session: SessionData, path: Path) -> None:
+    """Write the session's samples with ``DataFilter.write_file`` (see the module docstring)."""
+    board, data = brainflow_layout(session)
+    if not np.isfinite(data).all():
+        logger.warning("NaN/inf samples are written as BrainFlow writes them ('nan', 'inf').")
+    try:
+        DataFilter.write_file(data, str(path), "w")
+    except BrainFlowError as exc:
+        raise OSError(f"BrainFlow could not write the file ({exc})") from exc
+    logger.debug("Wrote %s: %d samples in the layout of board %s", path, data.shape[1], board)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def write_predictions_csv(session: SessionData, path: Path) -> None:
+    """One line per prediction: time, sample, label, confidence, class probabilities, latency,
+    withheld reason and truth."""
+    classes: list[str] = []
+    for pred in session.predictions:
+        probs = pred.get("probabilities")
+        if isinstance(probs, dict):
+            classes += [str(c) for c in probs if str(c) not in classes]
+    header = ["t", "sample", "label", "confidence", *[f"p_{c}" for c in classes]]
+    header += ["latency_ms", "withheld", "truth"]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(header)
+        for pred in session.predictions:
+            probs = pred.get("probabilities")
+            probs = probs if isinstance(probs, dict) else {}
+            out.writerow(
+                [
+                    _cell(pred.get("t")),
+                    _cell(sample_of(pred, session)),
+                    _cell(pred.get("label")),
+                    _cell(pred.get("confidence")),
+                    *[_cell(probs.get(c)) for c in classes],
+                    _cell(pred.get("latency_ms")),
+                    _cell(pred.get("withheld")),
+                    _cell(pred.get("truth")),
+                ]
+            )

@@ -1,0 +1,295 @@
+"""Replay a recording through the same pipeline as a live stream.
+
+:class:`ReplaySource` plays a recorded session folder, a BrainFlow CSV file or an EDF/BDF
+file made by any system (see :mod:`.replay_files` for what is read from each) in real time,
+N times faster, or as fast as :meth:`~ReplaySource.read` is called, with pause and seek for
+the GUI.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+
+from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.sources.base import Source
+from bci_desktop.core.sources.replay_files import Recording, load_recording, place_markers
+from bci_desktop.core.stream import Chunk, StreamInfo
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ReplaySource"]
+
+#: A paced read returns at most this much stream (or 0.25 s of wall time at high speed);
+#: when the reader stalls longer, the replay clock slips instead of bursting.
+_MAX_READ_S = 2.0
+
+
+class ReplaySource(Source):
+    """A recording played back as a stream.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A session folder (or its ``session.json``), a BrainFlow file (``.csv``, ``.txt``,
+        ``.tsv``) or an EDF/BDF file (``.edf``, ``.bdf``).
+    speed : float or None
+        1.0 plays in real time, N plays N times faster, ``None`` returns ``chunk_s`` seconds
+        on every :meth:`read`, as fast as it is called.
+    master_board : str, int or None
+        BrainFlow files only: the board that recorded the file (its row layout); the
+        synthetic board when ``None``.
+    chunk_s : float
+        Length of a chunk when ``speed`` is None.
+
+    Raises
+    ------
+    ConfigError
+        If ``speed`` or ``chunk_s`` is invalid, or the file type is unknown.
+    SourceError
+        If the recording cannot be read (missing, truncated, not what its name says).
+
+    Notes
+    -----
+    Timestamps come from the recording (sessions, BrainFlow files) or are the file's start
+    plus ``i / fs`` (EDF/BDF). Markers come from the recording; a session's truth row gives
+    :attr:`Chunk.truth`. :meth:`pause`, :meth:`resume` and :meth:`seek` may be called from
+    another thread than the reader's. After a seek the stream jumps: the first chunk read
+    after it has ``gap_before=True`` (the engine restarts its filters), and :attr:`seeks`
+    counts the seeks.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        speed: float | None = 1.0,
+        master_board: str | int | None = None,
+        chunk_s: float = 0.02,
+    ) -> None:
+        if speed is not None and (
+            isinstance(speed, bool)
+            or not isinstance(speed, int | float)
+            or not 0 < speed < math.inf
+        ):
+            raise ConfigError(
+                f"Invalid value for the 'speed' parameter: expected a positive number or None "
+                f"(as fast as possible), but got {speed!r}."
+            )
+        if isinstance(chunk_s, bool) or not isinstance(chunk_s, int | float) or not chunk_s > 0:
+            raise ConfigError(
+                f"Invalid value for the 'chunk_s' parameter: expected seconds > 0, but got "
+                f"{chunk_s!r}."
+            )
+        self.path = Path(path)
+        self._rec: Recording = load_recording(self.path, master_board=master_board)
+        self._speed = None if speed is None else float(speed)
+        fs = self._rec.info.sample_rate
+        self._fs = fs
+        self._chunk_n = round(chunk_s * fs)
+        if self._chunk_n < 1:
+            raise ConfigError(
+                f"Invalid value for the 'chunk_s' parameter: {chunk_s!r} s is less than one "
+                f"sample at {fs:g} Hz."
+            )
+        self._n = self._rec.n_samples
+        self._lock = threading.Lock()
+        self._pending: deque[float] = deque()
+        self._started = False
+        self._paused = False
+        self._pos = 0
+        self._anchor_pos = 0
+        self._anchor_t = 0.0
+        self.seeks = 0
+        self._gap = False
+        logger.info(
+            "Replay of %s: %s, %d EEG channels, %g Hz, %.1f s",
+            self.path,
+            self._rec.kind,
+            self._rec.info.n_channels,
+            fs,
+            self.duration_s,
+        )
+
+    # ------------------------------------------------------------------ description
+    @property
+    def info(self) -> StreamInfo:
+        """Channels, rate and (for sessions and BrainFlow files) board rows and states."""
+        return self._rec.info
+
+    @property
+    def kind(self) -> str:
+        """What is replayed: ``"session"``, ``"brainflow"``, ``"edf"`` or ``"bdf"``."""
+        return self._rec.kind
+
+    @property
+    def realtime(self) -> bool:  # type: ignore[override]
+        """True unless ``speed`` is None."""
+        return self._speed is not None
+
+    @property
+    def speed(self) -> float | None:
+        """Times real time, ``None`` for as fast as read."""
+        return self._speed
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the recording (s)."""
+        return self._n / self._fs
+
+    @property
+    def n_samples(self) -> int:
+        """Samples in the recording."""
+        return self._n
+
+    @property
+    def position_s(self) -> float:
+        """Stream time of the next sample to be read, from the recording's start (s)."""
+        return self._pos / self._fs
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused
+
+    @property
+    def finished(self) -> bool:
+        """True once every sample has been read."""
+        return self._started and self._pos >= self._n
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start playing from the current position (0 unless :meth:`seek` moved it)."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self._anchor()
+
+    def stop(self) -> None:
+        """Stop; a later :meth:`start` plays again from the beginning."""
+        with self._lock:
+            self._started = False
+            self._paused = False
+            self._pos = 0
+            self._gap = False
+            self._pending.clear()
+
+    def pause(self) -> None:
+        """Hold the replay: :meth:`read` returns ``None`` until :meth:`resume`."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        """Continue after :meth:`pause` from where it stopped."""
+        with self._lock:
+            if self._paused:
+                self._paused = False
+                self._anchor()
+
+    def seek(self, seconds: float) -> None:
+        """Continue from ``seconds`` after the recording's start (clamped to the recording).
+
+        Raises
+        ------
+        ConfigError
+            If ``seconds`` is not a finite number.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+            raise ConfigError(f"Invalid value for the 'seconds' parameter: got {seconds!r}.")
+        if not math.isfinite(seconds):
+            raise ConfigError(f"Invalid value for the 'seconds' parameter: got {seconds!r}.")
+        with self._lock:
+            self._pos = min(max(0, round(seconds * self._fs)), self._n)
+            self.seeks += 1
+            self._gap = self._started or self._gap
+            self._anchor()
+
+    def _anchor(self) -> None:
+        self._anchor_pos = self._pos
+        self._anchor_t = time.monotonic()
+
+    def insert_marker(self, value: float) -> None:
+        """Put ``value`` (finite, not 0) on the next sample read."""
+        v = float(value)
+        if v == 0.0 or not math.isfinite(v):
+            raise ConfigError(
+                f"Invalid value for the 'value' parameter: a marker must be a finite number "
+                f"other than 0, but got {value!r} instead."
+            )
+        with self._lock:
+            self._pending.append(v)
+
+    # ------------------------------------------------------------------ reading
+    def read(self) -> Chunk | None:
+        """Return the samples due since the last call, ``None`` if none are due.
+
+        Raises
+        ------
+        SourceError
+            If the replay was not started.
+        """
+        with self._lock:
+            if not self._started:
+                raise SourceError(
+                    f"The replay of '{self.path.name}' is not started: call start()."
+                )
+            if self._paused or self._pos >= self._n:
+                return None
+            n = self._due()
+            n = min(n, self._n - self._pos)
+            if n <= 0:
+                return None
+            a, b = self._pos, self._pos + n
+            self._pos = b
+            pending = [self._pending.popleft() for _ in range(len(self._pending))]
+            gap, self._gap = self._gap, False
+        return self._chunk(a, b, pending, gap)
+
+    def _due(self) -> int:
+        if self._speed is None:
+            return self._chunk_n
+        rate = self._speed * self._fs
+        elapsed = (time.monotonic() - self._anchor_t) * rate
+        n = self._anchor_pos + math.floor(elapsed + 1e-6) - self._pos  # 1e-6: float noise
+        cap = max(round(_MAX_READ_S * self._fs), round(0.25 * rate))
+        if n > cap:  # the reader stalled: the replay clock slips, no burst
+            self._anchor_pos -= n - cap
+            n = cap
+        return n
+
+    def _chunk(self, a: int, b: int, pending: list[float], gap: bool) -> Chunk:
+        rec = self._rec
+        eeg = np.array(rec.samples[list(rec.eeg_rows), a:b], dtype=np.float64)
+        if rec.timestamp_row is not None:
+            timestamps = np.array(rec.samples[rec.timestamp_row, a:b], dtype=np.float64)
+        else:
+            timestamps = rec.start + np.arange(a, b) / self._fs
+        markers = rec.markers[a:b].copy()
+        if pending:
+            place_markers(markers, list(range(len(pending))), pending)
+        truth = None if rec.truth is None else rec.truth[a:b].copy()
+        board = np.array(rec.samples[:, a:b], dtype=np.float64) if rec.board_data else None
+        if board is not None and rec.info.marker_row is not None:
+            board[rec.info.marker_row] = markers
+        return Chunk(
+            eeg=eeg,
+            timestamps=timestamps,
+            markers=markers,
+            truth=truth,
+            board_data=board,
+            gap_before=gap,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<ReplaySource {self.path.name!r} {self.kind} {self.position_s:.1f}/"
+            f"{self.duration_s:.1f} s speed={self._speed}>"
+        )

@@ -1,0 +1,375 @@
+"""Read a recording for replay: a session folder, a BrainFlow CSV file, or an EDF/BDF file.
+
+:func:`load_recording` returns a :class:`Recording`: the stream's description plus the
+arrays :class:`~bci_desktop.core.sources.replay.ReplaySource` hands out chunk by chunk.
+Session samples stay memory-mapped; BrainFlow and EDF files are read into memory.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from brainflow.board_shim import BoardIds
+from brainflow.data_filter import DataFilter
+from brainflow.exit_codes import BrainFlowError
+
+from bci_desktop.core.errors import BCIError, ConfigError, SourceError
+from bci_desktop.core.recording.export import PADDING_ANNOTATION, merged_markers
+from bci_desktop.core.recording.session import read_session
+from bci_desktop.core.stream import ChannelInfo, StreamInfo
+
+if TYPE_CHECKING:
+    from edfio import Bdf, Edf
+
+logger = logging.getLogger(__name__)
+
+DataFilter.disable_data_logger()
+
+__all__ = ["CSV_SUFFIXES", "EDF_SUFFIXES", "Recording", "load_recording", "place_markers"]
+
+EDF_SUFFIXES = (".edf", ".bdf")
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+
+_MARKER_RE = re.compile(r"^\s*marker\s+([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*$", re.IGNORECASE)
+# Micro, milli, volt: factor to microvolts (keys lower-case, micro signs as "u").
+_VOLTS = {"uv": 1.0, "mv": 1e3, "v": 1e6, "nv": 1e-3}
+# Labels of signals that carry volts but are not EEG.
+_NOT_EEG = re.compile(
+    r"^(ecg|ekg|emg|eog|resp|spo2|sao2|pleth|pulse|hr|temp|pos|light|snore|status|trigger|"
+    r"event|ref|gnd)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording ready to replay.
+
+    Attributes
+    ----------
+    info : StreamInfo
+        What the replay delivers (EEG channels, rate, board rows, states).
+    samples : ndarray, shape (n_rows, n)
+        Stored rows (a session's rows, a BrainFlow file's rows, or the EDF's EEG signals).
+    eeg_rows : tuple of int
+        Rows of ``samples`` holding EEG in microvolts.
+    timestamp_row : int or None
+        Row of ``samples`` with the stream time; ``None``: ``start + i / fs``.
+    start : float
+        Stream time of sample 0 when there is no timestamp row (UNIX seconds).
+    markers : ndarray, shape (n,)
+        Marker value at every sample (0: none).
+    truth : ndarray of int16, shape (n,), or None
+        True state index at every sample (-1 unknown).
+    board_data : bool
+        Whether chunks carry ``samples`` as ``board_data`` (BrainFlow layouts).
+    kind : str
+        ``"session"``, ``"brainflow"``, ``"edf"`` or ``"bdf"``.
+    """
+
+    info: StreamInfo
+    samples: np.ndarray
+    eeg_rows: tuple[int, ...]
+    timestamp_row: int | None
+    start: float
+    markers: np.ndarray
+    truth: np.ndarray | None
+    board_data: bool
+    kind: str
+
+    @property
+    def n_samples(self) -> int:
+        """Samples in the recording."""
+        return int(self.markers.size)
+
+
+def place_markers(markers: np.ndarray, samples: list[int], values: list[float]) -> None:
+    """Put each value at its sample (or the next free one), skipping 0 and out-of-range."""
+    n = markers.size
+    for i, v in zip(samples, values, strict=True):
+        if v == 0 or not 0 <= i < n:
+            continue
+        while markers[i] != 0 and i + 1 < n:
+            i += 1
+        if markers[i] == 0:
+            markers[i] = v
+
+
+def load_recording(path: str | Path, *, master_board: str | int | None = None) -> Recording:
+    """Read a session folder, a BrainFlow CSV file or an EDF/BDF file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A session folder (or its ``session.json``), a ``.csv``/``.txt``/``.tsv`` BrainFlow
+        file, or a ``.edf``/``.bdf`` file.
+    master_board : str, int or None
+        BrainFlow files only: the board whose row layout the file follows (synthetic when
+        ``None``).
+
+    Raises
+    ------
+    SourceError
+        If the file does not exist or cannot be read as what its name says.
+    ConfigError
+        If the extension is unknown or ``master_board`` is not a board.
+    """
+    p = Path(path).expanduser()
+    if p.name == "session.json" and p.is_file():
+        p = p.parent
+    if not p.exists():
+        raise SourceError(f"Cannot replay '{p}': no such file or folder.")
+    suffix = p.suffix.lower()
+    if master_board is not None and (p.is_dir() or suffix not in CSV_SUFFIXES):
+        logger.info("master_board applies to BrainFlow CSV files only; ignored for %s", p)
+    if p.is_dir():
+        return _load_session(p)
+    if suffix in EDF_SUFFIXES:
+        return _load_edf(p)
+    if suffix in CSV_SUFFIXES:
+        return _load_brainflow(p, master_board)
+    raise ConfigError(
+        f"Cannot replay '{p.name}': unknown file type {p.suffix or '(none)'!r}. Allowed are a "
+        f"session folder, {', '.join(EDF_SUFFIXES)} (EDF/BDF) and {', '.join(CSV_SUFFIXES)} "
+        f"(BrainFlow files)."
+    )
+
+
+# ------------------------------------------------------------------------------- sessions
+def _load_session(folder: Path) -> Recording:
+    try:
+        session = read_session(folder)
+    except (BCIError, OSError, ValueError) as exc:
+        raise SourceError(f"Cannot replay session '{folder}': {exc}") from exc
+    meta, n = session.meta, session.n_samples
+    if n == 0:
+        raise SourceError(f"Cannot replay session '{folder}': it holds no samples.")
+    markers = np.zeros(n)
+    found = merged_markers(session)
+    markers[[m.sample for m in found]] = [m.value for m in found]
+    truth = None
+    if meta.truth_row is not None and meta.states:
+        raw = np.asarray(session.samples[meta.truth_row])
+        ok = np.isfinite(raw) & (raw >= 0) & (raw < len(meta.states))
+        truth = np.where(ok, raw, -1).astype(np.int16)
+    brainflow = meta.layout_board_id is not None
+    eeg = tuple(ChannelInfo(meta.rows[i].name, "eeg", "uV") for i in meta.eeg_rows)
+    info = StreamInfo(
+        source_name=f"Replay of {meta.source_name} ({folder.name})",
+        board_id=meta.layout_board_id,
+        sample_rate=meta.sample_rate,
+        eeg=eeg,
+        board_rows=meta.rows if brainflow else (),
+        eeg_rows=meta.eeg_rows if brainflow else (),
+        timestamp_row=meta.timestamp_row if brainflow else None,
+        marker_row=meta.marker_row if brainflow else None,
+        states=meta.states if truth is not None else (),
+        description={**meta.description, "replay_of": str(folder), "subject": meta.subject},
+    )
+    return Recording(
+        info=info,
+        samples=session.samples,
+        eeg_rows=meta.eeg_rows,
+        timestamp_row=meta.timestamp_row,
+        start=0.0,
+        markers=markers,
+        truth=truth,
+        board_data=brainflow,
+        kind="session",
+    )
+
+
+# ------------------------------------------------------------------------------- BrainFlow
+def _load_brainflow(path: Path, master_board: str | int | None) -> Recording:
+    from bci_desktop.core.sources.boards import PROXY_BOARDS, board_name, resolve_board
+    from bci_desktop.core.sources.brainflow_source import BrainFlowSource
+
+    board = resolve_board(BoardIds.SYNTHETIC_BOARD.value if master_board is None else master_board)
+    if board in PROXY_BOARDS:
+        raise ConfigError(
+            f"Invalid value for the 'master_board' parameter: it names the board that recorded "
+            f"the file, so it cannot be {board_name(board)!r}."
+        )
+    info = BrainFlowSource(board).info
+    try:
+        data = DataFilter.read_file(str(path))
+    except BrainFlowError as exc:
+        raise SourceError(
+            f"Cannot read '{path.name}' as a BrainFlow file: it is empty or not tab-separated "
+            f"numbers ({exc})."
+        ) from exc
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim == 1:
+        data = data[:, None]
+    n_rows = len(info.board_rows)
+    if data.shape[0] != n_rows:
+        raise SourceError(
+            f"'{path.name}' has {data.shape[0]} values per line, but board "
+            f"{board_name(board)!r} has {n_rows} rows: pass the board that recorded it as the "
+            f"master board."
+        )
+    n = data.shape[1]
+    markers = np.zeros(n)
+    if info.marker_row is not None:
+        row = data[info.marker_row]
+        markers = np.where(np.isfinite(row), row, 0.0)
+    info = replace(
+        info,
+        source_name=f"Replay of {path.name} ({board_name(board)})",
+        description={**info.description, "replay_of": str(path)},
+    )
+    return Recording(
+        info=info,
+        samples=data,
+        eeg_rows=info.eeg_rows,
+        timestamp_row=info.timestamp_row,
+        start=0.0,
+        markers=markers,
+        truth=None,
+        board_data=True,
+        kind="brainflow",
+    )
+
+
+# ------------------------------------------------------------------------------- EDF / BDF
+def _unit_factor(unit: str) -> float | None:
+    key = unit.strip().replace("µ", "u").replace("μ", "u").lower()
+    return _VOLTS.get(key)
+
+
+def _is_eeg(label: str, unit: str) -> bool:
+    if label.strip().lower().startswith("eeg"):
+        return True
+    return _unit_factor(unit) is not None and not _NOT_EEG.match(label.strip())
+
+
+def _read_edf_file(path: Path, bdf: bool) -> Edf | Bdf:
+    import edfio
+
+    head = _head(path)
+    if len(head) < 256:
+        raise SourceError(f"Cannot replay '{path.name}': the file is too short to be EDF/BDF.")
+    try:
+        declared = int(head[236:244].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SourceError(f"Cannot replay '{path.name}': it is not an EDF/BDF file.") from exc
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            edf = edfio.read_bdf(path) if bdf else edfio.read_edf(path, lazy_load_data=False)
+        except (ValueError, IndexError, OSError, UnicodeDecodeError) as exc:
+            raise SourceError(
+                f"Cannot replay '{path.name}': it is not a valid {'BDF' if bdf else 'EDF'} "
+                f"file ({exc})."
+            ) from exc
+    cut = any("Incomplete data record" in str(w.message) for w in caught)
+    if declared != -1 and edf.num_data_records != declared:
+        cut = True
+    if cut:
+        raise SourceError(
+            f"Cannot replay '{path.name}': the file is truncated (its header announces "
+            f"{declared} data records, it holds {edf.num_data_records} whole ones)."
+        )
+    return edf
+
+
+def _start_datetime(edf: Edf | Bdf) -> datetime.datetime | None:
+    """The file's start, read as UTC (EDF stores no time zone); ``None`` if anonymised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # edfio warns when the two date fields differ
+        try:
+            start = edf.startdatetime
+        except ValueError:  # an anonymised ("X") or malformed date
+            return None
+    return start.replace(tzinfo=datetime.UTC)
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(256)
+
+
+def _load_edf(path: Path) -> Recording:
+    head = _head(path)
+    bdf = head[:1] == b"\xff"
+    edf = _read_edf_file(path, bdf)
+    signals = [s for s in edf.signals if _is_eeg(s.label, s.physical_dimension)]
+    if not signals:
+        raise SourceError(
+            f"Cannot replay '{path.name}': none of its signals is EEG (in uV, mV or V, or "
+            f"labelled 'EEG ...'); it has {', '.join(edf.labels) or 'no signals'}."
+        )
+    rates = Counter(s.sampling_frequency for s in signals)
+    fs = max(rates, key=lambda r: (rates[r], r))
+    signals = [s for s in signals if s.sampling_frequency == fs]
+    kept = {id(s) for s in signals}
+    skipped = [s.label for s in edf.signals if id(s) not in kept]
+    if skipped:
+        logger.info("%s: not replayed as EEG: %s", path.name, ", ".join(skipped))
+    n = edf.num_data_records * signals[0].samples_per_data_record
+    try:
+        anns = edf.annotations
+        continuous = edf.is_continuous
+    except ValueError as exc:
+        raise SourceError(
+            f"Cannot replay '{path.name}': its annotations are invalid ({exc})."
+        ) from exc
+    for a in anns:  # drop the padding our exporter added to fill the last record
+        if a.text == PADDING_ANNOTATION and a.duration is not None:
+            end = round((a.onset + a.duration) * fs)
+            if abs(end - n) <= 1:
+                n = min(n, round(a.onset * fs))
+    eeg = np.empty((len(signals), n))
+    names: list[str] = []
+    for k, s in enumerate(signals):
+        factor = _unit_factor(s.physical_dimension)
+        eeg[k] = s.data[:n] * (1.0 if factor is None else factor)
+        name = s.label.strip() or f"EEG {k + 1}"
+        while name in names:
+            name = f"{name}~"
+        names.append(name)
+    markers = np.zeros(n)
+    at, values = [], []
+    for a in anns:
+        m = _MARKER_RE.match(a.text)
+        if m is not None:
+            at.append(round(a.onset * fs))
+            values.append(float(m.group(1)))
+    place_markers(markers, at, values)
+    if not continuous:
+        logger.warning("%s is discontinuous (EDF+D): replayed as if continuous", path.name)
+    start_dt = _start_datetime(edf)
+    kind = "bdf" if bdf else "edf"
+    info = StreamInfo(
+        source_name=f"Replay of {path.name}",
+        board_id=None,
+        sample_rate=float(fs),
+        eeg=tuple(ChannelInfo(name, "eeg", "uV") for name in names),
+        description={
+            "replay_of": str(path),
+            "format": kind.upper(),
+            "patient": edf.local_patient_identification,
+            "recording": edf.local_recording_identification,
+            "start": None if start_dt is None else start_dt.isoformat(),
+            "not_replayed": skipped,
+        },
+    )
+    return Recording(
+        info=info,
+        samples=eeg,
+        eeg_rows=tuple(range(len(names))),
+        timestamp_row=None,
+        start=0.0 if start_dt is None else start_dt.timestamp(),
+        markers=markers,
+        truth=None,
+        board_data=False,
+        kind=kind,
+    )

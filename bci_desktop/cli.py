@@ -16,6 +16,7 @@ import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import fields
+from pathlib import Path
 from typing import IO, NoReturn
 
 from bci_desktop import __version__
@@ -221,7 +222,25 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
-    """Stream headless, print a status line per second and optionally JSON lines."""
+    """Stream a board or the simulated subject headless."""
+    return _stream(args, _open_source(args), out)
+
+
+def cmd_replay(args: argparse.Namespace, out: IO[str]) -> int:
+    """Play a recording through the same pipeline."""
+    from bci_desktop.core.sources.factory import parse_speed
+    from bci_desktop.core.sources.replay import ReplaySource
+
+    source = ReplaySource(
+        _session_path(args.source, must_be_session=False),
+        speed=parse_speed(args.speed),
+        master_board=args.master_board,
+    )
+    return _stream(args, source, out)
+
+
+def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
+    """Run a source through the engine: status lines, JSON lines, optional recording."""
     from bci_desktop.core.engine import Engine, EngineConfig
     from bci_desktop.core.runner import RunStats, StreamRunner
 
@@ -231,13 +250,15 @@ def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
             f"seconds, but got {args.duration}."
         )
     model, explicit = _load_model(args)
-    source = _open_source(args)
     base = model.metadata.recipe.filters if model is not None else None
     config = EngineConfig(filters=_filters(args, base), strict_channels=explicit)
     try:
         engine = Engine(source.info, model=model, config=config)
     except ChannelMismatchError as exc:
         raise ConfigError(f"{exc} Choose a model made for this montage.") from exc
+    record_dir = getattr(args, "record", None)
+    if record_dir is not None:
+        _check_record_dir(record_dir)
 
     with ExitStack() as stack:
         jsonl: IO[str] | None = None
@@ -252,6 +273,7 @@ def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
                 ) from exc
 
         def on_update(update) -> None:
+            tap.on_update(update)
             if jsonl is None:
                 return
             for p in update.predictions:
@@ -261,17 +283,27 @@ def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
 
         def on_status(stats: RunStats) -> None:
             if not args.quiet:
-                sys.stderr.write(_status_line(stats, engine) + "\n")
+                sys.stderr.write(_status_line(stats, engine, tap) + "\n")
                 sys.stderr.flush()
 
+        tap = _recording_tap()
         runner = StreamRunner(
-            source, engine, duration_s=args.duration, on_update=on_update, on_status=on_status
+            source,
+            engine,
+            duration_s=args.duration,
+            on_chunk=tap,
+            on_update=on_update,
+            on_status=on_status,
         )
         source.start()  # connect first: a board that cannot connect is the error to report
+        stack.callback(source.stop)
         if engine.model_problem and not args.quiet:
             sys.stderr.write(
                 f"bci-desktop: warning: {engine.model_problem} Predictions are withheld.\n"
             )
+        if record_dir is not None:
+            tap.recorder = _start_recording(args, source, engine, model, record_dir)
+            stack.callback(_finish_recording, tap, args.quiet)
         stop = threading.Event()
         interrupted = False
         try:
@@ -284,7 +316,140 @@ def cmd_run(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _status_line(stats, engine) -> str:
+def _recording_tap():
+    from bci_desktop.core.recording import RecordingTap
+
+    def on_error(exc: Exception) -> None:
+        sys.stderr.write(f"bci-desktop: warning: {exc} Streaming goes on.\n")
+
+    return RecordingTap(None, on_error=on_error)
+
+
+def _check_record_dir(record_dir: str) -> None:
+    path = Path(record_dir) if record_dir else None
+    if path is not None and path.exists() and not path.is_dir():
+        raise ConfigError(f"--record needs a folder, but '{path}' is a file.")
+
+
+def _start_recording(args, source, engine, model, record_dir):
+    from bci_desktop.core.recording import SessionRecorder, model_info
+
+    folder = Path(record_dir) if record_dir else None
+    try:
+        return SessionRecorder.create(
+            folder,
+            source.info,
+            subject=args.subject or "",
+            notes=args.notes or "",
+            filters=engine.filters.to_dict(),
+            model=model_info(model),
+            layout_board_id=getattr(source, "layout_board_id", source.info.board_id),
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot record into '{record_dir or 'the data folder'}': {exc}"
+        ) from exc
+
+
+def _finish_recording(tap, quiet: bool) -> None:
+    recorder = tap.recorder
+    if recorder is None:
+        return
+    recorder.stop()
+    if not quiet:
+        size_mb = recorder.size_bytes / 1e6
+        sys.stderr.write(
+            f"Recorded {recorder.elapsed_s:.1f} s ({size_mb:.1f} MB) to {recorder.folder}\n"
+        )
+
+
+def _session_path(text: str, *, must_be_session: bool = True) -> Path:
+    """A session given as a path, or as a folder name under the data folder."""
+    from bci_desktop.core.recording import data_dir
+
+    path = Path(text)
+    if path.exists():
+        return path
+    candidate = data_dir() / text
+    if candidate.exists():
+        return candidate
+    what = "session" if must_be_session else "recording"
+    raise ConfigError(
+        f"No {what} '{text}': it is neither a path nor a session in {data_dir()} "
+        "('bci-desktop sessions' lists them)."
+    )
+
+
+def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
+    """List recorded sessions; with --recover finish interrupted ones first."""
+    from bci_desktop.core.recording import data_dir, find_interrupted, list_sessions, recover
+
+    folder = Path(args.dir) if args.dir else data_dir()
+    recovered = []
+    if args.recover:
+        for path in find_interrupted(folder):
+            recover(path)
+            recovered.append(path)
+    sessions = list_sessions(folder)
+    if args.json:
+        json.dump([s.to_dict() for s in sessions], out, indent=2, default=str)
+        out.write("\n")
+    else:
+        for path in recovered:
+            sys.stderr.write(f"Recovered interrupted session {path}\n")
+        if not sessions:
+            out.write(f"No sessions in {folder}\n")
+        else:
+            out.write(
+                f"{'SESSION':<28}{'STARTED':<21}{'SUBJECT':<12}{'DURATION':>9}"
+                f"{'SIZE':>9}  {'STATE':<12}SOURCE\n"
+            )
+        for s in sessions:
+            started = _local_time(s.started)
+            size = f"{s.size_bytes / 1e6:.1f}MB"
+            state = s.state if s.error is None else f"broken: {s.error}"
+            out.write(
+                f"{s.name:<28}{started:<21}{(s.subject or '-'):<12}{s.duration_s:>8.1f}s"
+                f"{size:>9}  {state:<12}{s.source_name}\n"
+            )
+        interrupted = [s for s in sessions if s.state == "interrupted"]
+        if interrupted and not args.recover:
+            sys.stderr.write(
+                f"{len(interrupted)} interrupted session(s): run 'bci-desktop sessions "
+                "--recover' to finish them.\n"
+            )
+    return EXIT_OK
+
+
+def _local_time(iso: str | None) -> str:
+    """An ISO 8601 time as 'YYYY-MM-DD HH:MM:SS' in the local time zone."""
+    import datetime as dt
+
+    if not iso:
+        return "-"
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso[:19]
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
+    """Export a session to EDF+, BDF+, BrainFlow CSV or a predictions CSV."""
+    from bci_desktop.core.recording.export import export_session
+
+    path = export_session(
+        _session_path(args.session),
+        args.output,
+        format=args.format,
+        anonymize=args.anonymize,
+        overwrite=args.overwrite,
+        all_rows=args.all_rows,
+    )
+    out.write(f"{path}\n")
+    return EXIT_OK
+
+
+def _status_line(stats, engine, tap=None) -> str:
     p50, p99 = stats.latency.percentiles((50, 99))
     rate = stats.samples / stats.wall_seconds if stats.wall_seconds > 0 else 0.0
     quality = engine.quality.summary() if engine.quality is not None else "quality: -"
@@ -298,9 +463,14 @@ def _status_line(stats, engine) -> str:
         if last.truth is not None:
             pred += f" (truth {last.truth})"
     lat = "latency -" if math.isnan(p50) else f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms"
+    rec = ""
+    if tap is not None and tap.recorder is not None:
+        rec = (
+            " | REC stopped" if tap.error is not None else f" | REC {tap.recorder.elapsed_s:.0f} s"
+        )
     return (
         f"[{stats.stream_seconds:7.1f} s] {stats.samples} samples {rate:8.1f}/s | {quality} | "
-        f"{pred} | {lat}"
+        f"{pred} | {lat}{rec}"
     )
 
 
@@ -379,7 +549,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
+    p.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="record the session (into DIR, default: the app's data folder)",
+    )
+    p.add_argument("--subject", default=None, help="subject id stored with the recording")
+    p.add_argument("--notes", default=None, help="session notes stored with the recording")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "replay",
+        help="play a session, BrainFlow CSV or EDF/BDF file through the pipeline",
+        description="Play a recorded session folder, a BrainFlow CSV file or an EDF/BDF file "
+        "through the same pipeline as a live stream, in real time or faster.",
+    )
+    p.add_argument("source", help="session folder or name, .csv, .edf or .bdf file")
+    p.add_argument("--speed", default="1", help="times real time, or 'max' (default 1)")
+    p.add_argument(
+        "--master-board", default=None, help="board layout of a BrainFlow CSV (default synthetic)"
+    )
+    _add_pipeline_args(p)
+    p.add_argument("--duration", type=float, default=None, help="seconds of recording to play")
+    p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
+    p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("sessions", help="list recorded sessions (and recover interrupted ones)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--recover", action="store_true", help="finish interrupted sessions first")
+    p.add_argument("--dir", default=None, help="sessions folder (default: the app's data folder)")
+    p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("export", help="export a session to EDF+, BDF+ or BrainFlow CSV")
+    p.add_argument("session", help="session folder, or its name in the data folder")
+    p.add_argument(
+        "--format", required=True, choices=["edf", "bdf", "csv", "predictions"],
+        help="edf/bdf: EDF+/BDF+ with annotations; csv: BrainFlow's file format; "
+        "predictions: one CSV line per prediction",
+    )  # fmt: skip
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write")
+    p.add_argument("--anonymize", action="store_true", help="replace the subject id with X")
+    p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    p.add_argument("--all-rows", action="store_true", help="also export accel, gyro, ... rows")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser(
         "bench", help="measure per-inference latency, throughput and memory of the pipeline"

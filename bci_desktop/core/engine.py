@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,13 +29,26 @@ from bci_desktop.core.dsp.quality import (
     QualityThresholds,
 )
 from bci_desktop.core.dsp.ring_buffer import RingBuffer
-from bci_desktop.core.errors import ChannelMismatchError, ConfigError, ModelError
+from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, ModelError
 from bci_desktop.core.inference.channels import map_channels
-from bci_desktop.core.inference.metadata import ModelRecipe
-from bci_desktop.core.inference.model import EmotionModel
+from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD, DriftMonitor
+from bci_desktop.core.inference.latency_guard import LatencyGuard
+from bci_desktop.core.inference.metadata import ModelMetadata, ModelRecipe
 from bci_desktop.core.stream import Chunk, StreamInfo
 
 logger = logging.getLogger(__name__)
+
+
+class Classifier(Protocol):
+    """What the engine needs of a model: :class:`EmotionModel` and
+    :class:`~bci_desktop.core.inference.brainflow_models.BrainFlowModel` both fit."""
+
+    metadata: ModelMetadata
+
+    @property
+    def classes(self) -> tuple[str, ...]: ...
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,22 @@ class EngineConfig:
     incremental_features : bool
         Compute Welch features one segment per hop when the hop allows it (the same
         numbers as whole-window Welch, several times cheaper).
+    drift_window_s : float
+        Seconds of live features the drift score compares with the model's training
+        reference (see :mod:`bci_desktop.core.inference.drift`).
+    drift_threshold : float
+        Drift score above which :attr:`Engine.drift_alarm` turns on (and a warning is logged).
+    latency_window : int
+        Predictions over which the p99 latency is compared with the model's budget.
+    latency_fallback : bool
+        When the model's p99 latency exceeds its budget, switch to ``fallback_model``
+        until the slow model is tried again (after ``latency_retry_s``).
+    fallback_model : EmotionModel or None
+        The faster model for the same classes (e.g. the registry's fastest validated one);
+        can also be set with :meth:`Engine.set_fallback_model`.
+    latency_retry_s : float
+        Stream time on the fallback before the primary model is tried again (doubles each
+        time it trips again, up to 16 times).
     """
 
     filters: FilterSettings | None = None
@@ -160,6 +190,27 @@ class EngineConfig:
     quality: QualityThresholds = field(default_factory=QualityThresholds)
     strict_channels: bool = True
     incremental_features: bool = True
+    drift_window_s: float = 30.0
+    drift_threshold: float = DEFAULT_THRESHOLD
+    latency_window: int = 400
+    latency_fallback: bool = False
+    fallback_model: Any = None
+    latency_retry_s: float = 60.0
+
+
+@dataclass
+class _ModelPlan:
+    """Everything the engine needs to run one recipe, built before anything changes."""
+
+    recipe: ModelRecipe
+    problem: str | None = None
+    idx: np.ndarray | None = None
+    window: int = 0
+    extractor: FeatureExtractor | None = None
+    incremental: IncrementalWelch | None = None
+    window_buf: np.ndarray | None = None
+    segment_buf: np.ndarray | None = None
+    drift: DriftMonitor | None = None
 
 
 class Engine:
@@ -178,13 +229,21 @@ class Engine:
         Engine settings.
     collect_features : bool
         Keep each hop's model input in :attr:`EngineUpdate.features` (training).
+
+    Notes
+    -----
+    Models can be switched while streaming (:meth:`set_model` from the engine's thread,
+    :meth:`request_model` from any other): the switch happens between two hops and a
+    prediction is still emitted at every hop. The ring buffers are kept, so a model whose
+    window fits in the signal already buffered predicts at the very next hop; one that needs
+    more history emits withheld predictions saying so until it has it.
     """
 
     def __init__(
         self,
         info: StreamInfo,
         *,
-        model: EmotionModel | None = None,
+        model: Classifier | None = None,
         recipe: ModelRecipe | None = None,
         config: EngineConfig | None = None,
         collect_features: bool = False,
@@ -198,12 +257,15 @@ class Engine:
         self.collect_features = collect_features
         self._fs = float(info.sample_rate)
         self._n_ch = info.n_channels
-        self.model: EmotionModel | None = None
+        self.model: Classifier | None = None
         self.model_problem: str | None = None
         self._recipe: ModelRecipe | None = None
         self._model_idx: np.ndarray | None = None
         self._extractor: FeatureExtractor | None = None
         self._incremental: IncrementalWelch | None = None
+        self._window_buf: np.ndarray | None = None
+        self._segment_buf: np.ndarray | None = None
+        self._drift: DriftMonitor | None = None
         self._window = 0
         self.total_samples = 0
         self.hops = 0
@@ -213,8 +275,20 @@ class Engine:
         self._settle_until = 0
         self._last_nonfinite = np.full(self._n_ch, -(10**12), dtype=np.int64)
         self._quality: QualityReport | None = None
+        self._emitting = False  # predictions flow: a switch must not interrupt them
+        self._primary: Classifier | None = None
+        self._fallback: Classifier | None = None
+        self._fallback_active = False
+        self._fallback_hops = 0
+        self._retry_hops = 0
+        self._guard: LatencyGuard | None = None
+        self._primary_guard: LatencyGuard | None = None
+        self._latency_warned: set[str] = set()
+        self._pending: list[Classifier | None] = []
+        self._pending_lock = threading.Lock()
 
         base_recipe = model.metadata.recipe if model is not None else recipe
+        self._filters_explicit = self.config.filters is not None
         filters = self.config.filters or (
             base_recipe.filters if base_recipe is not None else FilterSettings()
         )
@@ -241,7 +315,9 @@ class Engine:
         if model is not None:
             self.set_model(model)
         elif recipe is not None:
-            self._set_recipe(recipe)
+            self._commit(self._plan(recipe))
+        if self.config.fallback_model is not None:
+            self.set_fallback_model(self.config.fallback_model)
 
     # -- configuration -----------------------------------------------------------------
     @property
@@ -279,6 +355,49 @@ class Engine:
         """The latest quality report."""
         return self._quality
 
+    @property
+    def drift(self) -> float | None:
+        """The latest drift score (``None`` without reference statistics or data yet)."""
+        if self._drift is None or not self._drift.ready:
+            return None
+        return self._drift.score
+
+    @property
+    def drift_alarm(self) -> bool:
+        """True while the live features drift beyond the threshold from the training data."""
+        return self._drift is not None and self._drift.alarm
+
+    @property
+    def drift_monitor(self) -> DriftMonitor | None:
+        """The drift monitor of the model in use, if its metadata has reference statistics."""
+        return self._drift
+
+    @property
+    def primary_model(self) -> Classifier | None:
+        """The model chosen with :meth:`set_model` (``model`` differs while on the fallback)."""
+        return self._primary
+
+    @property
+    def fallback_model(self) -> Classifier | None:
+        """The model used while the primary one is over its latency budget."""
+        return self._fallback
+
+    @property
+    def fallback_active(self) -> bool:
+        """True while predictions come from the fallback model."""
+        return self._fallback_active
+
+    @property
+    def latency_guard(self) -> LatencyGuard | None:
+        """The latency guard of the primary model."""
+        return self._primary_guard
+
+    @property
+    def latency_alarm(self) -> bool:
+        """True while the primary model's p99 latency is over its budget (or on fallback)."""
+        guard = self._primary_guard
+        return self._fallback_active or (guard is not None and guard.over_budget)
+
     def _boundary(self, k: int) -> int:
         """Sample count at which hop ``k`` ends: half-up rounding keeps every pair of hops
         exactly ``2 * hop`` apart (Python's round-half-even would not)."""
@@ -286,7 +405,7 @@ class Engine:
 
     def _allocate(self, window: int) -> None:
         capacity = max(self._display_n, window, self._quality_n)
-        if capacity == self._capacity:
+        if capacity <= self._capacity:
             return
         raw, filt = RingBuffer(self._n_ch, capacity), RingBuffer(self._n_ch, capacity)
         if self._raw is not None and self._raw.size:
@@ -297,64 +416,179 @@ class Engine:
 
     def set_filters(self, settings: FilterSettings) -> None:
         """Change the filters live; predictions wait for a window of cleanly filtered data."""
+        self._filters_explicit = True
+        self._change_filters(settings)
+
+    def _change_filters(self, settings: FilterSettings) -> None:
         settings.validate(self._fs)
         self._filter = StreamingFilter(self._n_ch, self._fs, settings)
         self._settle_until = self.total_samples + self._window
         logger.info("Filters changed to %s", settings)
 
-    def set_model(self, model: EmotionModel | None) -> None:
-        """Use another model from the next hop on (``None``: stop classifying)."""
+    # -- models --------------------------------------------------------------------------
+    def check_model(self, model: Classifier) -> None:
+        """Raise the error :meth:`set_model` would raise for ``model``; change nothing.
+
+        Raises
+        ------
+        ModelError
+            If the model takes raw windows at another sample rate, or its feature names do
+            not match its feature spec on this stream.
+        ChannelMismatchError
+            If the stream lacks the model's channels and ``strict_channels`` is on.
+        """
+        self._plan(model.metadata.recipe, model)
+
+    def set_model(self, model: Classifier | None) -> None:
+        """Use another model from the next hop on (``None``: stop classifying).
+
+        Call it from the thread that calls :meth:`process` (from another thread use
+        :meth:`request_model`). If the model cannot run on this stream the error is raised
+        and the current model stays in use. The engine's hop is kept, so the prediction
+        stream goes on without a gap; the model's latency guard and drift monitor start
+        afresh.
+        """
         if model is None:
-            self.model, self._recipe, self._extractor, self._window = None, None, None, 0
-            self._incremental = None
-            self.model_problem = None
+            self.model = self._primary = self._recipe = self._extractor = None
+            self._incremental = self._drift = self._guard = self._primary_guard = None
+            self._model_idx, self._window, self.model_problem = None, 0, None
+            self._fallback_active = False
             return
+        plan = self._plan(model.metadata.recipe, model)
+        previous = self.model
+        self._commit(plan, model)
+        self._primary = model
+        self._primary_guard = self._guard
+        self._fallback_active = False
+        self._retry_hops = self._retry_base()
         recipe = model.metadata.recipe
-        if recipe.input_kind == "window" and not math.isclose(recipe.sample_rate, self._fs):
+        if not self._filters_explicit and recipe.filters != self._filter.settings:
+            self._change_filters(recipe.filters)
+        if previous is not None and previous is not model:
+            logger.info(
+                "Model switched from %s to %s at hop %d",
+                previous.metadata.label,
+                model.metadata.label,
+                self.hops,
+            )
+
+    def request_model(self, model: Classifier | None) -> None:
+        """Ask for a model switch from any thread; it happens before the next chunk.
+
+        The model is checked here (:meth:`check_model`), so an unusable one raises in the
+        caller's thread and the current model stays in use.
+        """
+        if model is not None:
+            self.check_model(model)
+        with self._pending_lock:
+            self._pending.append(model)
+
+    def set_fallback_model(self, model: Classifier | None) -> None:
+        """The model to use while the primary one is over its latency budget.
+
+        Raises
+        ------
+        ConfigError
+            If it predicts other classes than the primary model.
+        """
+        if model is not None:
+            primary = self._primary
+            if primary is not None and tuple(model.classes) != tuple(primary.classes):
+                raise ConfigError(
+                    f"The fallback model '{model.metadata.label}' predicts "
+                    f"{', '.join(model.classes)}, but '{primary.metadata.label}' predicts "
+                    f"{', '.join(primary.classes)}: a fallback must predict the same classes."
+                )
+            self.check_model(model)
+        if model is None and self._fallback_active and self._primary is not None:
+            self._use(self._primary, self._primary_guard)
+            self._fallback_active = False
+        self._fallback = model
+
+    def _plan(self, recipe: ModelRecipe, model: Classifier | None = None) -> _ModelPlan:
+        label = "The recipe" if model is None else f"Model '{model.metadata.label}'"
+        if (
+            model is not None
+            and recipe.input_kind == "window"
+            and not math.isclose(recipe.sample_rate, self._fs)
+        ):
             raise ModelError(
-                f"Model '{model.metadata.label}' takes raw windows at {recipe.sample_rate:g} Hz, "
+                f"{label} takes raw windows at {recipe.sample_rate:g} Hz, "
                 f"but the stream runs at {self._fs:g} Hz."
             )
-        self._set_recipe(recipe, label=f"Model '{model.metadata.label}'")
-        if self._extractor is not None:
-            names = self._extractor.feature_names
-            if model.metadata.feature_names and tuple(model.metadata.feature_names) != names:
-                raise ModelError(
-                    f"Model '{model.metadata.label}' expects features "
-                    f"{len(model.metadata.feature_names)} named in its metadata, but its "
-                    f"feature spec gives {len(names)} different ones on channels "
-                    f"{', '.join(recipe.channels)}."
-                )
-        self.model = model
-
-    def _set_recipe(self, recipe: ModelRecipe, label: str = "The recipe") -> None:
-        self._recipe = recipe
-        self.model_problem = None
+        plan = _ModelPlan(recipe)
         try:
             idx = map_channels(self.info.channel_names, recipe.channels, what=label)
         except ChannelMismatchError as exc:
             if self.config.strict_channels:
                 raise
-            self.model_problem = str(exc)
-            logger.info("%s Predictions will be withheld.", exc)
-            self._model_idx, self._extractor, self._window = None, None, 0
-            self._incremental = None
-            return
-        self._model_idx = np.asarray(idx, dtype=np.intp)
-        self._window = max(1, round(recipe.window_s * self._fs))
-        self._incremental = None
-        if recipe.input_kind == "features":
-            self._extractor = FeatureExtractor(
-                recipe.features, recipe.channels, self._fs, self._window
+            plan.problem = str(exc)
+            return plan
+        plan.idx = np.asarray(idx, dtype=np.intp)
+        plan.window = max(1, round(recipe.window_s * self._fs))
+        meta = model.metadata if model is not None else None
+        reference = meta.reference if meta is not None else {}
+        n_names = len(meta.feature_names) if meta is not None else 0
+        use_drift = DriftMonitor.usable(reference, n_names)
+        if recipe.input_kind == "features" or use_drift:
+            plan.extractor = FeatureExtractor(
+                recipe.features, recipe.channels, self._fs, plan.window
             )
+            names = plan.extractor.feature_names
+            if meta is not None and meta.feature_names and tuple(meta.feature_names) != names:
+                raise ModelError(
+                    f"{label} expects {len(meta.feature_names)} features named in its "
+                    f"metadata, but its feature spec gives {len(names)} different ones on "
+                    f"channels {', '.join(recipe.channels)}."
+                )
             if self.config.incremental_features:
-                self._incremental = IncrementalWelch.plan(self._extractor, self._hop_exact)
-            if self._incremental is not None:
-                self._segment_buf = np.empty((len(idx), self._incremental.nperseg))
-        else:
-            self._extractor = None
+                plan.incremental = IncrementalWelch.plan(plan.extractor, self._hop_exact)
+            if plan.incremental is not None:
+                plan.segment_buf = np.empty((len(idx), plan.incremental.nperseg))
+        if use_drift:
+            plan.drift = DriftMonitor(
+                reference,
+                window_s=self.config.drift_window_s,
+                hop_s=self._hop_exact / self._fs,
+                threshold=self.config.drift_threshold,
+            )
+        plan.window_buf = np.empty((len(idx), plan.window), dtype=np.float64)
+        return plan
+
+    def _commit(self, plan: _ModelPlan, model: Classifier | None = None) -> None:
+        """Adopt a plan (cannot fail): buffers are kept, so no signal is lost."""
+        self._recipe = plan.recipe
+        self.model_problem = plan.problem
+        self._model_idx = plan.idx
+        self._window = plan.window
+        self._extractor = plan.extractor
+        self._incremental = plan.incremental
+        self._window_buf = plan.window_buf
+        self._segment_buf = plan.segment_buf
+        self._drift = plan.drift
+        if plan.problem is not None:
+            logger.info("%s Predictions will be withheld.", plan.problem)
         self._allocate(self._window)
-        self._window_buf = np.empty((len(idx), self._window), dtype=np.float64)
+        self.model = model
+        self._guard = None
+        if model is not None:
+            self._guard = LatencyGuard(
+                model.metadata.latency_budget_ms, window=self.config.latency_window
+            )
+
+    def _use(self, model: Classifier, guard: LatencyGuard | None) -> None:
+        """Switch the model in use (fallback or back to the primary) without raising."""
+        try:
+            plan = self._plan(model.metadata.recipe, model)
+        except BCIError as exc:
+            logger.error("Cannot switch to model %s: %s", model.metadata.label, exc)
+            return
+        self._commit(plan, model)
+        if guard is not None:
+            self._guard = guard
+
+    def _retry_base(self) -> int:
+        return max(1, round(self.config.latency_retry_s * self._fs / self._hop_exact))
 
     def reset(self) -> None:
         """Start over after a gap: clear buffers and filter state (no transient is classified).
@@ -365,12 +599,15 @@ class Engine:
         self._raw.clear()
         self._filt.clear()
         self._quality = None
+        self._emitting = False
         if self._incremental is not None:
             self._incremental.reset()
 
     # -- processing --------------------------------------------------------------------
     def process(self, chunk: Chunk) -> EngineUpdate:
         """Feed one chunk; return the filtered samples, quality and predictions it produced."""
+        if self._pending:
+            self._apply_pending()
         raw = np.asarray(chunk.eeg, dtype=np.float64)
         if raw.ndim != 2 or raw.shape[0] != self._n_ch:
             self.malformed_chunks += 1
@@ -431,6 +668,16 @@ class Engine:
             features=tuple(features),
         )
 
+    def _apply_pending(self) -> None:
+        with self._pending_lock:
+            pending, self._pending = self._pending, []
+        for model in pending:
+            try:
+                self.set_model(model)
+            except BCIError as exc:
+                label = "None" if model is None else model.metadata.label
+                logger.error("Model switch to %s refused, keeping the current one: %s", label, exc)
+
     def _assess(self) -> QualityReport:
         n = min(self._quality_n, self._raw.size)
         return self._monitor.assess(self._raw.latest(n), self._filt.latest(n))
@@ -438,8 +685,6 @@ class Engine:
     def _withheld_reason(self) -> str | None:
         if self.model_problem is not None:
             return self.model_problem
-        if self._filt.size < self._window:
-            return None  # not reached: caller checks first
         idx = self._model_idx
         recent = self._last_nonfinite[idx] > self.total_samples - self._window
         if recent.any():
@@ -455,6 +700,19 @@ class Engine:
             return "Filters changed: waiting for a cleanly filtered window"
         return None
 
+    def _model_input(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(model input, feature vector or None) of the current window."""
+        inc = self._incremental
+        from_cache = inc is not None and inc.ready
+        if self._recipe.input_kind == "window" or not from_cache:
+            window = self._filt.latest(self._window)
+            np.take(window, self._model_idx, axis=0, out=self._window_buf)
+        feats = None
+        if self._extractor is not None:
+            feats = inc.features() if from_cache else self._extractor.compute(self._window_buf)
+        x = self._window_buf if self._recipe.input_kind == "window" else feats
+        return x, feats
+
     def _hop_output(
         self,
         chunk: Chunk,
@@ -463,28 +721,27 @@ class Engine:
         predictions: list[Prediction],
         features: list[FeatureWindow],
     ) -> None:
+        model = self.model
+        x = feats = None
         if self.model_problem is None and self._filt.size < self._window:
-            return  # still filling the first window
-        withheld = self._withheld_reason()
-        x: np.ndarray | None = None
-        if withheld is None or (self.collect_features and self.model_problem is None):
-            if self._incremental is not None and self._incremental.ready:
-                x = self._incremental.features()
-            else:
-                window = self._filt.latest(self._window)
-                np.take(window, self._model_idx, axis=0, out=self._window_buf)
-                if self._extractor is not None:
-                    x = self._extractor.compute(self._window_buf)
-                else:
-                    x = self._window_buf.astype(np.float32)
+            if model is None or not self._emitting:
+                return  # still filling the first window
+            withheld = (
+                f"Model '{model.metadata.label}' needs {self._window / self._fs:g} s of "
+                f"signal, {self._filt.size / self._fs:.1f} s buffered: waiting for more"
+            )
+        else:
+            withheld = self._withheld_reason()
+            if withheld is None or (self.collect_features and self.model_problem is None):
+                x, feats = self._model_input()
         t = float(chunk.timestamps[last]) if chunk.timestamps.size else float("nan")
         truth = None
         if chunk.truth is not None and self.info.states:
             code = int(chunk.truth[last])
             truth = self.info.states[code] if 0 <= code < len(self.info.states) else None
         if self.collect_features and x is not None:
-            features.append(FeatureWindow(t, self.hops, x.copy(), truth, withheld))
-        model = self.model
+            kept = x.astype(np.float32) if x is self._window_buf else x.copy()
+            features.append(FeatureWindow(t, self.hops, kept, truth, withheld))
         if model is None:
             return
         label = probs = confidence = None
@@ -492,6 +749,9 @@ class Engine:
             p = model.predict_proba(x)
             k = int(np.argmax(p))
             label, probs, confidence = model.classes[k], tuple(p.tolist()), float(p[k])
+            if self._drift is not None and feats is not None:
+                self._update_drift(feats)
+        drift = self.drift
         latency_ms = (time.perf_counter_ns() - t0) / 1e6
         predictions.append(
             Prediction(
@@ -504,9 +764,78 @@ class Engine:
                 latency_ms=latency_ms,
                 withheld=withheld,
                 truth=truth,
+                drift=None if drift is None else round(drift, 3),
                 model=model.metadata.label,
             )
         )
+        self._emitting = True
+        if label is not None:
+            self._watch_latency(model, latency_ms)
+        if self._fallback_active and model is self._fallback:
+            self._fallback_hops += 1
+            if self._fallback_hops >= self._retry_hops and self._primary is not None:
+                self._retry_primary()
+
+    # -- drift and latency ---------------------------------------------------------------
+    def _update_drift(self, feats: np.ndarray) -> None:
+        monitor = self._drift
+        was = monitor.alarm
+        score = monitor.update(feats)
+        if monitor.alarm and not was:
+            logger.warning(
+                "Feature drift %.1f exceeds %.1f: the signal no longer looks like the model's "
+                "training data (another person, electrodes or montage?); its predictions may "
+                "be wrong. Check the electrodes or calibrate a personal model.",
+                score,
+                monitor.threshold,
+            )
+        elif was and not monitor.alarm:
+            logger.info("Feature drift back to %.2f, below %.2f.", score, monitor.threshold)
+
+    def _watch_latency(self, model: Classifier, latency_ms: float) -> None:
+        guard = self._guard
+        if guard is None or not guard.add(latency_ms):
+            return
+        label = model.metadata.label
+        first = label not in self._latency_warned
+        self._latency_warned.add(label)
+        log = logger.warning if first else logger.info
+        log(
+            "Model %s: p99 latency %.3f ms over the last %d predictions exceeds its budget of "
+            "%g ms on this machine.",
+            label,
+            guard.p99,
+            min(guard.count, guard.window),
+            guard.budget_ms,
+        )
+        if model is not self._primary or self._fallback_active:
+            return
+        fallback = self._fallback
+        if not self.config.latency_fallback or fallback is None or fallback is model:
+            return
+        if tuple(fallback.classes) != tuple(model.classes):
+            log("No latency fallback: %s predicts other classes.", fallback.metadata.label)
+            return
+        log(
+            "Switching to the faster model %s until %s is within its budget again.",
+            fallback.metadata.label,
+            label,
+        )
+        self._fallback_active = True
+        self._fallback_hops = 0
+        self._use(fallback, None)
+
+    def _retry_primary(self) -> None:
+        primary = self._primary
+        logger.info(
+            "Trying model %s again after %d hops on the fallback.",
+            primary.metadata.label,
+            self._fallback_hops,
+        )
+        self._fallback_active = False
+        self._retry_hops = min(self._retry_hops * 2, 16 * self._retry_base())
+        self._use(primary, None)
+        self._primary_guard = self._guard
 
 
-__all__ = ["Engine", "EngineConfig", "EngineUpdate", "FeatureWindow", "Prediction"]
+__all__ = ["Classifier", "Engine", "EngineConfig", "EngineUpdate", "FeatureWindow", "Prediction"]

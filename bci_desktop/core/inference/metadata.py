@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,11 @@ from bci_desktop.core.errors import ConfigError, ModelError
 METADATA_KEY = "bci_desktop"
 SCHEMA = "bci-desktop-model/1"
 INPUT_KINDS = ("features", "window")
+#: What a model's name and version may hold: they become folder names in the registry and
+#: users type them as ``name@version``.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+#: Keys of the reference statistics; ``mean`` and ``std`` are required when any is given.
+REFERENCE_KEYS = ("mean", "std", "q05", "q95")
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,12 @@ class ModelMetadata:
             problems.append(f"unsupported schema {schema!r} (this app reads {SCHEMA!r})")
         name = need("name", str, "a string")
         version = need("version", str, "a string")
+        for key, value in (("name", name), ("version", version)):
+            if value is not None and not NAME_PATTERN.match(value):
+                problems.append(
+                    f"'{key}' must be 1-64 letters, digits, '.', '_', '+' or '-' (starting with "
+                    f"a letter or digit), got {value!r}"
+                )
         classes = need("classes", list, "a list of class names")
         if classes is not None and (
             len(classes) < 2 or not all(isinstance(c, str) and c for c in classes)
@@ -197,8 +209,8 @@ class ModelMetadata:
             problems.append("missing 'test_vector' (an input and its expected probabilities)")
         else:
             try:
-                inputs = tuple(tuple(float(v) for v in row) for row in tv["inputs"])
-                probs = tuple(tuple(float(v) for v in row) for row in tv["probabilities"])
+                inputs = tuple(_flat_row(row) for row in tv["inputs"])
+                probs = tuple(_flat_row(row) for row in tv["probabilities"])
                 atol = float(tv.get("atol", 1e-4))
                 if not inputs or len(inputs) != len(probs):
                     raise ValueError("inputs and probabilities must have the same, nonzero rows")
@@ -218,6 +230,7 @@ class ModelMetadata:
                 problems.append(f"'{key}' must be an object")
                 value = {}
             dict_fields[key] = value
+        problems += reference_problems(dict_fields["reference"])
         budget = raw.get("latency_budget_ms", 100.0)
         if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
             problems.append(f"'latency_budget_ms' must be a positive number, got {budget!r}")
@@ -249,4 +262,73 @@ class ModelMetadata:
         )
 
 
-__all__ = ["INPUT_KINDS", "METADATA_KEY", "SCHEMA", "ModelMetadata", "ModelRecipe", "TestVector"]
+def _flat_row(row: Any) -> tuple[float, ...]:
+    """One test-vector row as flat floats; nested lists (channels x samples) are flattened
+    in C order."""
+    if isinstance(row, str | bytes) or not isinstance(row, list | tuple):
+        raise TypeError(f"each row must be a list of numbers, got {type(row).__name__}")
+    flat: list[float] = []
+    stack = [iter(row)]
+    while stack:
+        for v in stack[-1]:
+            if isinstance(v, list | tuple):
+                stack.append(iter(v))
+                break
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise TypeError(f"test vector values must be numbers, got {v!r}")
+            flat.append(float(v))
+        else:
+            stack.pop()
+    return tuple(flat)
+
+
+def reference_problems(reference: dict[str, Any], n_features: int = 0) -> list[str]:
+    """What is wrong with a model's reference statistics (empty list: fine or absent).
+
+    ``reference`` may be empty (no drift monitoring). Otherwise ``mean`` and ``std`` are
+    required, every list of :data:`REFERENCE_KEYS` present must hold finite numbers (one
+    per feature when ``n_features`` is given), ``std`` must be >= 0, and ``n`` (the number
+    of training windows), when present, a positive integer.
+    """
+    if not reference:
+        return []
+    problems: list[str] = []
+    missing = [k for k in ("mean", "std") if k not in reference]
+    if missing:
+        problems.append(
+            "'reference' needs " + " and ".join(f"'{k}'" for k in missing) + " (one number "
+            "per feature), or must be empty"
+        )
+    for key in REFERENCE_KEYS:
+        values = reference.get(key)
+        if values is None:
+            continue
+        ok = isinstance(values, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in values
+        )
+        if not ok:
+            problems.append(f"'reference.{key}' must be a list of finite numbers")
+        elif n_features and len(values) != n_features:
+            problems.append(
+                f"'reference.{key}' has {len(values)} values for {n_features} features"
+            )
+        elif key == "std" and any(v < 0 for v in values):
+            problems.append("'reference.std' has negative values")
+    n = reference.get("n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        problems.append(f"'reference.n' must be a positive integer, got {n!r}")
+    return problems
+
+
+__all__ = [
+    "INPUT_KINDS",
+    "METADATA_KEY",
+    "NAME_PATTERN",
+    "REFERENCE_KEYS",
+    "SCHEMA",
+    "ModelMetadata",
+    "ModelRecipe",
+    "TestVector",
+    "reference_problems",
+]

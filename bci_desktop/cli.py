@@ -105,7 +105,10 @@ def _connection_params(args: argparse.Namespace) -> object:
 def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("pipeline")
     g.add_argument(
-        "--model", default=None, help="ONNX model file (default: the shipped emotion model)"
+        "--model",
+        default=None,
+        help="ONNX model file, or NAME[@VERSION] from 'bci-desktop models list' "
+        "(default: the active model)",
     )
     g.add_argument("--no-model", action="store_true", help="filter and score quality only")
     g.add_argument("--notch", default=None, help="line-noise notch: 50, 60 or off")
@@ -169,15 +172,22 @@ def _filters(args: argparse.Namespace, base):
     return settings
 
 
-def _load_model(args: argparse.Namespace):
+def _load_model(args: argparse.Namespace, info=None):
+    """The model to run: --model PATH or NAME[@VERSION], else the registry's active one.
+
+    Returns the model (or None) and whether the user chose it explicitly.
+    """
     from bci_desktop.core.inference.model import EmotionModel
-    from bci_desktop.core.resources import default_model_path
+    from bci_desktop.core.inference.registry import ModelRegistry
 
     if args.no_model:
         return None, False
     if args.model is not None:
-        return EmotionModel.load(args.model), True
-    return EmotionModel.load(default_model_path()), False
+        path = Path(args.model)
+        if path.suffix.lower() == ".onnx" or path.exists():
+            return EmotionModel.load(path), True
+        return ModelRegistry().get(args.model).load(info), True
+    return ModelRegistry().active().load(info), False
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -249,7 +259,7 @@ def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
             f"Invalid value for the 'duration' parameter: expected a positive number of "
             f"seconds, but got {args.duration}."
         )
-    model, explicit = _load_model(args)
+    model, explicit = _load_model(args, source.info)
     base = model.metadata.recipe.filters if model is not None else None
     config = EngineConfig(filters=_filters(args, base), strict_channels=explicit)
     try:
@@ -433,6 +443,66 @@ def _local_time(iso: str | None) -> str:
         return iso[:19]
 
 
+def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
+    """Manage models: list, import, activate, roll back, validate."""
+    from bci_desktop.core.inference.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    action = args.action
+    if action == "validate":
+        report = registry.validate(args.file)
+        if args.json:
+            json.dump(report.to_dict(), out, indent=2)
+            out.write("\n")
+        else:
+            out.write(report.summary() + "\n")
+        return EXIT_OK if report.ok else EXIT_USAGE
+    if action == "import":
+        entry = registry.import_file(args.file, replace=args.replace)
+        out.write(f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}\n")
+        if args.activate:
+            registry.activate(entry.label)
+            out.write(f"Active model: {entry.label}\n")
+        return EXIT_OK
+    if action == "activate":
+        entry = registry.activate(args.ref)
+        out.write(f"Active model: {entry.label}\n")
+        return EXIT_OK
+    if action == "rollback":
+        entry = registry.rollback()
+        out.write(f"Rolled back; active model: {entry.label}\n")
+        return EXIT_OK
+    entries = registry.list()
+    if args.json:
+        rows = [
+            {
+                "name": e.name,
+                "version": e.version,
+                "label": e.label,
+                "active": e.active,
+                "source": e.source,
+                "classes": list(e.classes),
+                "sha256": e.sha256,
+                "path": None if e.path is None else str(e.path),
+                "p99_ms": e.p99_ms,
+                "latency_budget_ms": e.latency_budget_ms,
+                "metrics": e.metrics,
+            }
+            for e in entries
+        ]
+        json.dump(rows, out, indent=2, default=str)
+        out.write("\n")
+        return EXIT_OK
+    out.write(f"  {'MODEL':<34}{'SOURCE':<10}{'CLASSES':<34}ACCURACY\n")
+    for e in entries:
+        acc = e.metrics.get("heldout", {}).get("accuracy") if e.metrics else None
+        acc_txt = "-" if acc is None else f"{100 * acc:.1f}% (held out)"
+        mark = "*" if e.active else " "
+        out.write(f"{mark} {e.label:<34}{e.source:<10}{', '.join(e.classes)[:32]:<34}{acc_txt}\n")
+    out.write("* active\n")
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
     """Export a session to EDF+, BDF+, BrainFlow CSV or a predictions CSV."""
     from bci_desktop.core.recording.export import export_session
@@ -583,6 +653,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--recover", action="store_true", help="finish interrupted sessions first")
     p.add_argument("--dir", default=None, help="sessions folder (default: the app's data folder)")
     p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("models", help="list, import, activate, roll back or validate models")
+    msub = p.add_subparsers(dest="action", parser_class=_Parser, metavar="ACTION")
+    m = msub.add_parser("list", help="models in the registry (the active one starred)")
+    m.add_argument("--json", action="store_true", help="machine-readable output")
+    m = msub.add_parser("import", help="validate a model file and copy it into the registry")
+    m.add_argument("file", help="ONNX model file with BCI Desktop metadata (docs/models.md)")
+    m.add_argument(
+        "--replace", action="store_true", help="replace a different file of the same name@version"
+    )
+    m.add_argument("--activate", action="store_true", help="make it the active model")
+    m = msub.add_parser("activate", help="make a model the active one")
+    m.add_argument("ref", metavar="NAME[@VERSION]")
+    msub.add_parser("rollback", help="go back to the previously active model")
+    m = msub.add_parser("validate", help="check a model file without importing it")
+    m.add_argument("file")
+    m.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_models, action="list", json=False)
 
     p = sub.add_parser("export", help="export a session to EDF+, BDF+ or BrainFlow CSV")
     p.add_argument("session", help="session folder, or its name in the data folder")

@@ -341,7 +341,8 @@ class ModelRegistry:
         report = validate_model_bytes(data, source, sha256=sha, runs=self.runs)
         if not report.ok:
             raise ModelValidationError(
-                f"Model file '{source}' was not imported: " + "; ".join(report.reasons) + ".",
+                f"Not imported: {'; '.join(r.rstrip('.') for r in report.reasons)}. "
+                "The active model is unchanged.",
                 report,
             )
         meta = report.metadata

@@ -503,6 +503,32 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
+def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
+    """Train a personal model on calibration sessions."""
+    from bci_desktop.core.calibration import train_personal_model
+
+    classes = None
+    if args.classes:
+        classes = tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    report = train_personal_model(
+        [_session_path(s) for s in args.sessions],
+        args.output,
+        name=args.name,
+        version=args.version,
+        classes=classes,
+        overwrite=args.overwrite,
+    )
+    out.write(report.summary() + "\n")
+    if args.activate:
+        from bci_desktop.core.inference.registry import ModelRegistry
+
+        registry = ModelRegistry()
+        entry = registry.import_file(report.path, replace=args.overwrite)
+        registry.activate(entry.label)
+        out.write(f"Imported and activated {entry.label}\n")
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
     """Export a session to EDF+, BDF+, BrainFlow CSV or a predictions CSV."""
     from bci_desktop.core.recording.export import export_session
@@ -671,6 +697,22 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("file")
     m.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_models, action="list", json=False)
+
+    p = sub.add_parser(
+        "train",
+        help="train a personal model on calibration sessions",
+        description="Train a personal model on recorded calibration sessions (labelled blocks "
+        "from the GUI's calibration flow, or the simulated subject's true state), with the "
+        "live pipeline's features, block-wise cross-validation, and ONNX export.",
+    )
+    p.add_argument("sessions", nargs="+", metavar="SESSION", help="session folders or names")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.onnx")
+    p.add_argument("--name", default="personal", help="model name (default personal)")
+    p.add_argument("--version", default="1", help="model version (default 1)")
+    p.add_argument("--classes", default=None, help="comma-separated states (default: all)")
+    p.add_argument("--overwrite", action="store_true", help="replace MODEL.onnx if it exists")
+    p.add_argument("--activate", action="store_true", help="import and activate the model")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("export", help="export a session to EDF+, BDF+ or BrainFlow CSV")
     p.add_argument("session", help="session folder, or its name in the data folder")

@@ -1,0 +1,465 @@
+"""The device panel: pick a board, fill in how to reach it, connect and see the state.
+
+Boards are listed by name: BrainFlow's synthetic board first, then the app's simulated
+subject, then every other board BrainFlow knows. Only the connection fields the chosen
+board uses are shown (required ones marked with ``*``); values typed for other boards are
+kept, so switching back and forth loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtSerialPort import QSerialPortInfo
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.sources.boards import (
+    PROXY_BOARDS,
+    BoardSummary,
+    ConnectionParams,
+    board_name,
+    list_boards,
+    resolve_board,
+)
+from bci_desktop.core.sources.factory import SIMULATED, is_simulated
+
+__all__ = ["STATE_STYLE", "DevicePanel", "FieldSpec"]
+
+logger = logging.getLogger(__name__)
+
+#: Word and colour of each state (the word always comes with the colour).
+STATE_STYLE: dict[str, tuple[str, str]] = {
+    "disconnected": ("Disconnected", "#868e96"),
+    "connecting": ("Connecting…", "#e8a317"),
+    "streaming": ("Streaming", "#2f9e44"),
+    "error": ("Error", "#e03131"),
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How a connection field is shown."""
+
+    label: str
+    kind: str  # "serial", "text", "port", "file", "board", "seconds", "protocol"
+    tip: str
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "serial_port": FieldSpec(
+        "Serial port", "serial", "Serial port of the board or its dongle, e.g. /dev/ttyUSB0"
+    ),
+    "mac_address": FieldSpec(
+        "MAC address", "text", "Bluetooth MAC address, e.g. 00:A0:C9:14:C8:29"
+    ),
+    "ip_address": FieldSpec("IP address", "text", "IP address of the board, e.g. 192.168.4.1"),
+    "ip_port": FieldSpec("IP port", "port", "IP port the board sends to or listens on"),
+    "ip_protocol": FieldSpec("IP protocol", "protocol", "Network protocol (BrainFlow's)"),
+    "serial_number": FieldSpec("Serial number", "text", "Serial number or name of the device"),
+    "file": FieldSpec("File", "file", "BrainFlow file to play back"),
+    "master_board": FieldSpec(
+        "Master board", "board", "The board that recorded the file or streams the data"
+    ),
+    "timeout": FieldSpec("Timeout (s)", "seconds", "Connection timeout, 0 for BrainFlow's"),
+    "other_info": FieldSpec("Other info", "text", "Board-specific extra information"),
+    "ip_address_aux": FieldSpec("Aux IP address", "text", "IP address of the auxiliary stream"),
+    "ip_port_aux": FieldSpec("Aux IP port", "port", "IP port of the auxiliary stream"),
+    "ip_address_anc": FieldSpec("Anc IP address", "text", "IP address of the ancillary stream"),
+    "ip_port_anc": FieldSpec("Anc IP port", "port", "IP port of the ancillary stream"),
+    "file_aux": FieldSpec("Aux file", "file", "File of the auxiliary preset"),
+    "file_anc": FieldSpec("Anc file", "file", "File of the ancillary preset"),
+}
+_PROTOCOLS = (("None", 0), ("UDP", 1), ("TCP", 2))
+
+
+def _board_items() -> list[tuple[str, str, str]]:
+    """(name, text shown, tooltip) of every board: synthetic, simulated, then the rest."""
+    boards = list_boards()
+    items: list[tuple[str, str, str]] = []
+    for b in boards[:1]:
+        items.append((b.name, "synthetic (test signal)", _describe(b)))
+    items.append(
+        (
+            SIMULATED,
+            "simulated (known emotion)",
+            "The app's simulated subject: EEG-like data whose emotional state follows a "
+            "script, so the emotion panel can show the truth beside the prediction.",
+        )
+    )
+    for b in boards[1:]:
+        items.append((b.name, b.name, _describe(b)))
+    return items
+
+
+def _describe(b: BoardSummary) -> str:
+    rate = f"{b.sample_rate} Hz" if b.sample_rate else "rate of its master board"
+    eeg = f"{b.n_eeg} EEG channels" if b.n_eeg else "EEG channels of its master board"
+    return f"{b.description_name or b.name} (BrainFlow id {b.board_id}): {rate}, {eeg}"
+
+
+class DevicePanel(QWidget):
+    """Board picker, connection fields, Connect/Disconnect and the connection state.
+
+    Signals
+    -------
+    connect_requested()
+        The user asked to connect (button or shortcut).
+    disconnect_requested()
+        The user asked to disconnect.
+
+    Attributes
+    ----------
+    board_combo : QComboBox
+        Every board; item data is the board name.
+    port_combo : QComboBox
+        Editable list of the serial ports present.
+    connect_button, disconnect_button, refresh_ports_button : QPushButton / QToolButton
+    state_label : QLabel
+        The state word (and error message), coloured.
+    """
+
+    connect_requested = pyqtSignal()
+    disconnect_requested = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._summaries = {b.name: b for b in list_boards()}
+        self._state = "disconnected"
+        self._editors: dict[str, QWidget] = {}
+        self._values: dict[str, Any] = {}
+        self._file_edits: dict[str, QLineEdit] = {}
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+
+        self.board_combo = QComboBox()
+        self.board_combo.setToolTip("The board to stream from (BrainFlow's boards by name)")
+        self.board_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.board_combo.setMinimumContentsLength(14)
+        for name, text, tip in _board_items():
+            self.board_combo.addItem(text, name)
+            self.board_combo.setItemData(
+                self.board_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.board_info = QLabel()
+        self.board_info.setWordWrap(True)
+        self.board_info.setProperty("role", "hint")
+
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.form.addRow("Board", self.board_combo)
+        self.form.addRow(self.board_info)
+        self._rows: dict[str, int] = {}
+        self._labels: dict[str, QLabel] = {}
+        for name, spec in FIELDS.items():
+            editor = self._make_editor(name, spec)
+            self._editors[name] = editor
+            self._labels[name] = QLabel(spec.label)
+            self._labels[name].setToolTip(spec.tip)
+            self.form.addRow(self._labels[name], editor)
+            self._rows[name] = self.form.rowCount() - 1
+        self.speed_box = QDoubleSpinBox()
+        self.speed_box.setRange(0.1, 100.0)
+        self.speed_box.setDecimals(1)
+        self.speed_box.setSingleStep(0.5)
+        self.speed_box.setValue(1.0)
+        self.speed_box.setSuffix(" ×")
+        self.speed_box.setToolTip("Simulated subject: how many times faster than real time")
+        self.form.addRow("Speed", self.speed_box)
+        self._speed_row = self.form.rowCount() - 1
+        self.required_note = QLabel("* required for this board")
+        self.required_note.setProperty("role", "hint")
+        self.form.addRow(self.required_note)
+        self._note_row = self.form.rowCount() - 1
+        layout.addLayout(self.form)
+
+        buttons = QHBoxLayout()
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setToolTip("Connect to the chosen board and stream (Ctrl+K)")
+        self.disconnect_button = QPushButton("Disconnect")
+        self.disconnect_button.setToolTip("Stop streaming and release the board (Ctrl+Shift+K)")
+        buttons.addWidget(self.connect_button)
+        buttons.addWidget(self.disconnect_button)
+        layout.addLayout(buttons)
+
+        self.state_label = QLabel()
+        self.state_label.setWordWrap(True)
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.state_label.setToolTip("Connection state")
+        layout.addWidget(self.state_label)
+        layout.addStretch(1)
+
+        self.connect_button.clicked.connect(self.connect_requested)
+        self.disconnect_button.clicked.connect(self.disconnect_requested)
+        self.board_combo.currentIndexChanged.connect(self._board_changed)
+        self.refresh_ports()
+        self._board_changed()
+        self.set_state("disconnected", "")
+
+    # -- editors -------------------------------------------------------------------------
+    def _make_editor(self, name: str, spec: FieldSpec) -> QWidget:
+        if spec.kind == "serial":
+            box = QWidget()
+            row = QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            self.port_combo = QComboBox()
+            self.port_combo.setEditable(True)
+            self.port_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            self.port_combo.setToolTip(spec.tip + " (pick a port present or type one)")
+            self.port_combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            self.port_combo.setMinimumContentsLength(8)
+            self.refresh_ports_button = QToolButton()
+            self.refresh_ports_button.setText("↻")
+            self.refresh_ports_button.setToolTip("Refresh the list of serial ports")
+            self.refresh_ports_button.clicked.connect(self.refresh_ports)
+            row.addWidget(self.port_combo, 1)
+            row.addWidget(self.refresh_ports_button)
+            return box
+        if spec.kind == "port":
+            spin = QSpinBox()
+            spin.setRange(0, 65535)
+            spin.setSpecialValueText("not set")
+            spin.setToolTip(spec.tip)
+            return spin
+        if spec.kind == "seconds":
+            spin = QSpinBox()
+            spin.setRange(0, 3600)
+            spin.setSpecialValueText("default")
+            spin.setToolTip(spec.tip)
+            return spin
+        if spec.kind == "protocol":
+            combo = QComboBox()
+            for text, value in _PROTOCOLS:
+                combo.addItem(text, value)
+            combo.setToolTip(spec.tip)
+            return combo
+        if spec.kind == "board":
+            combo = QComboBox()
+            combo.setToolTip(spec.tip)
+            for b in self._summaries.values():
+                if b.board_id not in PROXY_BOARDS:
+                    combo.addItem(b.name, b.name)
+            return combo
+        edit = QLineEdit()
+        edit.setToolTip(spec.tip)
+        edit.setClearButtonEnabled(True)
+        if spec.kind == "file":
+            box = QWidget()
+            row = QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            browse = QToolButton()
+            browse.setText("…")
+            browse.setToolTip("Choose the file")
+            browse.clicked.connect(lambda: self._browse(edit))
+            row.addWidget(edit, 1)
+            row.addWidget(browse)
+            self._file_edits[name] = edit
+            return box
+        return edit
+
+    def _browse(self, edit: QLineEdit) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a BrainFlow file", edit.text(), "BrainFlow files (*.csv *.txt);;All (*)"
+        )
+        if path:
+            edit.setText(path)
+
+    def _editor_value(self, name: str) -> Any:
+        spec = FIELDS[name]
+        editor = self._editors[name]
+        if spec.kind == "serial":
+            return self.port_combo.currentText().strip()
+        if spec.kind in ("port", "seconds"):
+            assert isinstance(editor, QSpinBox)
+            return int(editor.value())
+        if spec.kind in ("protocol", "board"):
+            assert isinstance(editor, QComboBox)
+            return editor.currentData()
+        if spec.kind == "file":
+            return self._file_edits[name].text().strip()
+        assert isinstance(editor, QLineEdit)
+        return editor.text().strip()
+
+    def _set_editor_value(self, name: str, value: Any) -> None:
+        spec = FIELDS[name]
+        editor = self._editors[name]
+        if spec.kind == "serial":
+            self.port_combo.setCurrentText(str(value or ""))
+        elif spec.kind in ("port", "seconds"):
+            assert isinstance(editor, QSpinBox)
+            editor.setValue(int(value or 0))
+        elif spec.kind in ("protocol", "board"):
+            assert isinstance(editor, QComboBox)
+            if spec.kind == "board" and value is not None:
+                try:
+                    value = board_name(resolve_board(value))
+                except ConfigError:
+                    logger.warning("Ignored the unknown master board %r", value)
+            i = editor.findData(value)
+            editor.setCurrentIndex(max(i, 0))
+        elif spec.kind == "file":
+            self._file_edits[name].setText(str(value or ""))
+        else:
+            assert isinstance(editor, QLineEdit)
+            editor.setText(str(value or ""))
+
+    # -- board ---------------------------------------------------------------------------
+    def board(self) -> str:
+        """Name of the chosen board (``"simulated"`` for the simulated subject)."""
+        return str(self.board_combo.currentData())
+
+    def set_board(self, name: str) -> bool:
+        """Choose a board by name; return False (and keep the current one) if unknown."""
+        i = self.board_combo.findData(name)
+        if i < 0:
+            return False
+        self.board_combo.setCurrentIndex(i)
+        return True
+
+    def fields_for(self, board: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Connection fields (required, optional) the panel shows for ``board``."""
+        if is_simulated(board):
+            return (), ()
+        b = self._summaries.get(board)
+        if b is None:
+            return (), ()
+        return b.connection, b.connection_optional
+
+    def _board_changed(self) -> None:
+        board = self.board()
+        required, optional = self.fields_for(board)
+        for name, row in self._rows.items():
+            shown = name in required or name in optional
+            self.form.setRowVisible(row, shown)
+            mark = " *" if name in required else ""
+            self._labels[name].setText(FIELDS[name].label + mark)
+        self.form.setRowVisible(self._speed_row, is_simulated(board))
+        self.form.setRowVisible(self._note_row, bool(required))
+        if is_simulated(board):
+            self.board_info.setText("250 Hz, 16 EEG channels, the true state is known")
+        else:
+            b = self._summaries.get(board)
+            self.board_info.setText(_describe(b).split(": ", 1)[-1] if b else "")
+
+    # -- connection fields ----------------------------------------------------------------
+    def connection_dict(self) -> dict[str, Any]:
+        """Every connection field typed so far (for the settings), defaults left out."""
+        defaults = ConnectionParams().to_dict()
+        out: dict[str, Any] = {}
+        for name in FIELDS:
+            value = self._editor_value(name)
+            if name == "master_board" and name not in self._shown_fields():
+                value = self._values.get(name, defaults[name])
+            if value != defaults[name] and value not in ("", None):
+                out[name] = value
+        return out
+
+    def _shown_fields(self) -> tuple[str, ...]:
+        required, optional = self.fields_for(self.board())
+        return (*required, *optional)
+
+    def set_connection(self, values: dict[str, Any]) -> None:
+        """Fill the fields from a dict of :class:`ConnectionParams` fields."""
+        self._values = dict(values)
+        for name in FIELDS:
+            if name in values:
+                self._set_editor_value(name, values[name])
+
+    def connection_params(self) -> ConnectionParams:
+        """The fields the chosen board uses, as :class:`ConnectionParams`.
+
+        Raises
+        ------
+        ConfigError
+            If a field holds a value BrainFlow cannot take.
+        """
+        shown = self._shown_fields()
+        given = {name: self._editor_value(name) for name in shown if name in FIELDS}
+        if "master_board" in given and not given["master_board"]:
+            given.pop("master_board")
+        return ConnectionParams(**given)
+
+    def speed(self) -> float:
+        """Speed of the simulated subject."""
+        return float(self.speed_box.value())
+
+    def set_speed(self, value: float) -> None:
+        """Set the speed of the simulated subject."""
+        self.speed_box.setValue(float(value))
+
+    def refresh_ports(self) -> None:
+        """List the serial ports present (the typed text stays)."""
+        current = self.port_combo.currentText()
+        ports = QSerialPortInfo.availablePorts()
+        self.port_combo.blockSignals(True)
+        self.port_combo.clear()
+        for p in ports:
+            location = p.systemLocation()
+            detail = " — ".join(x for x in (p.description(), p.manufacturer()) if x)
+            self.port_combo.addItem(location, location)
+            if detail:
+                self.port_combo.setItemData(
+                    self.port_combo.count() - 1, detail, Qt.ItemDataRole.ToolTipRole
+                )
+        self.port_combo.setCurrentText(current)
+        self.port_combo.blockSignals(False)
+        logger.debug("Serial ports: %s", [p.systemLocation() for p in ports])
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """The state shown: disconnected, connecting, streaming or error."""
+        return self._state
+
+    def state_text(self) -> str:
+        """The text of the state label."""
+        return self.state_label.text()
+
+    def set_state(self, state: str, message: str) -> None:
+        """Show a state (word and colour) and enable the controls that make sense in it."""
+        if state not in STATE_STYLE:
+            raise ConfigError(
+                f"Invalid value for the 'state' parameter. Allowed values are "
+                f"{', '.join(map(repr, STATE_STYLE))}, but got {state!r} instead."
+            )
+        self._state = state
+        word, colour = STATE_STYLE[state]
+        text = f"{word}: {message}" if state == "error" and message else word
+        if state == "streaming" and message:
+            text = f"{word} — {message.removeprefix('Streaming ')}"
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(
+            f"QLabel {{ color: {colour}; font-weight: bold; border: 2px solid {colour};"
+            " border-radius: 4px; padding: 4px; }"
+        )
+        idle = state in ("disconnected", "error")
+        self.connect_button.setEnabled(idle)
+        self.disconnect_button.setEnabled(not idle)
+        self.board_combo.setEnabled(idle)
+        for editor in self._editors.values():
+            editor.setEnabled(idle)
+        self.speed_box.setEnabled(idle)

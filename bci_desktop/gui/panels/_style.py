@@ -1,0 +1,162 @@
+"""What the panels share: the redraw-on-change base class, colours and number formats.
+
+Colours are mid-tones chosen to read on both a dark and a light plot background, and never
+carry meaning alone: every quality level and class also has its word on screen.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from PyQt6.QtGui import QColor, QPalette
+from PyQt6.QtWidgets import QWidget
+
+from bci_desktop.core.dsp.quality import QualityLevel, QualityReport
+from bci_desktop.core.stream import StreamInfo
+from bci_desktop.gui.live_data import LiveData
+
+#: Fill colour of each quality level (the word is always shown with it).
+LEVEL_COLOURS: dict[QualityLevel, str] = {
+    QualityLevel.GOOD: "#2f9e44",
+    QualityLevel.POOR: "#e8a317",
+    QualityLevel.BAD: "#e03131",
+}
+#: Text colour on top of :data:`LEVEL_COLOURS` (contrast >= 4.5:1).
+LEVEL_TEXT: dict[QualityLevel, str] = {
+    QualityLevel.GOOD: "#ffffff",
+    QualityLevel.POOR: "#1b1b1b",
+    QualityLevel.BAD: "#ffffff",
+}
+#: Colour of the usual emotion classes; others take :data:`FALLBACK_COLOURS` in turn.
+CLASS_COLOURS: dict[str, str] = {
+    "calm": "#4dabf7",
+    "relaxed": "#4dabf7",
+    "happy": "#fab005",
+    "sad": "#9775fa",
+    "stressed": "#ff6b6b",
+    "angry": "#ff6b6b",
+    "neutral": "#adb5bd",
+}
+FALLBACK_COLOURS = ("#20c997", "#f783ac", "#74c0fc", "#ffa94d", "#a9e34b", "#e599f7")
+#: Colour of withheld predictions and "no data" states.
+WITHHELD_COLOUR = "#868e96"
+#: Colour of the channel traces of the signal view.
+TRACE_COLOUR = "#4a90d9"
+#: Colour of marker lines.
+MARKER_COLOUR = "#f08c00"
+
+
+def class_colour(name: str, index: int) -> str:
+    """Colour of the emotion class ``name``, the ``index``-th class of the model."""
+    return CLASS_COLOURS.get(name.lower(), FALLBACK_COLOURS[index % len(FALLBACK_COLOURS)])
+
+
+def readable_colour(colour: str, widget: QWidget) -> str:
+    """``colour``, darkened when ``widget``'s background is light (for text)."""
+    background = widget.palette().color(QPalette.ColorRole.Window)
+    return QColor(colour).darker(150).name() if background.lightness() > 128 else colour
+
+
+def badge_style(level: QualityLevel) -> str:
+    """Style sheet of a small rounded badge in the colour of ``level``."""
+    return (
+        f"QLabel {{ background-color: {LEVEL_COLOURS[level]}; color: {LEVEL_TEXT[level]};"
+        " border-radius: 4px; padding: 1px 6px; font-weight: bold; }"
+    )
+
+
+def fmt_ms(value: float) -> str:
+    """A latency for people: ``"0.214 ms"``, ``"3.52 ms"``, ``"142 ms"``, ``"–"`` if NaN."""
+    if not math.isfinite(value):
+        return "–"
+    if value < 1.0:
+        return f"{value:.3f} ms"
+    if value < 100.0:
+        return f"{value:.3g} ms"
+    return f"{value:.0f} ms"
+
+
+def fmt_marker(value: float) -> str:
+    """A marker value as its number (``"3"``, ``"2.5"``)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def channels_in_text(text: str, names: tuple[str, ...]) -> list[str]:
+    """Channel names that appear as whole words in ``text``, in the order they appear."""
+    found = []
+    for name in names:
+        m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
+        if m:
+            found.append((m.start(), name))
+    return [n for _, n in sorted(found)]
+
+
+def problem_channels(report: QualityReport) -> tuple[list[str], list[str]]:
+    """Names of the bad and of the poor channels of a report."""
+    bad = [n for n, lv in zip(report.channel_names, report.levels, strict=True) if lv >= 2]
+    poor = [n for n, lv in zip(report.channel_names, report.levels, strict=True) if lv == 1]
+    return bad, poor
+
+
+def name_list(names: list[str], limit: int = 4) -> str:
+    """``"F3, Oz"``; past ``limit`` names, ``"F3, Oz, Fz, Cz and 2 more"``."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+
+
+class Panel(QWidget):
+    """Base of the panels: redraws only when :attr:`LiveData.version` moved.
+
+    Subclasses implement :meth:`_draw` (return True if they drew) and :meth:`_clear`
+    (forget the old stream). A panel notices a new stream by itself as well, so a missed
+    :meth:`reset` call cannot leave it showing the wrong channels.
+
+    Parameters
+    ----------
+    live : LiveData
+        What to show.
+    parent : QWidget or None
+        Qt parent.
+    """
+
+    def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.live = live
+        self._stream: StreamInfo | None = None
+        self._drawn_version = -1
+
+    def refresh(self) -> bool:
+        """Redraw if the live data changed since the last draw.
+
+        Returns
+        -------
+        bool
+            True if the panel drew.
+        """
+        if self.live.info is not self._stream:
+            self.reset()
+        if self.live.version == self._drawn_version:
+            return False
+        version = self.live.version
+        if not self._draw():
+            return False
+        self._drawn_version = version
+        return True
+
+    def reset(self) -> None:
+        """Forget the old stream (a new one was configured in the live data)."""
+        self._stream = self.live.info
+        self._drawn_version = -1
+        self._clear()
+
+    def invalidate(self) -> None:
+        """Redraw on the next :meth:`refresh` even if no data came (a view setting changed)."""
+        self._drawn_version = -1
+
+    def _draw(self) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _clear(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError

@@ -1,0 +1,155 @@
+"""One signal-quality indicator per channel, with the numbers behind it."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from bci_desktop.core.dsp.quality import QualityLevel, QualityReport, QualityState
+from bci_desktop.gui.live_data import LiveData
+from bci_desktop.gui.panels._style import Panel, badge_style
+
+_HEADERS = (
+    ("Channel", "EEG channel name"),
+    ("Quality", "good: usable; poor: usable with care; bad: not used for predictions"),
+    ("Problem", "What makes the channel poor or bad (flat line, railed, line noise ...)"),
+    ("Amplitude", "Standard deviation of the filtered signal over the last second (µV)"),
+    (
+        "Line noise",
+        "Power within ±2 Hz of the mains frequency over the power in 1-45 Hz (raw signal);\n"
+        "1 or more is poor, 100 or more is bad",
+    ),
+    ("Railed", "Share of samples at the amplifier's limit over the last second"),
+)
+_WAITING = "Waiting for the first second of signal…"
+
+
+class _Row:
+    """The labels of one channel's row."""
+
+    def __init__(self, name: str) -> None:
+        self.name = QLabel(name)
+        bold = QFont(self.name.font())
+        bold.setBold(True)
+        self.name.setFont(bold)
+        self.badge = QLabel("–")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.badge.setMinimumWidth(48)
+        self.state = QLabel("")
+        self.amplitude = QLabel("")
+        self.line = QLabel("")
+        self.railed = QLabel("")
+        for w in (self.amplitude, self.line, self.railed):
+            w.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.level: QualityLevel | None = None
+        self.text = f"{name}: no data yet"
+
+    def widgets(self) -> tuple[QLabel, ...]:
+        return (self.name, self.badge, self.state, self.amplitude, self.line, self.railed)
+
+
+class QualityPanel(Panel):
+    """Signal quality of every channel: a coloured badge with its word, what is wrong, and
+    the amplitude (µV), line-noise ratio and railed share behind it, under a summary line.
+
+    Updated whenever :attr:`LiveData.quality` changes (the engine scores every hop).
+
+    Attributes tests can read
+    -------------------------
+    summary_text : str
+        The summary line, e.g. ``"Signal: 15 good, 1 bad (F3: flat line)"``.
+    indicator_text(i) : str
+        Everything channel ``i``'s row says, as one line.
+    """
+
+    def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
+        super().__init__(live, parent)
+        self._rows: list[_Row] = []
+        self._seen: QualityReport | None = None
+        self.summary = QLabel(_WAITING)
+        self.summary.setWordWrap(True)
+        font = QFont(self.summary.font())
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.summary.setFont(font)
+        self.summary.setToolTip("Number of channels at each quality level, naming the others")
+        self._grid_host = QWidget()
+        self._grid = QGridLayout(self._grid_host)
+        self._grid.setHorizontalSpacing(14)
+        self._grid.setVerticalSpacing(3)
+        self._grid.setContentsMargins(2, 2, 2, 2)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self._grid_host)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.summary)
+        layout.addWidget(scroll, 1)
+        self.reset()
+
+    @property
+    def summary_text(self) -> str:
+        """The summary line shown above the channels."""
+        return self.summary.text()
+
+    def indicator_text(self, i: int) -> str:
+        """What the indicator of channel ``i`` says, e.g.
+        ``"F3: bad (flat line), 0.0 µV, line noise 0.00, railed 0%"``."""
+        return self._rows[i].text
+
+    def _clear(self) -> None:
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setParent(None)
+                widget.deleteLater()
+        for col, (text, tip) in enumerate(_HEADERS):
+            head = QLabel(f"<b>{text}</b>")
+            head.setToolTip(tip)
+            align = Qt.AlignmentFlag.AlignRight if col >= 3 else Qt.AlignmentFlag.AlignLeft
+            self._grid.addWidget(head, 0, col, align)
+        self._rows = []
+        for r, name in enumerate(self.live.channel_names, start=1):
+            row = _Row(name)
+            for col, w in enumerate(row.widgets()):
+                w.setToolTip(_HEADERS[col][1])
+                self._grid.addWidget(w, r, col)
+            self._rows.append(row)
+        self._grid.setColumnStretch(len(_HEADERS), 1)
+        self._grid.setRowStretch(len(self._rows) + 1, 1)
+        self._seen = None
+        self.summary.setText(_WAITING if self.live.info is not None else "No stream")
+
+    def _draw(self) -> bool:
+        report = self.live.quality
+        if report is None or report is self._seen:
+            return True
+        self._seen = report
+        if len(report.channel_names) != len(self._rows):
+            return True
+        self.summary.setText("Signal: " + report.summary())
+        for i, row in enumerate(self._rows):
+            level = QualityLevel(int(report.levels[i]))
+            state = QualityState(int(report.states[i]))
+            if level != row.level:
+                row.badge.setText(level.label)
+                row.badge.setStyleSheet(badge_style(level))
+                row.level = level
+            problem = "" if state == QualityState.GOOD else state.label
+            row.state.setText(problem)
+            amp = f"{report.amplitude_uv[i]:.1f} µV"
+            line = f"{report.line_noise_ratio[i]:.2f}"
+            railed = f"{report.railed_fraction[i]:.0%}"
+            row.amplitude.setText(amp)
+            row.line.setText(line)
+            row.railed.setText(railed)
+            detail = f" ({problem})" if problem else ""
+            row.text = (
+                f"{report.channel_names[i]}: {level.label}{detail}, {amp}, "
+                f"line noise {line}, railed {railed}"
+            )
+            row.badge.setToolTip(report.describe(i))
+        return True

@@ -1,0 +1,278 @@
+"""Band powers (delta to gamma) and the log-power spectrum of the last seconds."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from bci_desktop.core.dsp.features import DEFAULT_BANDS, band_powers, log_power_spectrum
+from bci_desktop.core.dsp.quality import QualityLevel
+from bci_desktop.gui.live_data import LiveData
+from bci_desktop.gui.panels._style import TRACE_COLOUR, Panel, name_list
+
+logger = logging.getLogger(__name__)
+
+#: Seconds of signal analysed.
+ANALYSIS_S = 4.0
+#: Least signal needed for a spectrum (one Welch segment).
+MIN_S = 1.0
+#: Highest frequency plotted (Hz).
+MAX_HZ = 60.0
+#: Average over channels (the first entry of the channel list).
+AVERAGE = "average"
+BAND_COLOURS = ("#845ef7", "#339af0", "#20c997", "#fab005", "#ff6b6b")
+
+
+class SpectrumPanel(Panel):
+    """Relative band powers as bars and the Welch spectrum in dB, for one channel or the
+    average of the channels (bad channels left out of the average).
+
+    Computed on the last :data:`ANALYSIS_S` seconds at most every :attr:`min_interval_s`
+    seconds (it runs on the GUI thread).
+
+    Attributes tests can read
+    -------------------------
+    band_names : tuple of str
+    band_bars : pyqtgraph.BarGraphItem
+        One bar per band; heights are :attr:`relative_power` in percent.
+    relative_power : ndarray, shape (n_bands,)
+        Share of each band in the summed band power (%).
+    absolute_power : ndarray, shape (n_bands,)
+        Band power (µV²).
+    spectrum_curve : pyqtgraph.PlotDataItem
+        Power spectral density (dB re 1 µV²/Hz) against frequency (Hz), 0 to 60 Hz.
+    channel_combo, signal_combo : the controls.
+    min_interval_s : float
+        Least time between two computations.
+    """
+
+    def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
+        super().__init__(live, parent)
+        self.min_interval_s = 0.5
+        self._last_compute = -np.inf
+        self.band_names = tuple(b[0] for b in DEFAULT_BANDS)
+        n_bands = len(DEFAULT_BANDS)
+        self.relative_power = np.zeros(n_bands)
+        self.absolute_power = np.zeros(n_bands)
+
+        self.channel_combo = QComboBox()
+        self.channel_combo.setToolTip("Channel to analyse, or the average of the good channels")
+        self.channel_combo.currentIndexChanged.connect(self._channel_chosen)
+        self.signal_combo = QComboBox()
+        self.signal_combo.addItem("Filtered", True)
+        self.signal_combo.addItem("Raw", False)
+        self.signal_combo.setToolTip("Analyse the filtered or the raw signal")
+        self.signal_combo.currentIndexChanged.connect(self._view_changed)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Channel"))
+        controls.addWidget(self.channel_combo)
+        controls.addWidget(QLabel("Signal"))
+        controls.addWidget(self.signal_combo)
+        controls.addWidget(self.status, 1)
+
+        self.bar_plot = pg.PlotWidget()
+        bp = self.bar_plot.getPlotItem()
+        bp.setMenuEnabled(False)
+        bp.hideButtons()
+        bp.setMouseEnabled(x=False, y=False)
+        bp.disableAutoRange()
+        bp.setTitle("Band power (share of total)")
+        bp.setLabel("left", "Share", units="%")
+        bp.getAxis("left").enableAutoSIPrefix(False)
+        bp.setXRange(-0.6, n_bands - 0.4, padding=0)
+        bp.setYRange(0, 100, padding=0)
+        bp.showGrid(y=True, alpha=0.2)
+        ticks = [
+            (i, f"{name}\n{lo:g}–{hi:g} Hz") for i, (name, lo, hi) in enumerate(DEFAULT_BANDS)
+        ]
+        bp.getAxis("bottom").setTicks([ticks, []])
+        bp.getAxis("bottom").setHeight(38)
+        self.band_bars = pg.BarGraphItem(
+            x=np.arange(n_bands),
+            height=np.zeros(n_bands),
+            width=0.7,
+            brushes=[pg.mkBrush(c) for c in BAND_COLOURS],
+            pens=[pg.mkPen(c) for c in BAND_COLOURS],
+        )
+        bp.addItem(self.band_bars)
+        self._bar_texts = []
+        for i in range(n_bands):
+            t = pg.TextItem("", anchor=(0.5, 1.0))
+            t.setPos(i, 0)
+            bp.addItem(t)
+            self._bar_texts.append(t)
+        self.bar_plot.setToolTip(
+            "Share of each band in the summed 1-45 Hz band power; the number above a bar "
+            "is its share and its absolute power in µV²"
+        )
+
+        self.spectrum_plot = pg.PlotWidget()
+        sp = self.spectrum_plot.getPlotItem()
+        sp.setMenuEnabled(False)
+        sp.hideButtons()
+        sp.setMouseEnabled(x=False, y=False)
+        sp.setTitle("Power spectrum")
+        sp.setLabel("bottom", "Frequency", units="Hz")
+        sp.setLabel("left", "Power", units="dB µV²/Hz")
+        sp.getAxis("bottom").enableAutoSIPrefix(False)
+        sp.getAxis("left").enableAutoSIPrefix(False)
+        sp.showGrid(x=True, y=True, alpha=0.2)
+        sp.setXRange(0, MAX_HZ, padding=0)
+        sp.disableAutoRange(axis="x")
+        sp.enableAutoRange(axis="y")
+        for (_, lo, hi), colour in zip(DEFAULT_BANDS, BAND_COLOURS, strict=True):
+            region = pg.LinearRegionItem(
+                (lo, hi), movable=False, brush=pg.mkBrush(pg.mkColor(colour).darker(100))
+            )
+            c = pg.mkColor(colour)
+            c.setAlpha(28)
+            region.setBrush(pg.mkBrush(c))
+            for line in region.lines:
+                line.setPen(pg.mkPen(None))
+            region.setZValue(-10)
+            sp.addItem(region, ignoreBounds=True)
+        self.spectrum_curve = pg.PlotDataItem(pen=pg.mkPen(TRACE_COLOUR, width=2))
+        sp.addItem(self.spectrum_curve)
+        self.spectrum_plot.setToolTip(
+            "Welch power spectral density of the last 4 s; shaded: delta to gamma bands"
+        )
+
+        plots = QHBoxLayout()
+        plots.addWidget(self.bar_plot, 1)
+        plots.addWidget(self.spectrum_plot, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addLayout(plots, 1)
+        self._wanted_channel = AVERAGE
+        self.reset()
+
+    # -- settings ----------------------------------------------------------------------
+    @property
+    def channel(self) -> str:
+        """The channel analysed, or :data:`AVERAGE`."""
+        data = self.channel_combo.currentData()
+        return AVERAGE if data is None else str(data)
+
+    def set_channel(self, channel: str) -> None:
+        """Analyse ``channel`` (a name, or :data:`AVERAGE`); a channel the stream lacks is
+        remembered for the next stream and the average is shown meanwhile."""
+        self._wanted_channel = channel
+        idx = self.channel_combo.findData(channel)
+        self.channel_combo.blockSignals(True)
+        self.channel_combo.setCurrentIndex(max(idx, 0))
+        self.channel_combo.blockSignals(False)
+        self._view_changed()
+
+    def state(self) -> dict:
+        """View settings to persist (JSON-friendly)."""
+        return {"channel": self._wanted_channel, "show_filtered": self._show_filtered}
+
+    def restore(self, state: dict) -> None:
+        """Apply saved view settings; a missing or invalid key keeps its current value."""
+        if not isinstance(state, dict):
+            logger.warning("Ignored spectrum settings that are not a mapping: %r", state)
+            return
+        show = state.get("show_filtered")
+        if isinstance(show, bool):
+            self.signal_combo.setCurrentIndex(0 if show else 1)
+        channel = state.get("channel")
+        if isinstance(channel, str):
+            self.set_channel(channel)
+
+    @property
+    def _show_filtered(self) -> bool:
+        return bool(self.signal_combo.currentData())
+
+    def _channel_chosen(self) -> None:
+        self._wanted_channel = self.channel
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        self._last_compute = -np.inf
+        self.invalidate()
+        self.refresh()
+
+    # -- stream ------------------------------------------------------------------------
+    def _clear(self) -> None:
+        wanted = self._wanted_channel
+        self.channel_combo.blockSignals(True)
+        self.channel_combo.clear()
+        self.channel_combo.addItem("All channels (average)", AVERAGE)
+        for name in self.live.channel_names:
+            self.channel_combo.addItem(name, name)
+        idx = self.channel_combo.findData(wanted)
+        self.channel_combo.setCurrentIndex(max(idx, 0))
+        self.channel_combo.blockSignals(False)
+        self._last_compute = -np.inf
+        self.relative_power[:] = 0.0
+        self.absolute_power[:] = 0.0
+        self.band_bars.setOpts(height=self.relative_power.copy())
+        for t in self._bar_texts:
+            t.setText("")
+        self.spectrum_curve.setData([], [])
+        self.status.setText("Waiting for signal…" if self.live.info is not None else "")
+
+    def _draw(self) -> bool:
+        now = time.monotonic()
+        if now - self._last_compute < self.min_interval_s:
+            return False
+        fs = self.live.sample_rate
+        times, data = self.live.window(ANALYSIS_S, filtered=self._show_filtered)
+        if fs <= 0 or times.size < MIN_S * fs:
+            return True
+        self._last_compute = now
+        rows, note = self._rows()
+        x = np.nan_to_num(data[rows], nan=0.0, posinf=0.0, neginf=0.0)
+        bands = band_powers(x, fs).mean(axis=0)
+        freqs, psd_db = log_power_spectrum(x, fs)
+        if psd_db.shape[0] > 1:
+            psd_db = 10.0 * np.log10(np.mean(10.0 ** (psd_db / 10.0), axis=0))
+        else:
+            psd_db = psd_db[0]
+        keep = freqs <= MAX_HZ
+        self.spectrum_curve.setData(freqs[keep], psd_db[keep])
+        total = float(bands.sum())
+        self.absolute_power = bands
+        self.relative_power = 100.0 * bands / total if total > 0 else np.zeros_like(bands)
+        self.band_bars.setOpts(height=self.relative_power.copy())
+        text_colour = pg.getConfigOption("foreground")  # follows the theme
+        for i, t in enumerate(self._bar_texts):
+            rel = self.relative_power[i]
+            t.setColor(text_colour)
+            t.setText(f"{rel:.0f}%\n{_fmt_power(bands[i])}")
+            t.setPos(i, min(rel + 2.0, 99.0) if rel < 80 else rel - 14.0)
+        seconds = times.size / fs
+        self.status.setText(f"Last {seconds:.1f} s{note}")
+        return True
+
+    def _rows(self) -> tuple[np.ndarray, str]:
+        """Rows to analyse and a note on what the average leaves out."""
+        names = self.live.channel_names
+        channel = self.channel
+        if channel != AVERAGE and channel in names:
+            return np.array([names.index(channel)]), f", channel {channel}"
+        rows = np.arange(len(names))
+        report = self.live.quality
+        if report is not None and report.channel_names == names:
+            good = np.flatnonzero(np.asarray(report.levels) < QualityLevel.BAD)
+            if 0 < good.size < len(names):
+                left_out = [names[i] for i in rows if i not in set(good.tolist())]
+                return good, (
+                    f", average of {good.size} channels ({name_list(left_out)} left out: bad)"
+                )
+        return rows, f", average of {len(names)} channels"
+
+
+def _fmt_power(value: float) -> str:
+    if value >= 100:
+        return f"{value:.0f} µV²"
+    if value >= 1:
+        return f"{value:.1f} µV²"
+    return f"{value:.2g} µV²"

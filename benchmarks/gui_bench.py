@@ -1,0 +1,256 @@
+"""GUI benchmark: plot frame rate and how long the GUI thread is ever blocked.
+
+Opens the real main window, streams BrainFlow's synthetic board (16 channels, the signal
+view's 10 s window) and measures
+
+* the plot frame rate: the window's own counter (timer ticks on which a panel redrew, over
+  the last second), read once per second; median and minimum over the 1 s bins;
+* GUI-thread blocking: a 5 ms ``QTimer`` heartbeat on the GUI thread records the time
+  between its ticks; a tick that comes late by more than 5 ms means the thread was busy.
+  Reported per phase (connect, stream, disconnect) as the largest gap minus 5 ms and the
+  99th percentile of the gaps minus 5 ms.
+
+Usage (needs a display; Xvfb works)::
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/gui_bench.py
+    python benchmarks/gui_bench.py --seconds 20 --sizes 1920x1080 1280x800 --json out.json
+
+Targets: >= 30 fps; the GUI thread never blocked for more than 100 ms.
+
+``--screenshots DIR`` instead saves the window while streaming: ``main-1280x800.png``
+(synthetic board), ``main-1920x1080.png`` and ``clinician.png`` (simulated subject, so the
+emotion panel shows the true state beside the prediction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+HEARTBEAT_MS = 5
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    w, h = text.lower().split("x")
+    return int(w), int(h)
+
+
+def run(size: tuple[int, int], seconds: float, board: str) -> dict:
+    """One run at one window size; returns the measured numbers."""
+    from PyQt6.QtCore import QEventLoop, Qt, QTimer
+
+    from bci_desktop.core.settings import AppSettings
+    from bci_desktop.gui.app import create_application
+    from bci_desktop.gui.main_window import MainWindow
+
+    app = create_application()
+    window = MainWindow(settings=AppSettings(board=board))
+    window.resize(*size)
+    window.show()
+
+    phase = {"name": "open"}
+    gaps: dict[str, list[float]] = {}
+    last = [time.perf_counter()]
+
+    def beat() -> None:
+        now = time.perf_counter()
+        gaps.setdefault(phase["name"], []).append((now - last[0]) * 1000.0)
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+    heartbeat.timeout.connect(beat)
+
+    def wait_for(cond: Callable[[], bool], timeout_s: float) -> bool:
+        end = time.perf_counter() + timeout_s
+        while time.perf_counter() < end:
+            if cond():
+                return True
+            loop = QEventLoop()
+            QTimer.singleShot(10, loop.quit)
+            loop.exec()
+        return cond()
+
+    def spin(duration_s: float) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(round(duration_s * 1000), loop.quit)
+        loop.exec()
+
+    spin(1.0)  # let the window settle
+    window.signal_view.window_combo.setCurrentIndex(window.signal_view.window_combo.findData(10.0))
+    last[0] = time.perf_counter()
+    heartbeat.start()
+
+    phase["name"] = "idle"
+    spin(1.0)
+
+    phase["name"] = "connect"
+    t0 = time.perf_counter()
+    window.connect_stream()
+    if not wait_for(lambda: window.stream_state == "streaming", 30.0):
+        raise RuntimeError(f"the board did not stream: {window.device_panel.state_text()}")
+    wait_for(lambda: window.live.samples_total > 0, 10.0)
+    connect_s = time.perf_counter() - t0
+    spin(1.0)
+
+    phase["name"] = "stream"
+    fps_bins: list[float] = []
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    for _ in range(round(seconds)):
+        spin(1.0)
+        fps_bins.append(window.fps)
+    cpu_share = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+    n_channels = len(window.signal_view.curves)
+    points = max(len(c.getData()[0]) for c in window.signal_view.curves)
+    screen_size = (window.width(), window.height())
+
+    phase["name"] = "disconnect"
+    t0 = time.perf_counter()
+    window.disconnect_stream()
+    wait_for(lambda: window.stream_state == "disconnected", 30.0)
+    disconnect_s = time.perf_counter() - t0
+    spin(0.5)
+    heartbeat.stop()
+    window.close()
+    app.processEvents()
+
+    blocking = {}
+    for name in ("idle", "connect", "stream", "disconnect"):
+        g = np.asarray(gaps.get(name, [HEARTBEAT_MS]))
+        blocking[name] = {
+            "max_ms": float(g.max() - HEARTBEAT_MS),
+            "p99_ms": float(np.percentile(g, 99) - HEARTBEAT_MS),
+            "ticks": int(g.size),
+        }
+    return {
+        "window": f"{screen_size[0]}x{screen_size[1]}",
+        "board": board,
+        "channels": n_channels,
+        "points_per_curve": points,
+        "window_s": window.signal_view.window_s,
+        "fps_median": statistics.median(fps_bins),
+        "fps_min": min(fps_bins),
+        "fps_bins": fps_bins,
+        "process_cpu_share": cpu_share,
+        "connect_s": connect_s,
+        "disconnect_s": disconnect_s,
+        "blocking": blocking,
+    }
+
+
+def _spin(seconds: float) -> None:
+    from PyQt6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(round(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def screenshot(
+    folder: Path, name: str, size: tuple[int, int], board: str, *, clinician: str = ""
+) -> list[Path]:
+    """Stream ``board`` in a window of ``size`` and save it (and the clinician view)."""
+    from bci_desktop.core.settings import AppSettings
+    from bci_desktop.gui.app import create_application
+    from bci_desktop.gui.main_window import MainWindow
+
+    app = create_application()
+    window = MainWindow(settings=AppSettings(board=board, speed=1.0))
+    window.resize(*size)
+    window.show()
+    _spin(0.5)
+    if board == "synthetic":  # its sines reach 160 uV: give each channel room
+        window.signal_view.scale_spin.setValue(400)
+    window.connect_stream()
+    _spin(9.0)
+    window.insert_marker(1)
+    _spin(1.5)
+    window.insert_marker(2)
+    _spin(1.0)
+    saved = []
+    path = folder / name
+    window.grab().save(str(path))
+    saved.append(path)
+    if clinician:
+        window.set_view_mode("clinician")
+        _spin(1.5)
+        path = folder / clinician
+        window.grab().save(str(path))
+        saved.append(path)
+        window.set_view_mode("main")
+    window.close()
+    _spin(0.3)
+    app.processEvents()
+    return saved
+
+
+def _table(results: list[dict]) -> str:
+    lines = [
+        f"{'window':>10} {'ch':>3} {'fps med':>8} {'fps min':>8} {'cpu':>6}  "
+        f"{'phase':<11}{'max block':>11}{'p99 block':>11}"
+    ]
+    for r in results:
+        first = True
+        for name, b in r["blocking"].items():
+            head = (
+                f"{r['window']:>10} {r['channels']:>3} {r['fps_median']:>8.1f} "
+                f"{r['fps_min']:>8.1f} {100 * r['process_cpu_share']:>5.0f}%"
+                if first
+                else " " * 39
+            )
+            lines.append(f"{head}  {name:<11}{b['max_ms']:>8.1f} ms{b['p99_ms']:>8.1f} ms")
+            first = False
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="streaming time per run")
+    parser.add_argument(
+        "--sizes", nargs="+", default=["1920x1080", "1280x800"], help="window sizes, WxH"
+    )
+    parser.add_argument("--board", default="synthetic", help="board to stream")
+    parser.add_argument("--json", default=None, help="also write the numbers here")
+    parser.add_argument("--screenshots", default=None, metavar="DIR", help="save screenshots")
+    args = parser.parse_args(argv)
+    tmp = tempfile.mkdtemp(prefix="bci-gui-bench-")
+    os.environ.setdefault("BCI_DESKTOP_CONFIG_DIR", str(Path(tmp) / "config"))
+    os.environ.setdefault("BCI_DESKTOP_LOG_DIR", str(Path(tmp) / "logs"))
+    if args.screenshots:
+        folder = Path(args.screenshots)
+        folder.mkdir(parents=True, exist_ok=True)
+        saved = screenshot(folder, "main-1280x800.png", (1280, 800), "synthetic")
+        saved += screenshot(
+            folder, "main-1920x1080.png", (1920, 1080), "simulated", clinician="clinician.png"
+        )
+        for path in saved:
+            print(path)
+        return 0
+    results = [run(_parse_size(s), args.seconds, args.board) for s in args.sizes]
+    print(_table(results))
+    for r in results:
+        print(
+            f"{r['window']}: {r['channels']} channels x {r['points_per_curve']} points "
+            f"({r['window_s']:g} s), connect {r['connect_s']:.2f} s, disconnect "
+            f"{r['disconnect_s']:.2f} s, fps bins {[round(f) for f in r['fps_bins']]}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

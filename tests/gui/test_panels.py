@@ -1,0 +1,353 @@
+"""The live panels, fed by the real engine on the simulated subject (offscreen Qt)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PyQt6.QtWidgets")
+pytest.importorskip("pytestqt")
+
+from bci_desktop.core.dsp.filters import FilterSettings
+from bci_desktop.core.engine import Engine, EngineUpdate
+from bci_desktop.core.inference.model import EmotionModel
+from bci_desktop.core.resources import default_model_path
+from bci_desktop.core.sources.simulated import SimulatedSubject
+from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.gui.live_data import LiveData
+from bci_desktop.gui.panels import (
+    ClinicianView,
+    EmotionPanel,
+    LatencyPanel,
+    QualityPanel,
+    SignalView,
+    SpectrumPanel,
+)
+from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
+
+FS = 250.0
+#: (stream seconds, marker value) inserted into the normal run.
+MARKERS = ((0.5, 1.0), (5.0, 2.0))
+
+
+def _run(seconds: float, *, flat: str | None = None, seed: int = 3, channels=None):
+    """Engine updates of ``seconds`` of the simulated subject (0.1 s chunks)."""
+    kwargs = {} if channels is None else {"channels": channels}
+    sim = SimulatedSubject(speed=None, seed=seed, chunk_s=0.1, **kwargs)
+    engine = Engine(sim.info, model=EmotionModel.load(default_model_path()))
+    sim.start()
+    updates = []
+    for k in range(round(seconds * 10)):
+        c = sim.read()
+        eeg, markers = c.eeg.copy(), c.markers.copy()
+        if flat is not None:
+            eeg[sim.info.channel_names.index(flat)] = 0.0  # electrode off: flat line
+        for t, value in MARKERS:
+            if k * 0.1 <= t < (k + 1) * 0.1:
+                markers[round((t - k * 0.1) * FS)] = value
+        updates.append(engine.process(Chunk(eeg, c.timestamps, markers, c.truth)))
+    sim.stop()
+    return sim.info, updates
+
+
+@pytest.fixture(scope="module")
+def normal() -> tuple[StreamInfo, list[EngineUpdate]]:
+    return _run(6.0)
+
+
+@pytest.fixture(scope="module")
+def flat_f3() -> tuple[StreamInfo, list[EngineUpdate]]:
+    return _run(6.0, flat="F3", seed=4)
+
+
+def _live(run, upto: int | None = None) -> LiveData:
+    info, updates = run
+    live = LiveData()
+    live.configure(info)
+    for u in updates[:upto]:
+        live.ingest(u)
+    return live
+
+
+def _panel(qtbot, cls, live):
+    w = cls(live)
+    qtbot.addWidget(w)
+    w.resize(900, 500)
+    return w
+
+
+# -- signal view -----------------------------------------------------------------------
+def test_signal_view_stacks_every_channel_newest_at_right(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    assert sv.refresh() is True
+    assert sv.refresh() is False  # nothing new
+    assert len(sv.curves) == 16
+    newest = float(live.times.latest(1)[0, 0])
+    oldest = float(live.times.latest(live.times.size)[0, 0])
+    assert sv.t0 == pytest.approx(oldest)
+    offsets = []
+    for c in sv.curves:
+        assert c.isVisible()
+        assert c.xData.size == 6 * 250
+        assert c.xData[-1] == pytest.approx(newest - sv.t0)
+        assert np.ptp(c.yData) > 1.0  # real signal, not a flat placeholder
+        offsets.append(c.pos().y() + c.yData.mean())
+    # stacked top to bottom in stream order, one scale step apart
+    np.testing.assert_allclose(np.diff(offsets), -sv.scale_uv, atol=1e-6)
+    lo, hi = sv.plot_item.getViewBox().viewRange()[0]
+    assert hi == pytest.approx(newest - sv.t0) and hi - lo == pytest.approx(10.0)
+    live.ingest(normal[1][-1])
+    assert sv.refresh() is True
+
+
+def test_hiding_a_channel_hides_its_curve(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.refresh()
+    oz = live.channel_names.index("Oz")
+    sv.set_channel_visible("Oz", False)
+    assert not sv.curves[oz].isVisible()
+    sv.channel_actions[0].setChecked(False)  # via the Channels menu
+    assert not sv.curves[0].isVisible()
+    assert sum(c.isVisible() for c in sv.curves) == 14
+    assert sv.state()["hidden"] == ["Fz", "Oz"]
+    sv.set_channel_visible(oz, True)
+    assert sv.curves[oz].isVisible()
+
+
+def test_raw_filtered_toggle_changes_the_data(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.refresh()
+    filtered = sv.curves[2].yData.copy()
+    np.testing.assert_allclose(filtered, live.filtered.latest(filtered.size)[2])
+    sv.signal_combo.setCurrentIndex(sv.signal_combo.findData(False))
+    raw = sv.curves[2].yData
+    assert not sv.show_filtered
+    np.testing.assert_allclose(raw, live.raw.latest(raw.size)[2])
+    assert not np.allclose(raw, filtered)
+
+
+def test_markers_in_the_window_get_numbered_lines(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.refresh()
+    assert [line.label.format for line in sv.marker_lines] == ["1", "2"]
+    for line, (t, _) in zip(sv.marker_lines, MARKERS, strict=True):
+        assert line.value() == pytest.approx(t, abs=1 / FS)
+        assert line.isVisible()
+    sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))  # 1-6 s: only marker 2
+    assert [line.label.format for line in sv.marker_lines] == ["2"]
+
+
+def test_flat_channel_is_marked_bad(qtbot, flat_f3):
+    live = _live(flat_f3)
+    sv = _panel(qtbot, SignalView, live)
+    sv.refresh()
+    f3 = live.channel_names.index("F3")
+    assert sv.channel_labels[f3] == "F3 (bad: flat line)"
+    assert set(sv.axis.text_colours) == {"F3 (bad: flat line)"}
+    assert sv.curves[f3].opts["pen"].color().name() != sv.curves[0].opts["pen"].color().name()
+    assert all(
+        lab == n for lab, n in zip(sv.channel_labels, live.channel_names, strict=True) if n != "F3"
+    )
+
+
+def test_filter_edits_emit_valid_settings_only(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    assert sv.filters == FilterSettings()
+    with qtbot.waitSignal(sv.filters_changed, timeout=1000) as sig:
+        sv.notch_combo.setCurrentIndex(sv.notch_combo.findData(60.0))
+    assert sig.args == [FilterSettings(notch_hz=60.0, bandpass=(1.0, 45.0))]
+    with qtbot.waitSignal(sv.filters_changed, timeout=1000) as sig:
+        sv.car_check.setChecked(True)
+    assert sig.args[0].common_average is True
+    with qtbot.assertNotEmitted(sv.filters_changed):
+        sv.high_spin.setValue(200.0)  # above 125 Hz, half the sample rate
+    assert not sv.message.isHidden()
+    assert "bandpass" in sv.message.text() and "125" in sv.message.text()
+    with qtbot.waitSignal(sv.filters_changed, timeout=1000) as sig:
+        sv.high_spin.setValue(40.0)
+    assert sig.args[0] == FilterSettings(notch_hz=60.0, bandpass=(1.0, 40.0), common_average=True)
+    assert sv.message.isHidden()
+    with qtbot.waitSignal(sv.filters_changed, timeout=1000) as sig:
+        sv.bandpass_check.setChecked(False)
+    assert sig.args[0].bandpass is None
+    with qtbot.assertNotEmitted(sv.filters_changed):
+        sv.set_filters(FilterSettings(notch_hz=None, bandpass=(0.5, 30.0)))
+    assert sv.notch_combo.currentData() is None and sv.low_spin.value() == 0.5
+
+
+def test_signal_view_state_round_trip_tolerates_bad_keys(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.window_combo.setCurrentIndex(sv.window_combo.findData(20.0))
+    sv.scale_spin.setValue(250)
+    sv.set_channel_visible("Cz", False)
+    sv.signal_combo.setCurrentIndex(1)
+    sv.set_filters(FilterSettings(notch_hz=60.0, bandpass=(2.0, 30.0), common_average=True))
+    state = sv.state()
+    other = _panel(qtbot, SignalView, live)
+    with qtbot.assertNotEmitted(other.filters_changed):
+        other.restore(state)
+    assert other.state() == state
+    assert not other.curves[live.channel_names.index("Cz")].isVisible()
+    third = _panel(qtbot, SignalView, live)
+    third.restore({"window_s": 7, "scale_uv": "big", "hidden": 3, "filters": {"notch_hz": 55}})
+    assert third.window_s == 10.0 and third.scale_uv == 100 and third.hidden_channels == ()
+    assert third.filters == FilterSettings()
+
+
+def test_panels_follow_a_new_stream(qtbot, normal):
+    live = LiveData()  # no stream yet: settings restored at start-up wait for one
+    panels = [_panel(qtbot, cls, live) for cls in (SignalView, QualityPanel, SpectrumPanel)]
+    panels[0].restore({"hidden": ["C3"]})
+    panels[2].restore({"channel": "Oz"})
+    for p in panels:
+        p.refresh()
+    for u in normal[1]:
+        live.ingest(u)  # ignored: not configured
+    live.configure(normal[0])
+    for u in normal[1]:
+        live.ingest(u)
+    for p in panels:
+        p.refresh()
+    assert not panels[0].curves[1].isVisible() and panels[0].curves[0].isVisible()
+    assert panels[2].channel == "Oz"
+    info8, updates8 = _run(2.0, channels=8)
+    live.configure(info8)
+    for u in updates8:
+        live.ingest(u)
+    for p in panels:
+        p.refresh()
+    sv, qp, sp = panels
+    assert len(sv.curves) == 8 and len(sv.plot_item.listDataItems()) == 8
+    assert sv.curves[0].xData[-1] == pytest.approx(2.0 - 1 / FS)
+    assert "8 good" in qp.summary_text
+    assert sp.channel_combo.count() == 9  # the average, then 8 channels
+    assert sp.state()["channel"] == "Oz"  # not in this montage, kept for the next stream
+
+
+# -- quality ---------------------------------------------------------------------------
+def test_quality_panel_words_and_numbers(qtbot, normal, flat_f3):
+    qp = _panel(qtbot, QualityPanel, _live(normal, upto=0))
+    qp.refresh()
+    assert "Waiting" in qp.summary_text
+    for u in normal[1][:3]:  # the first hop (0.25 s) brings the first report
+        qp.live.ingest(u)
+    assert qp.live.quality is not None
+    qp.refresh()
+    assert qp.summary_text == "Signal: 16 good"
+    assert re.fullmatch(
+        r"Fz: good, \d+\.\d µV, line noise \d\.\d\d, railed 0%", qp.indicator_text(0)
+    )
+
+    bad = _panel(qtbot, QualityPanel, _live(flat_f3))
+    bad.refresh()
+    f3 = flat_f3[0].channel_names.index("F3")
+    assert bad.indicator_text(f3).startswith("F3: bad (flat line), 0.0 µV")
+    assert "1 bad (F3: flat line)" in bad.summary_text
+    assert bad.indicator_text(0).startswith("Fz: good")
+
+
+# -- spectrum --------------------------------------------------------------------------
+def test_spectrum_has_band_bars_and_a_spectrum(qtbot, normal):
+    sp = _panel(qtbot, SpectrumPanel, _live(normal))
+    sp.min_interval_s = 0.0
+    assert sp.refresh() is True
+    assert sp.band_names == ("delta", "theta", "alpha", "beta", "gamma")
+    heights = sp.band_bars.opts["height"]
+    assert len(heights) == 5 and sum(heights) == pytest.approx(100.0)
+    assert np.all(sp.absolute_power > 0)
+    freqs, db = sp.spectrum_curve.xData, sp.spectrum_curve.yData
+    assert freqs[0] == 0.0 and 59.0 <= freqs[-1] <= 60.0 and np.isfinite(db).all()
+    average = sp.absolute_power.copy()
+    sp.set_channel("Oz")
+    assert sp.channel == "Oz"
+    assert not np.allclose(sp.absolute_power, average)
+    assert sp.state() == {"channel": "Oz", "show_filtered": True}
+    other = _panel(qtbot, SpectrumPanel, sp.live)
+    other.restore({"channel": "Oz", "show_filtered": False})
+    assert other.channel == "Oz" and other.state()["show_filtered"] is False
+    other.restore({"channel": 5})
+    assert other.channel == "Oz"
+
+
+def test_spectrum_average_leaves_bad_channels_out(qtbot, flat_f3):
+    sp = _panel(qtbot, SpectrumPanel, _live(flat_f3))
+    sp.refresh()
+    assert "average of 15 channels (F3 left out: bad)" in sp.status.text()
+
+
+# -- emotion ---------------------------------------------------------------------------
+def test_emotion_panel_shows_label_truth_and_agreement(qtbot, normal):
+    live = _live(normal, upto=30)  # 3 s: no window yet
+    ep = _panel(qtbot, EmotionPanel, live)
+    ep.refresh()
+    assert ep.label_text == WAITING_TEXT
+    for u in normal[1][30:]:
+        live.ingest(u)
+    ep.refresh()
+    last = live.last_prediction
+    assert last is not None and last.label is not None
+    assert ep.label_text == f"{last.label}  {last.confidence:.0%}"
+    assert ep.truth_text == f"True state: {last.truth}"
+    preds = list(live.predictions)
+    agree = sum(p.label == p.truth for p in preds)
+    assert ep.agreement_text == f"Agreement: {agree / len(preds):.0%} of {len(preds)} predictions"
+    np.testing.assert_allclose(ep.bars.opts["height"], last.probabilities)
+    curve = ep.timeline_curves[last.classes[0]]
+    assert curve.xData.size == len(preds) and curve.xData[-1] == 0.0
+    assert ep.reason_text == ""
+
+
+def test_emotion_panel_shows_withheld_reason(qtbot, flat_f3):
+    ep = _panel(qtbot, EmotionPanel, _live(flat_f3))
+    ep.refresh()
+    assert ep.label_text == "Withheld"
+    assert "F3" in ep.reason_text and "flat line" in ep.reason_text
+    assert ep.reason.wordWrap()
+    assert not np.any(ep.bars.opts["height"])
+    assert ep.agreement_text == ""  # nothing classified, nothing to compare
+
+
+# -- latency ---------------------------------------------------------------------------
+def test_latency_panel_plots_every_prediction(qtbot, normal):
+    live = _live(normal)
+    lp = _panel(qtbot, LatencyPanel, live)
+    lp.refresh()
+    n = len(live.predictions)
+    assert n == 9  # 4.0 s to 6.0 s, every 0.25 s
+    assert lp.curve.xData.size == n
+    np.testing.assert_allclose(lp.curve.yData, [p.latency_ms for p in live.predictions])
+    text = lp.stats_text
+    for word in ("p50", "p95", "p99", "max", "budget 100 ms"):
+        assert word in text
+    assert lp.budget_line.value() == pytest.approx(2.0)  # log10(100 ms)
+    assert lp.plot.getPlotItem().ctrl.logYCheck.isChecked()
+
+
+# -- clinician view --------------------------------------------------------------------
+def test_clinician_view_states_and_signal_words(qtbot, normal, flat_f3):
+    live = _live(normal)
+    cv = _panel(qtbot, ClinicianView, live)
+    cv.refresh()
+    last = live.last_prediction
+    assert cv.state_text == last.label
+    assert cv.detail_text == f"{last.confidence:.0%} confident"
+    assert cv.quality_text == "Signal: good"
+    assert cv.trend_text.startswith("Last 2 min: mostly ")
+    assert cv.trend.segments and cv.trend.segments[-1][1] == 0.0
+
+    bad = _panel(qtbot, ClinicianView, _live(flat_f3))
+    bad.refresh()
+    assert bad.state_text == "No reading"
+    assert bad.detail_text == "Check electrode F3"
+    assert bad.quality_text == "Signal: check F3"
+    assert bad.trend_text == "Last 2 min: no readings"

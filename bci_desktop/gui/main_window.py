@@ -62,6 +62,7 @@ from bci_desktop.core.logs import log_dir
 from bci_desktop.core.settings import THEMES, AppSettings, load_settings, save_settings
 from bci_desktop.core.stream import StreamInfo
 from bci_desktop.gui.device_panel import DevicePanel
+from bci_desktop.gui.features import install_features
 from bci_desktop.gui.live_data import LiveData
 from bci_desktop.gui.panels import (
     ClinicianView,
@@ -243,6 +244,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.start()
 
         self._restore(settings)
+        install_features(self)
         self._on_state("disconnected", "")
         for w in self.settings_warnings:
             self._append_log(f"WARNING settings: {w}")
@@ -348,9 +350,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus_and_toolbars(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        self.file_menu = file_menu = bar.addMenu("&File")
         file_menu.addAction(self.quit_action)
-        stream_menu = bar.addMenu("&Stream")
+        self.stream_menu = stream_menu = bar.addMenu("&Stream")
         stream_menu.addAction(self.connect_action)
         stream_menu.addAction(self.disconnect_action)
         marker_menu = stream_menu.addMenu("Insert &marker")
@@ -365,7 +367,7 @@ class MainWindow(QMainWindow):
         for act in self.theme_actions.values():
             theme_menu.addAction(act)
         self.view_menu.addAction(self.reset_layout_action)
-        help_menu = bar.addMenu("&Help")
+        self.help_menu = help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.open_logs_action)
         help_menu.addAction(self.about_action)
 

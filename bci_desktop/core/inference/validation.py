@@ -155,7 +155,13 @@ def open_session(data: bytes, path: str | Path) -> ort.InferenceSession:
 
 def read_metadata(session: ort.InferenceSession, path: str | Path) -> ModelMetadata:
     """Parse the embedded metadata; raise :class:`ModelError` listing every problem."""
-    meta_map = session.get_modelmeta().custom_metadata_map
+    try:
+        meta_map = session.get_modelmeta().custom_metadata_map
+    except UnicodeDecodeError as exc:  # found by fuzzing: a damaged byte in the metadata
+        raise ModelError(
+            f"Model file '{path}' is damaged: its metadata is not valid UTF-8 ({exc.reason} "
+            f"at byte {exc.start})."
+        ) from exc
     if METADATA_KEY not in meta_map:
         raise ModelError(
             f"Model file '{path}' has no '{METADATA_KEY}' metadata; see docs/models.md "

@@ -783,7 +783,7 @@ class Engine:
         score = monitor.update(feats)
         if monitor.alarm and not was:
             logger.warning(
-                "Feature drift %.1f exceeds %.1f: the signal no longer looks like the model's "
+                "Feature drift %.2f exceeds %.2f: the signal no longer looks like the model's "
                 "training data (another person, electrodes or montage?); its predictions may "
                 "be wrong. Check the electrodes or calibrate a personal model.",
                 score,

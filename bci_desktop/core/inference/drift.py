@@ -36,8 +36,8 @@ other simulated persons (profile seeds 3, 8, 99) 1.6-2.0, electrode noise of 10 
 of 30 µV 4.7. Over longer runs the training person's 30 s scores reach higher: at most 0.95
 in one hour (p99 0.88), about 1.0 a few times in an 8-hour soak, which raised false
 alarms at a threshold of 1.0. The default threshold of 1.2 sits above that with a margin
-and below every changed signal measured. The alarm has hysteresis: it turns on above ``threshold`` and off only below
-``clear_ratio * threshold``.
+and below every changed signal measured. The alarm has hysteresis: it turns on above
+``threshold`` and off only below ``clear_ratio * threshold``.
 """
 
 from __future__ import annotations

@@ -100,6 +100,15 @@ def disable_brainflow_log() -> None:
     BoardShim.disable_board_logger()
 
 
+def _board_presets(board_id: int) -> tuple[int, ...] | None:
+    """Presets BrainFlow knows for a board, ``None`` if it cannot say."""
+    try:
+        return tuple(int(p) for p in BoardShim.get_board_presets(board_id))
+    except BrainFlowError as err:
+        logger.debug("No BrainFlow presets for board %s: %s", board_id, err)
+        return None
+
+
 def _code_name(err: BrainFlowError) -> str:
     try:
         return BrainFlowExitCodes(err.exit_code).name
@@ -241,7 +250,12 @@ class BrainFlowSource(Source):
 
     # ------------------------------------------------------------------ description
     def _describe(self) -> StreamInfo:
-        descr = board_description(self.layout_board_id, self.preset)
+        # Asking BrainFlow for a preset the board lacks adds an empty preset to its board
+        # table for the rest of the process, and every later start_stream of that board then
+        # fails with GENERAL_ERROR ("Field num_rows is not found"): check the preset first.
+        known = _board_presets(self.layout_board_id)
+        has_preset = known is None or self.preset in known
+        descr = board_description(self.layout_board_id, self.preset) if has_preset else None
         layout_name = board_name(self.layout_board_id)
         if descr is None:
             raise ConfigError(

@@ -11,8 +11,10 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import fields
@@ -122,17 +124,38 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
 
 
 def _open_source(args: argparse.Namespace):
-    from bci_desktop.core.sources.factory import open_source, parse_speed
+    """The source asked for; live boards are supervised (stall detection, reconnection)."""
+    from bci_desktop.core.sources.factory import is_simulated, open_source, parse_speed
 
-    return open_source(
-        args.board,
-        params=_connection_params(args),
-        board_config=args.board_config,
-        speed=parse_speed(args.speed),
-        script=args.script,
-        channels=args.channels,
-        seed=args.seed,
-        subject_seed=args.subject_seed,
+    params = _connection_params(args)
+    speed = parse_speed(args.speed)
+
+    def make():
+        return open_source(
+            args.board,
+            params=params,
+            board_config=args.board_config,
+            speed=speed,
+            script=args.script,
+            channels=args.channels,
+            seed=args.seed,
+            subject_seed=args.subject_seed,
+        )
+
+    if is_simulated(args.board) or args.no_reconnect:
+        return make()
+    if not (math.isfinite(args.stall_timeout) and args.stall_timeout > 0):
+        raise ConfigError(
+            "Invalid value for the 'stall-timeout' parameter: expected a positive number of "
+            f"seconds, but got {args.stall_timeout}."
+        )
+    from bci_desktop.core.sources.supervised import SupervisedSource
+
+    port = params.serial_port
+    return SupervisedSource(
+        make,
+        stall_timeout_s=args.stall_timeout,
+        device_present=(lambda: os.path.exists(port)) if port else None,
     )
 
 
@@ -293,7 +316,7 @@ def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
 
         def on_status(stats: RunStats) -> None:
             if not args.quiet:
-                sys.stderr.write(_status_line(stats, engine, tap) + "\n")
+                sys.stderr.write(_status_line(stats, engine, tap, source) + "\n")
                 sys.stderr.flush()
 
         tap = _recording_tap()
@@ -307,6 +330,8 @@ def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
         )
         source.start()  # connect first: a board that cannot connect is the error to report
         stack.callback(source.stop)
+        if hasattr(source, "on_event"):
+            source.on_event = lambda event: _on_source_event(event, tap, args.quiet)
         if engine.model_problem and not args.quiet:
             sys.stderr.write(
                 f"bci-desktop: warning: {engine.model_problem} Predictions are withheld.\n"
@@ -324,6 +349,19 @@ def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
         if not args.quiet:
             sys.stderr.write(_summary_line(stats, interrupted) + "\n")
     return EXIT_OK
+
+
+def _on_source_event(event, tap, quiet: bool) -> None:
+    """A supervised source lost or regained the device: say it, and record it."""
+    text = f"{event.kind.replace('_', ' ')}: {event.detail}" if event.detail else event.kind
+    if not quiet:
+        stamp = time.strftime("%H:%M:%S", time.localtime(event.wall_time))
+        sys.stderr.write(f"[{stamp}] {text}\n")
+        sys.stderr.flush()
+    recorder = tap.recorder
+    if recorder is not None and event.kind in ("signal_lost", "reconnected"):
+        t = event.stream_time if event.stream_time is not None else None
+        recorder.add_event(event.kind, event.detail, t=t)
 
 
 def _recording_tap():
@@ -545,7 +583,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
-def _status_line(stats, engine, tap=None) -> str:
+def _status_line(stats, engine, tap=None, source=None) -> str:
     p50, p99 = stats.latency.percentiles((50, 99))
     rate = stats.samples / stats.wall_seconds if stats.wall_seconds > 0 else 0.0
     quality = engine.quality.summary() if engine.quality is not None else "quality: -"
@@ -559,6 +597,9 @@ def _status_line(stats, engine, tap=None) -> str:
         if last.truth is not None:
             pred += f" (truth {last.truth})"
     lat = "latency -" if math.isnan(p50) else f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms"
+    lost = _lost_text(source)
+    if lost:
+        pred = lost
     rec = ""
     if tap is not None and tap.recorder is not None:
         rec = (
@@ -568,6 +609,21 @@ def _status_line(stats, engine, tap=None) -> str:
         f"[{stats.stream_seconds:7.1f} s] {stats.samples} samples {rate:8.1f}/s | {quality} | "
         f"{pred} | {lat}{rec}"
     )
+
+
+def _lost_text(source) -> str:
+    """'SIGNAL LOST 12 s, next attempt in 4 s' while a supervised source is down, else ''."""
+    state = getattr(source, "state", None)
+    if state is None or getattr(state, "value", "streaming") in ("streaming", "stopped"):
+        return ""
+    text = state.label.upper()
+    lost_for = source.lost_for_s
+    if lost_for is not None:
+        text += f" {lost_for:.0f} s"
+    wait = source.next_attempt_in_s
+    if wait is not None:
+        text += f", next attempt in {wait:.0f} s"
+    return text
 
 
 def _summary_line(stats, interrupted: bool) -> str:
@@ -652,6 +708,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="DIR",
         help="record the session (into DIR, default: the app's data folder)",
+    )
+    p.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="live boards: seconds without samples before the signal counts as lost "
+        "(default 2); reconnection is automatic, with backoff 1, 2, 4 ... 30 s",
+    )
+    p.add_argument(
+        "--no-reconnect", action="store_true", help="live boards: do not supervise or reconnect"
     )
     p.add_argument("--subject", default=None, help="subject id stored with the recording")
     p.add_argument("--notes", default=None, help="session notes stored with the recording")

@@ -143,6 +143,7 @@ def _recording_error(path: Path) -> str | None:
             try:
                 event = json.loads(line)
             except json.JSONDecodeError:
+                logger.debug("Unreadable event line in %s: %r", path, line[:80])
                 continue
             if isinstance(event, dict) and event.get("kind") == "recording_error":
                 return str(event.get("detail", ""))

@@ -17,6 +17,7 @@ partial last frame is ignored by :func:`read_session`, and the next start finish
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ import numpy as np
 
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.stream import ChannelInfo
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "bci-desktop-session/1"
 META_FILE = "session.json"
@@ -210,10 +213,21 @@ def read_meta(folder: str | Path) -> SessionMeta:
     return SessionMeta.from_dict(raw, where=str(path))
 
 
+def _skipped(path: Path, n: int) -> None:
+    if n:
+        logger.warning(
+            "Skipped %d unreadable line(s) of %s (a crash can cut the last one); the rest is "
+            "kept.",
+            n,
+            path,
+        )
+
+
 def _jsonl(path: Path) -> tuple[dict[str, Any], ...]:
     if not path.is_file():
         return ()
     out = []
+    bad = 0
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             line = line.strip()
@@ -222,9 +236,13 @@ def _jsonl(path: Path) -> tuple[dict[str, Any], ...]:
             try:
                 item = json.loads(line)
             except json.JSONDecodeError:
-                continue  # a line cut by a crash: everything before it is kept
+                bad += 1  # a line cut by a crash: everything before it is kept
+                continue
             if isinstance(item, dict):
                 out.append(item)
+            else:
+                bad += 1
+    _skipped(path, bad)
     return tuple(out)
 
 
@@ -232,15 +250,17 @@ def _markers(path: Path) -> tuple[Marker, ...]:
     if not path.is_file():
         return ()
     out = []
+    bad = 0
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             parts = line.strip().split(",")
-            if len(parts) != 3 or parts[0] == "t":
-                continue
+            if parts == ["t", "sample", "value"] or parts == [""]:
+                continue  # the header, or an empty line
             try:
                 out.append(Marker(float(parts[0]), int(parts[1]), float(parts[2])))
-            except ValueError:
-                continue  # header or a line cut by a crash
+            except (ValueError, IndexError):
+                bad += 1  # a line cut by a crash
+    _skipped(path, bad)
     return tuple(out)
 
 

@@ -17,9 +17,13 @@ Usage (needs a display; Xvfb works)::
 
 Targets: >= 30 fps; the GUI thread never blocked for more than 100 ms.
 
-``--screenshots DIR`` instead saves the window while streaming: ``main-1280x800.png``
-(synthetic board), ``main-1920x1080.png`` and ``clinician.png`` (simulated subject, so the
-emotion panel shows the true state beside the prediction).
+Also reported: how long one ``SignalView.refresh()`` takes (median, 99th percentile,
+longest), the signal view's share of a frame.
+
+``--screenshots DIR`` instead saves the window while streaming the simulated subject (so
+the emotion panel shows real predictions and the true state beside them):
+``main-1280x800.png`` and ``main-1920x1080.png`` (dark theme), ``main-light-1280x800.png``
+(light theme) and ``clinician.png`` (1920x1080).
 """
 
 from __future__ import annotations
@@ -41,6 +45,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 HEARTBEAT_MS = 5
 
 
+def _loadavg() -> str:
+    """The 1, 5 and 15 min load averages (Linux), or "" elsewhere."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text(encoding="ascii").split()[:3])
+    except OSError:
+        return ""
+
+
 def _parse_size(text: str) -> tuple[int, int]:
     w, h = text.lower().split("x")
     return int(w), int(h)
@@ -58,6 +70,18 @@ def run(size: tuple[int, int], seconds: float, board: str) -> dict:
     window = MainWindow(settings=AppSettings(board=board))
     window.resize(*size)
     window.show()
+
+    refresh_ms: list[float] = []
+    sv_refresh = window.signal_view.refresh
+
+    def timed_refresh() -> bool:
+        t = time.perf_counter()
+        drew = sv_refresh()
+        if drew and phase["name"] == "stream":
+            refresh_ms.append((time.perf_counter() - t) * 1000.0)
+        return drew
+
+    window.signal_view.refresh = timed_refresh  # type: ignore[method-assign]
 
     phase = {"name": "open"}
     gaps: dict[str, list[float]] = {}
@@ -144,6 +168,12 @@ def run(size: tuple[int, int], seconds: float, board: str) -> dict:
         "fps_min": min(fps_bins),
         "fps_bins": fps_bins,
         "process_cpu_share": cpu_share,
+        "signal_refresh_ms": {
+            "median": float(np.median(refresh_ms)),
+            "p99": float(np.percentile(refresh_ms, 99)),
+            "max": float(np.max(refresh_ms)),
+            "n": len(refresh_ms),
+        },
         "connect_s": connect_s,
         "disconnect_s": disconnect_s,
         "blocking": blocking,
@@ -159,22 +189,21 @@ def _spin(seconds: float) -> None:
 
 
 def screenshot(
-    folder: Path, name: str, size: tuple[int, int], board: str, *, clinician: str = ""
+    folder: Path, name: str, size: tuple[int, int], *, theme: str, clinician: str = ""
 ) -> list[Path]:
-    """Stream ``board`` in a window of ``size`` and save it (and the clinician view)."""
+    """Stream the simulated subject in a window of ``size`` and save it (and the clinician
+    view)."""
     from bci_desktop.core.settings import AppSettings
     from bci_desktop.gui.app import create_application
     from bci_desktop.gui.main_window import MainWindow
 
     app = create_application()
-    window = MainWindow(settings=AppSettings(board=board, speed=1.0))
+    window = MainWindow(settings=AppSettings(board="simulated", speed=1.0, theme=theme))
     window.resize(*size)
     window.show()
     _spin(0.5)
-    if board == "synthetic":  # its sines reach 160 uV: give each channel room
-        window.signal_view.scale_spin.setValue(400)
     window.connect_stream()
-    _spin(9.0)
+    _spin(14.0)  # the first prediction comes after 4 s; then 4 per second
     window.insert_marker(1)
     _spin(1.5)
     window.insert_marker(2)
@@ -232,20 +261,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshots:
         folder = Path(args.screenshots)
         folder.mkdir(parents=True, exist_ok=True)
-        saved = screenshot(folder, "main-1280x800.png", (1280, 800), "synthetic")
+        saved = screenshot(folder, "main-1280x800.png", (1280, 800), theme="dark")
+        saved += screenshot(folder, "main-light-1280x800.png", (1280, 800), theme="light")
         saved += screenshot(
-            folder, "main-1920x1080.png", (1920, 1080), "simulated", clinician="clinician.png"
+            folder, "main-1920x1080.png", (1920, 1080), theme="dark", clinician="clinician.png"
         )
         for path in saved:
             print(path)
         return 0
+    load_before = _loadavg()
     results = [run(_parse_size(s), args.seconds, args.board) for s in args.sizes]
+    print(f"load average (1, 5, 15 min) before: {load_before}, after: {_loadavg()}")
     print(_table(results))
     for r in results:
         print(
             f"{r['window']}: {r['channels']} channels x {r['points_per_curve']} points "
             f"({r['window_s']:g} s), connect {r['connect_s']:.2f} s, disconnect "
             f"{r['disconnect_s']:.2f} s, fps bins {[round(f) for f in r['fps_bins']]}"
+        )
+        sv = r["signal_refresh_ms"]
+        print(
+            f"{r['window']}: SignalView.refresh median {sv['median']:.1f} ms, p99 "
+            f"{sv['p99']:.1f} ms, longest {sv['max']:.1f} ms ({sv['n']} draws)"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -105,11 +105,22 @@ class CalibrationPlan:
 
 def session_labels(data: SessionData, classes: Sequence[str]) -> np.ndarray:
     """Per-sample class index (``-1`` outside labelled blocks) of a recorded session."""
+    return session_blocks(data, classes)[0]
+
+
+def session_blocks(data: SessionData, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample class index (``-1`` outside blocks) and block number of a session.
+
+    With calibration events every ``calibration_start`` opens a new block, so two blocks of
+    the same state in a row stay two blocks; with a Truth row a block is a run of one state.
+    """
     n = data.n_samples
     labels = np.full(n, -1, dtype=np.int16)
+    blocks = np.full(n, -1, dtype=np.int64)
     starts = [e for e in data.events if e.get("kind") == START]
     if starts:
         open_block: tuple[int, int] | None = None
+        number = 0
         for event in data.events:
             kind, sample = event.get("kind"), int(event.get("sample", 0))
             if kind == START:
@@ -122,8 +133,10 @@ def session_labels(data: SessionData, classes: Sequence[str]) -> np.ndarray:
                 open_block = (sample, classes.index(state))
             elif kind == END and open_block is not None:
                 labels[open_block[0] : min(sample, n)] = open_block[1]
+                blocks[open_block[0] : min(sample, n)] = number
+                number += 1
                 open_block = None
-        return labels
+        return labels, blocks
     meta = data.meta
     if meta.truth_row is None:
         raise ConfigError(
@@ -134,7 +147,8 @@ def session_labels(data: SessionData, classes: Sequence[str]) -> np.ndarray:
     for code, state in enumerate(meta.states):
         if state in classes:
             labels[truth == code] = classes.index(state)
-    return labels
+    blocks = np.concatenate([[0], np.cumsum(np.diff(labels) != 0)]) if n else blocks
+    return labels, blocks
 
 
 def session_features(
@@ -142,7 +156,7 @@ def session_features(
 ) -> FeatureSet:
     """Features of every window lying inside one labelled block of a session."""
     data = read_session(folder, mmap=False)
-    labels = session_labels(data, classes)
+    labels, block_id = session_blocks(data, classes)
     meta = data.meta
     info = StreamInfo(
         source_name=meta.source_name,
@@ -153,7 +167,6 @@ def session_features(
     )
     engine = Engine(info, recipe=recipe, config=EngineConfig(), collect_features=True)
     eeg, ts = data.eeg, data.timestamps
-    block_id = np.concatenate([[0], np.cumsum(np.diff(labels) != 0)])
     rows, names, times, groups = [], [], [], []
     step = max(1, round(0.5 * meta.sample_rate))
     window = round(recipe.window_s * meta.sample_rate)
@@ -165,7 +178,7 @@ def session_features(
             first = last - window + 1
             if fw.withheld is not None or fw.truth is None or first < 0:
                 continue
-            if block_id[first] != block_id[last]:
+            if block_id[last] < 0 or block_id[first] != block_id[last]:
                 continue  # the window straddles a block boundary or a rest
             rows.append(fw.features)
             names.append(fw.truth)
@@ -241,11 +254,10 @@ def train_personal_model(
             f"Cross-validation by block needs at least two blocks of every state; "
             f"{', '.join(few)} {'has' if len(few) == 1 else 'have'} fewer. Calibrate longer."
         )
-    folds = min(folds, n_blocks)
-    if folds < 2:
-        raise ConfigError("Cross-validation by block needs at least two blocks.")
+    per_class = min(len(np.unique(data.groups[labels_arr == c])) for c in classes)
+    folds = max(2, min(folds, per_class))
     cm = np.zeros((len(classes), len(classes)), dtype=int)
-    for test_groups in _group_folds(data.groups, folds):
+    for test_groups in _group_folds(data.groups, labels_arr, folds):
         test = np.isin(data.groups, test_groups)
         train_set = _subset(data, ~test)
         if len(set(train_set.labels)) < len(classes):
@@ -302,11 +314,15 @@ def _classes_of(sessions: Sequence[str | Path]) -> tuple[str, ...]:
     return tuple(states)
 
 
-def _group_folds(groups: np.ndarray, folds: int) -> list[np.ndarray]:
-    unique = np.unique(groups)
+def _group_folds(groups: np.ndarray, labels: np.ndarray, folds: int) -> list[np.ndarray]:
+    """Blocks dealt into folds class by class, so every fold tests every class."""
     rng = np.random.default_rng(0)
-    shuffled = rng.permutation(unique)
-    return [shuffled[i::folds] for i in range(folds)]
+    out: list[list[int]] = [[] for _ in range(folds)]
+    for c in np.unique(labels):
+        blocks = rng.permutation(np.unique(groups[labels == c]))
+        for i, block in enumerate(blocks):
+            out[i % folds].append(int(block))
+    return [np.asarray(f) for f in out]
 
 
 def _subset(data: FeatureSet, mask: np.ndarray) -> FeatureSet:

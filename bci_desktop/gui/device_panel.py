@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtSerialPort import QSerialPortInfo
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -50,6 +51,7 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
     "disconnected": ("Disconnected", "#868e96"),
     "connecting": ("Connecting…", "#e8a317"),
     "streaming": ("Streaming", "#2f9e44"),
+    "signal_lost": ("Signal lost", "#e03131"),
     "error": ("Error", "#e03131"),
 }
 
@@ -218,6 +220,21 @@ class DevicePanel(QWidget):
         self._board_changed()
         self.set_state("disconnected", "")
 
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        """Keep the height the wrapped texts need at the new width."""
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Ask for the height the content needs at the current width: a dock area does not
+        follow height-for-width, and wrapped labels would be squeezed over each other."""
+        layout = self.layout()
+        if layout is None or not layout.hasHeightForWidth():
+            return
+        need = layout.totalHeightForWidth(max(self.width(), 1))
+        if need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
     # -- editors -------------------------------------------------------------------------
     def _make_editor(self, name: str, spec: FieldSpec) -> QWidget:
         if spec.kind == "serial":
@@ -364,6 +381,7 @@ class DevicePanel(QWidget):
         else:
             b = self._summaries.get(board)
             self.board_info.setText(_describe(b).split(": ", 1)[-1] if b else "")
+        self._fit_height()
 
     # -- connection fields ----------------------------------------------------------------
     def connection_dict(self) -> dict[str, Any]:
@@ -460,6 +478,7 @@ class DevicePanel(QWidget):
         self.connect_button.setEnabled(idle)
         self.disconnect_button.setEnabled(not idle)
         self.board_combo.setEnabled(idle)
+        self._fit_height()
         for editor in self._editors.values():
             editor.setEnabled(idle)
         self.speed_box.setEnabled(idle)

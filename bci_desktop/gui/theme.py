@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QColor, QGuiApplication, QPalette
-from PyQt6.QtWidgets import QApplication, QWidget
+from PyQt6.QtGui import QColor, QGuiApplication, QPainter, QPalette
+from PyQt6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 from bci_desktop.core.errors import check_choice
 from bci_desktop.core.settings import THEMES
@@ -37,6 +37,40 @@ _PLOT = {
     "dark": PlotColours(background="#16181d", foreground="#c8ccd4"),
     "light": PlotColours(background="#ffffff", foreground="#303438"),
 }
+
+
+#: Outline of check boxes and radio buttons on the dark theme.
+_DARK_INDICATOR_OUTLINE = "#8b9099"
+
+
+class _OutlinedIndicators(QProxyStyle):
+    """Fusion with a light outline around check boxes and radio buttons: on a dark palette
+    Fusion draws them dark on dark, and an unchecked box all but disappears."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption | None,
+        painter: QPainter | None,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Draw as Fusion does, then outline the check box and radio button indicators."""
+        super().drawPrimitive(element, option, painter, widget)
+        pe = QStyle.PrimitiveElement
+        if option is None or painter is None:
+            return
+        if element not in (pe.PE_IndicatorCheckBox, pe.PE_IndicatorRadioButton):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QColor(_DARK_INDICATOR_OUTLINE))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = option.rect.adjusted(0, 0, -1, -1)
+        if element == pe.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
 
 
 def _dark_palette() -> QPalette:
@@ -154,9 +188,14 @@ def apply_theme(app: QApplication, name: str, root: QWidget | None = None) -> st
         palette = _ORIGINAL["palette"]
         assert isinstance(palette, QPalette)
         app.setPalette(palette)
+    elif name == "dark":
+        style = _OutlinedIndicators("Fusion")
+        _ORIGINAL["dark_style"] = style  # Qt owns it; keep the Python wrapper alive too
+        app.setStyle(style)
+        app.setPalette(_dark_palette())
     else:
         app.setStyle("Fusion")
-        app.setPalette(_dark_palette() if name == "dark" else _light_palette())
+        app.setPalette(_light_palette())
     colours = plot_colours(name)
     pg.setConfigOptions(background=colours.background, foreground=colours.foreground)
     if root is not None:

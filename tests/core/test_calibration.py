@@ -84,3 +84,25 @@ def test_two_minutes_per_state_make_a_personal_model_of_85_percent(tmp_path):
     personal, generic = accuracy("--model", str(model)), accuracy()
     assert personal >= 0.85
     assert personal > generic
+
+
+def test_back_to_back_blocks_of_one_state_stay_separate_blocks(tmp_path):
+    from bci_desktop.core.calibration import session_blocks
+
+    sim = SimulatedSubject(speed=None, chunk_s=1.0, seed=1)
+    rec = SessionRecorder.create(tmp_path, sim.info)
+    sim.start()
+    for state in ("sad", "sad", "calm", "calm"):  # no rest between blocks
+        rec.add_event("calibration_start", state)
+        for _ in range(5):
+            rec.append(sim.read())
+        rec.add_event("calibration_end", state)
+    rec.stop()
+    sim.stop()
+    labels, blocks = session_blocks(read_session(rec.folder), STATES)
+    assert sorted(set(blocks.tolist())) == [0, 1, 2, 3]
+    assert (labels[blocks == 1] == STATES.index("sad")).all()
+    report = train_personal_model([rec.folder], tmp_path / "m.onnx", classes=("sad", "calm"))
+    # two blocks per state: two folds, each testing one block of every state
+    assert report.folds == 2
+    assert sum(map(sum, report.confusion_matrix)) == report.n_windows

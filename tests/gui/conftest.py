@@ -46,8 +46,11 @@ collect_ignore_glob = [] if _HAVE_QT else ["test_*.py"]
 
 @pytest.fixture(autouse=True)
 def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """Point the settings and the log files at tmp folders, never the real user's."""
-    dirs = {"config": tmp_path / "config", "logs": tmp_path / "logs"}
+    """Point settings, log files and data (sessions, models) at tmp folders, never the
+    real user's."""
+    dirs = {"config": tmp_path / "config", "logs": tmp_path / "logs", "data": tmp_path / "data"}
     monkeypatch.setenv("BCI_DESKTOP_CONFIG_DIR", str(dirs["config"]))
     monkeypatch.setenv("BCI_DESKTOP_LOG_DIR", str(dirs["logs"]))
+    if "BCI_DESKTOP_DATA_DIR" not in os.environ:
+        monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(dirs["data"]))
     return dirs

@@ -5,6 +5,7 @@ Every wait is a ``qtbot.waitUntil``/``waitSignal`` with a timeout; nothing sleep
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.settings import load_settings
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
+from bci_desktop.gui.redraw import RedrawScheduler
 
 T = 15000  # ms: generous, the machine may be busy
 
@@ -253,6 +255,62 @@ def test_clinician_view_is_restored_full_screen(qtbot, open_window) -> None:
     qtbot.waitUntil(lambda: w2.size() == QSize(1200, 750), timeout=T)
 
 
+def test_default_layout_shows_every_panel_at_1280x800(qtbot, open_window) -> None:
+    w = open_window()
+    assert w.size() == QSize(1280, 800), "the default size on a 1920x1080 screen"
+    # The bottom row gets room for its plots, the signal view keeps room for 16 channels.
+    qtbot.waitUntil(
+        lambda: w.emotion_dock.height() >= 290 and w.signal_view.height() >= 380, timeout=T
+    )
+    docks = [w.device_dock, w.latency_dock, w.quality_dock, w.emotion_dock, w.spectrum_dock]
+    area = w.workspace.rect()
+    for dock in docks:
+        assert dock.isVisible() and area.contains(dock.geometry()), dock.objectName()
+    for a, b in itertools.combinations(docks, 2):
+        assert not a.geometry().intersects(b.geometry()), (a.objectName(), b.objectName())
+    assert not w.log_dock.isVisible()
+    # No panel forces the window wider than the screen's usual 1280 px.
+    assert w.minimumSizeHint().width() <= 1024
+    w.reset_layout()
+    qtbot.waitUntil(lambda: w.emotion_dock.height() >= 290, timeout=T)
+    assert all(d.isVisible() for d in docks)
+
+
+class _FakePanel:
+    def __init__(self, visible: bool = True) -> None:
+        self.visible, self.refreshes, self.resets = visible, 0, 0
+
+    def isVisible(self) -> bool:
+        return self.visible
+
+    def refresh(self) -> bool:
+        self.refreshes += 1
+        return True
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def test_redraw_schedule_spreads_the_work_over_the_ticks() -> None:
+    signal, a, b, hidden = _FakePanel(), _FakePanel(), _FakePanel(), _FakePanel(visible=False)
+    sched = RedrawScheduler([signal, a, b, hidden], every_tick=[signal])
+    for k in range(10):
+        assert sched.tick(k * 0.025) is True
+    assert signal.refreshes == 10, "the scrolling view draws on every tick"
+    assert a.refreshes == b.refreshes == 5, "the others take turns"
+    assert hidden.refreshes == 0
+    assert sched.fps == 10.0  # ticks that drew within the last second
+    sched.new_stream()
+    sched.tick(1.0)
+    assert signal.resets == 1 and a.resets == 0, "one rebuild per tick"
+    assert signal.refreshes == 11 and set(sched.pending) == {a, b, hidden}
+    for k in range(3):
+        sched.tick(1.025 + k * 0.025)
+    assert (a.resets, b.resets, hidden.resets) == (1, 1, 1) and not sched.pending
+    sched.tick(5.0)
+    assert sched.fps == 1.0
+
+
 def test_plots_apply_a_range_change_before_painting(qtbot, open_window) -> None:
     w = open_window()
     vb = w.signal_view.plot_item.getViewBox()
@@ -265,7 +323,8 @@ def test_plots_apply_a_range_change_before_painting(qtbot, open_window) -> None:
 def test_theme_switch_and_menus(qtbot, open_window) -> None:
     w = open_window()
     menus = [a.text() for a in w.menuBar().actions()]
-    assert menus == ["&File", "&Stream", "&View", "&Help"]
+    # Feature modules may add menus (e.g. Models) between View and Help.
+    assert menus[:3] == ["&File", "&Stream", "&View"] and menus[-1] == "&Help"
     assert w.connect_action.shortcut().toString() == "Ctrl+K"
     assert w.disconnect_action.shortcut().toString() == "Ctrl+Shift+K"
     assert "Ctrl+K" in w.connect_action.toolTip()

@@ -27,6 +27,7 @@ from bci_desktop.gui.panels import (
     SignalView,
     SpectrumPanel,
 )
+from bci_desktop.gui.panels._style import ElidedLabel, ago_ticks
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
 
 FS = 250.0
@@ -103,6 +104,33 @@ def test_signal_view_stacks_every_channel_newest_at_right(qtbot, normal):
     assert hi == pytest.approx(newest - sv.t0) and hi - lo == pytest.approx(10.0)
     live.ingest(normal[1][-1])
     assert sv.refresh() is True
+
+
+def test_signal_view_draws_peaks_when_samples_outnumber_pixels(qtbot, normal):
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.resize(420, 500)  # ~360 px of plot for 1500 samples
+    sv.show()
+    qtbot.waitExposed(sv)
+    sv.invalidate()
+    assert sv.refresh()
+    ds = sv.downsample
+    assert ds >= 3
+    n = live.raw.size  # 6 s < the 10 s window: every sample is in view
+    data = live.filtered.latest(n)
+    newest = float(live.times.latest(1)[0, 0])
+    for i, c in enumerate(sv.curves):
+        x, y = c.xData, c.yData
+        assert x.size <= 2 * n / ds + 2 * ds < n  # a min/max pair per block of ds samples
+        assert np.all(np.diff(x) >= 0) and x[-1] == pytest.approx(newest - sv.t0)
+        # Nothing is lost to the eye: the extremes of the window are drawn.
+        assert y.max() == data[i].max() and y.min() == data[i].min()
+    # A min/max pair shares one x; pairs start at stream sample indices that are
+    # multiples of the block length, so the envelope does not shimmer while scrolling.
+    x = sv.curves[0].xData
+    starts = x[:-1][x[:-1] == x[1:]]
+    assert starts.size > 10
+    np.testing.assert_array_equal(np.round(starts * FS).astype(int) % ds, 0)
 
 
 def test_hiding_a_channel_hides_its_curve(qtbot, normal):
@@ -256,6 +284,23 @@ def test_quality_panel_words_and_numbers(qtbot, normal, flat_f3):
     assert bad.indicator_text(0).startswith("Fz: good")
 
 
+def test_quality_rows_keep_their_height_after_a_new_stream(qtbot, normal):
+    live = LiveData()  # built before any stream: no rows yet
+    qp = _panel(qtbot, QualityPanel, live)
+    qp.resize(520, 900)  # taller than 16 rows need
+    qp.show()
+    qtbot.waitExposed(qp)
+    live.configure(normal[0])
+    for u in normal[1]:
+        live.ingest(u)
+    qp.refresh()
+    rows = qp._rows
+    qtbot.waitUntil(lambda: rows[-1].badge.y() > rows[0].badge.y() > 0, timeout=2000)
+    heights = {row.badge.height() for row in qp._rows}
+    assert len(heights) == 1, f"rows of different heights: {heights}"
+    assert qp._rows[0].badge.height() < 40
+
+
 # -- spectrum --------------------------------------------------------------------------
 def test_spectrum_has_band_bars_and_a_spectrum(qtbot, normal):
     sp = _panel(qtbot, SpectrumPanel, _live(normal))
@@ -279,6 +324,26 @@ def test_spectrum_has_band_bars_and_a_spectrum(qtbot, normal):
     assert other.channel == "Oz"
 
 
+def test_spectrum_labels_follow_the_width(qtbot, normal):
+    sp = _panel(qtbot, SpectrumPanel, _live(normal))
+    sp.min_interval_s = 0.0
+    sp.resize(1400, 400)
+    sp.show()
+    qtbot.waitExposed(sp)
+    qtbot.waitUntil(lambda: sp.band_labels[:1] == ("delta\n1–4 Hz",), timeout=2000)
+    sp.invalidate()
+    assert sp.refresh()
+    share = f"{sp.relative_power[0]:.0f}%"
+    assert sp.bar_texts[0].toPlainText().startswith(share + "\n")  # share and µV² when wide
+    assert "µV²" in sp.bar_texts[0].toPlainText()
+    assert f"delta 1–4 Hz: {share}" in sp.bar_plot.toolTip()
+    sp.resize(330, 400)
+    qtbot.waitUntil(lambda: "\n" not in sp.band_labels[0], timeout=2000)
+    assert sp.band_labels[0] in ("delta", "δ")
+    assert sp.bar_texts[0].toPlainText() == share  # the share alone, µV² in the tooltip
+    assert sp.status.toolTip().endswith(sp.status.text())  # elided on screen, whole here
+
+
 def test_spectrum_average_leaves_bad_channels_out(qtbot, flat_f3):
     sp = _panel(qtbot, SpectrumPanel, _live(flat_f3))
     sp.refresh()
@@ -291,6 +356,8 @@ def test_emotion_panel_shows_label_truth_and_agreement(qtbot, normal):
     ep = _panel(qtbot, EmotionPanel, live)
     ep.refresh()
     assert ep.label_text == WAITING_TEXT
+    assert ep.label.wordWrap(), "the waiting text wraps in a narrow dock"
+    assert ep.minimumSizeHint().width() < 300
     for u in normal[1][30:]:
         live.ingest(u)
     ep.refresh()
@@ -301,7 +368,9 @@ def test_emotion_panel_shows_label_truth_and_agreement(qtbot, normal):
     preds = list(live.predictions)
     agree = sum(p.label == p.truth for p in preds)
     assert ep.agreement_text == f"Agreement: {agree / len(preds):.0%} of {len(preds)} predictions"
-    np.testing.assert_allclose(ep.bars.opts["height"], last.probabilities)
+    np.testing.assert_allclose(ep.bars.opts["width"], last.probabilities)
+    assert [t.toPlainText() for t in ep.bar_texts] == [f"{v:.0%}" for v in last.probabilities]
+    assert ep.legend_text == " ".join(last.classes)
     curve = ep.timeline_curves[last.classes[0]]
     assert curve.xData.size == len(preds) and curve.xData[-1] == 0.0
     assert ep.reason_text == ""
@@ -313,7 +382,8 @@ def test_emotion_panel_shows_withheld_reason(qtbot, flat_f3):
     assert ep.label_text == "Withheld"
     assert "F3" in ep.reason_text and "flat line" in ep.reason_text
     assert ep.reason.wordWrap()
-    assert not np.any(ep.bars.opts["height"])
+    assert not np.any(ep.bars.opts["width"])
+    assert all(t.toPlainText() == "" for t in ep.bar_texts)
     assert ep.agreement_text == ""  # nothing classified, nothing to compare
 
 
@@ -327,8 +397,11 @@ def test_latency_panel_plots_every_prediction(qtbot, normal):
     assert lp.curve.xData.size == n
     np.testing.assert_allclose(lp.curve.yData, [p.latency_ms for p in live.predictions])
     text = lp.stats_text
-    for word in ("p50", "p95", "p99", "max", "budget 100 ms"):
+    for word in ("p50", "p95", "p99", "max", "budget 100 ms: all within"):
         assert word in text
+    # Two lines; on screen a line may break between items, never inside one.
+    assert text.count("\n") == 1 and text.split("\n")[0].endswith(" ms")
+    assert "p50\u00a0" in lp.stats.text()
     assert lp.budget_line.value() == pytest.approx(2.0)  # log10(100 ms)
     assert lp.plot.getPlotItem().ctrl.logYCheck.isChecked()
 
@@ -351,3 +424,35 @@ def test_clinician_view_states_and_signal_words(qtbot, normal, flat_f3):
     assert bad.detail_text == "Check electrode F3"
     assert bad.quality_text == "Signal: check F3"
     assert bad.trend_text == "Last 2 min: no readings"
+
+
+# -- shared helpers ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("span", "labels", "expected"),
+    [
+        pytest.param(120.0, 5, ["-2 min", "-90 s", "-1 min", "-30 s", "now"], id="2min-5"),
+        pytest.param(120.0, 3, ["-2 min", "-1 min", "now"], id="2min-3"),
+        pytest.param(120.0, 2, ["-2 min", "now"], id="2min-2"),
+        pytest.param(
+            300.0, 6, ["-5 min", "-4 min", "-3 min", "-2 min", "-1 min", "now"], id="5min-6"
+        ),
+        pytest.param(300.0, 5, ["-4 min", "-2 min", "now"], id="5min-5"),
+        pytest.param(60.0, 5, ["-1 min", "-45 s", "-30 s", "-15 s", "now"], id="1min"),
+    ],
+)
+def test_ago_ticks(span, labels, expected):
+    major, minor = ago_ticks(span, labels=labels)
+    assert [text for _, text in sorted(major)] == expected
+    assert all(text == "" for _, text in minor)
+    assert all(-span <= v <= 0 for v, _ in major + minor)
+
+
+def test_elided_label_keeps_the_whole_text(qtbot):
+    label = ElidedLabel("")
+    qtbot.addWidget(label)
+    label.set_tip("What was analysed")
+    text = "Last 4.0 s, average of 15 channels (F3, Oz, Fz, Cz and 2 more left out: bad)"
+    label.setText(text)
+    assert label.text() == text
+    assert label.toolTip() == "What was analysed\n\n" + text
+    assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(text) / 4

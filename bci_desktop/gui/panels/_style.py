@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
-from PyQt6.QtGui import QColor, QPalette
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPalette
+from PyQt6.QtWidgets import QLabel, QWidget
 
 from bci_desktop.core.dsp.quality import QualityLevel, QualityReport
 from bci_desktop.core.stream import StreamInfo
@@ -80,6 +82,54 @@ def fmt_ms(value: float) -> str:
 def fmt_marker(value: float) -> str:
     """A marker value as its number (``"3"``, ``"2.5"``)."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def fmt_ago(seconds: float) -> str:
+    """A time before now for an axis: ``"now"``, ``"-30 s"``, ``"-2 min"``."""
+    seconds = abs(float(seconds))
+    if seconds < 1e-9:
+        return "now"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"-{seconds / 60:g} min"
+    return f"-{seconds:g} s"
+
+
+def ago_ticks(span_s: float, *, labels: int = 5) -> list[list[tuple[float, str]]]:
+    """Ticks of a "seconds before now" axis from ``-span_s`` to 0, for ``AxisItem.setTicks``.
+
+    At most ``labels`` labelled ticks (``"-2 min"`` ... ``"now"``) at a round step; the
+    steps between them are minor ticks without text, so a narrow plot stays readable.
+    """
+    steps = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+    step = next((s for s in steps if span_s / s <= max(1, labels - 1)), steps[-1])
+    major = [(-k * step, fmt_ago(k * step)) for k in range(int(span_s // step + 1e-9) + 1)]
+    half = step / 2
+    minor = [(-half - k * step, "") for k in range(int((span_s - half) // step + 1e-9) + 1)]
+    return [major, minor]
+
+
+def fit_ago_ticks(plot: Any, span_s: float) -> None:
+    """Set the "-2 min … now" ticks of a pyqtgraph plot's bottom axis for its width now:
+    one label per ~60 px, at most six."""
+    labels = max(2, min(6, int(plot.getViewBox().width() // 60)))
+    plot.getAxis("bottom").setTicks(ago_ticks(span_s, labels=labels))
+
+
+def ago_range(span_s: float) -> tuple[float, float]:
+    """The x range of a "seconds before now" plot, with a small margin at both ends."""
+    margin = 0.03 * span_s
+    return -span_s - margin, margin
+
+
+def show_end_labels(plot: Any) -> None:
+    """Let the labels of a pyqtgraph plot's bottom axis reach past its ends ("now" at the
+    right edge), with room for them at the right. Turns the axis' grid lines off:
+    pyqtgraph bounds the labels of a gridded axis by the plot."""
+    axis = plot.getAxis("bottom")
+    axis.setGrid(False)
+    axis.setStyle(hideOverlappingLabels=False)
+    left, top, _, bottom = plot.layout.getContentsMargins()
+    plot.layout.setContentsMargins(left, top, 16, bottom)
 
 
 def channels_in_text(text: str, names: tuple[str, ...]) -> list[str]:
@@ -160,3 +210,43 @@ class Panel(QWidget):
 
     def _clear(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it is too narrow, with the full text as its
+    tooltip; :meth:`text` is always the full text. It never asks for more width than a
+    few characters, so a long message cannot widen its panel."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._tip = ""
+        self.setText(text)
+
+    def set_tip(self, tip: str) -> None:
+        """A tooltip shown above the full text."""
+        self._tip = tip
+        self.setText(self.text())
+
+    def setText(self, text: str | None) -> None:
+        """Show ``text`` (elided when needed)."""
+        text = text or ""
+        super().setText(text)
+        self.setToolTip("\n\n".join(t for t in (self._tip, text) if t))
+
+    def minimumSizeHint(self) -> QSize:
+        """A few characters wide."""
+        hint = super().minimumSizeHint()
+        return QSize(
+            min(hint.width(), self.fontMetrics().horizontalAdvance("M" * 6)), hint.height()
+        )
+
+    def paintEvent(self, event: QPaintEvent | None) -> None:
+        """Draw the text, elided at the right if it does not fit."""
+        p = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        p.setPen(self.palette().color(self.foregroundRole()))
+        p.drawText(rect, int(self.alignment()), text)
+        p.end()

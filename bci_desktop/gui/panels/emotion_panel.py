@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
@@ -10,11 +12,21 @@ from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLa
 
 from bci_desktop.core.engine import Prediction
 from bci_desktop.gui.live_data import HISTORY_S, LiveData
-from bci_desktop.gui.panels._style import WITHHELD_COLOUR, Panel, class_colour, readable_colour
+from bci_desktop.gui.panels._style import (
+    WITHHELD_COLOUR,
+    Panel,
+    ago_range,
+    class_colour,
+    fit_ago_ticks,
+    readable_colour,
+    show_end_labels,
+)
 
 #: Timeline lengths offered (s).
 TIMELINES_S = (60.0, 120.0, 300.0)
 DEFAULT_TIMELINE_S = 120.0
+#: Text on a class-coloured bar (the class colours are mid-tones).
+ON_CLASS_COLOUR = "#1b1b1b"
 WAITING_TEXT = "Waiting for the first 4 s window…"
 
 
@@ -24,6 +36,10 @@ class EmotionPanel(Panel):
 
     When predictions carry the true state (the simulated subject), it is shown beside the
     prediction with the running agreement since the stream started.
+
+    Built to stay readable in a short, narrow dock: the bars are horizontal with the class
+    names on their left (long names do not collide), the timeline's legend is a row of
+    words above it, its time axis reads "-2 min … now", and long texts wrap.
 
     Attributes tests can read
     -------------------------
@@ -36,7 +52,12 @@ class EmotionPanel(Panel):
     agreement_text : str
         ``"Agreement: 83% of 120 predictions"`` when the truth is known, else "".
     bars : pyqtgraph.BarGraphItem
-        One bar per class; heights are the last probabilities (0 when withheld).
+        One horizontal bar per class, the first class on top; their lengths
+        (``bars.opts["width"]``) are the last probabilities (0 when withheld).
+    bar_texts : list of pyqtgraph.TextItem
+        The probability written at the end of each bar (``"87%"``).
+    legend_text : str
+        The timeline's legend: the class names in their colours.
     timeline_curves : dict of str to pyqtgraph.PlotDataItem
         One line per class: probability against seconds before the newest prediction.
     timeline_combo : QComboBox
@@ -52,20 +73,28 @@ class EmotionPanel(Panel):
         self._with_truth = 0
 
         self.label = QLabel(WAITING_TEXT)
-        font = QFont(self.label.font())
-        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 2.6)
-        font.setBold(True)
-        self.label.setFont(font)
+        self.label.setWordWrap(True)
+        base = max(QFont(self.label.font()).pointSizeF(), 9.0)
+        self._big_font = QFont(self.label.font())
+        self._big_font.setPointSizeF(base * 2.4)
+        self._big_font.setBold(True)
+        self._quiet_font = QFont(self.label.font())
+        self._quiet_font.setPointSizeF(base * 1.3)
         self.label.setToolTip("Most probable state of the last window and its probability")
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
         self.reason.setToolTip("Why no state was given for the last window")
         self.truth = QLabel("")
+        self.truth.setWordWrap(True)
         tfont = QFont(self.label.font())
-        tfont.setPointSizeF(font.pointSizeF() * 0.5)
+        tfont.setPointSizeF(base * 1.3)
+        tfont.setBold(True)
         self.truth.setFont(tfont)
+        self.truth.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.truth.setToolTip("The state the simulated subject is really in")
         self.agreement = QLabel("")
+        self.agreement.setWordWrap(True)
+        self.agreement.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         self.agreement.setToolTip(
             "Share of the predictions (not withheld) that named the true state, since the "
             "stream started"
@@ -76,50 +105,64 @@ class EmotionPanel(Panel):
         self.timeline_combo.setCurrentIndex(TIMELINES_S.index(DEFAULT_TIMELINE_S))
         self.timeline_combo.setToolTip("How far back the probability timeline reaches")
         self.timeline_combo.currentIndexChanged.connect(self._timeline_changed)
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.legend.setToolTip("Colour of each class in the timeline")
 
         head = QGridLayout()
+        head.setContentsMargins(0, 0, 0, 0)
+        head.setVerticalSpacing(0)
         head.addWidget(self.label, 0, 0)
-        head.addWidget(self.truth, 0, 1, Qt.AlignmentFlag.AlignRight)
+        head.addWidget(self.truth, 0, 1)
         head.addWidget(self.reason, 1, 0)
-        head.addWidget(self.agreement, 1, 1, Qt.AlignmentFlag.AlignRight)
-        head.setColumnStretch(0, 1)
+        head.addWidget(self.agreement, 1, 1)
+        head.setColumnStretch(0, 3)
+        head.setColumnStretch(1, 2)
 
         self.bar_plot = pg.PlotWidget()
         bp = self.bar_plot.getPlotItem()
         _static(bp)
-        bp.setTitle("Class probabilities")
-        bp.setYRange(0, 1, padding=0)
-        bp.showGrid(y=True, alpha=0.2)
-        self.bars = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=0.7)
+        bp.hideAxis("bottom")
+        bp.setXRange(0, 1.02, padding=0)
+        bp.getViewBox().setDefaultPadding(0)
+        self.bars = pg.BarGraphItem(x0=0.0, y=np.zeros(0), width=np.zeros(0), height=0.7)
         bp.addItem(self.bars)
+        self.bar_texts: list[pg.TextItem] = []
         self.bar_plot.setToolTip("Probability of each class for the last window")
+        self.bar_plot.setMinimumWidth(90)
 
         self.timeline_plot = pg.PlotWidget()
         tp = self.timeline_plot.getPlotItem()
         _static(tp)
-        tp.setTitle("Probability over time")
-        tp.setLabel("bottom", "Seconds before the last prediction")
-        tp.getAxis("bottom").enableAutoSIPrefix(False)
-        tp.setYRange(0, 1, padding=0.02)
-        tp.setXRange(-DEFAULT_TIMELINE_S, 0, padding=0)
-        tp.showGrid(x=True, y=True, alpha=0.2)
-        legend_bg = pg.mkColor(pg.getConfigOption("background"))
-        legend_bg.setAlpha(190)
-        self._legend = tp.addLegend(offset=(8, 8), labelTextSize="9pt", brush=legend_bg)
+        tp.setYRange(-0.06, 1.06, padding=0)  # room for the "0%" and "100%" labels
+        tp.setXRange(*ago_range(DEFAULT_TIMELINE_S), padding=0)
+        tp.getAxis("left").setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")], []])
+        fit_ago_ticks(tp, DEFAULT_TIMELINE_S)
+        tp.getViewBox().sigResized.connect(lambda *_: fit_ago_ticks(tp, self.timeline_s))
+        tp.showGrid(y=True, alpha=0.2)
+        show_end_labels(tp)
         self.timeline_curves: dict[str, pg.PlotDataItem] = {}
-        self.timeline_plot.setToolTip("Probability of each class; gaps: predictions withheld")
+        self.timeline_plot.setToolTip(
+            "Probability of each class over the last minutes (now: the newest prediction);"
+            " gaps: predictions withheld"
+        )
+        self.timeline_plot.setMinimumWidth(140)
 
+        legend_row = QHBoxLayout()
+        legend_row.addWidget(self.legend, 1)
+        legend_row.addWidget(self.timeline_combo, 0, Qt.AlignmentFlag.AlignBottom)
+        timeline = QVBoxLayout()
+        timeline.setSpacing(2)
+        timeline.addLayout(legend_row)
+        timeline.addWidget(self.timeline_plot, 1)
         plots = QHBoxLayout()
-        plots.addWidget(self.bar_plot, 2)
-        plots.addWidget(self.timeline_plot, 5)
-        under = QHBoxLayout()
-        under.addStretch(1)
-        under.addWidget(self.timeline_combo)
+        plots.addWidget(self.bar_plot, 3)
+        plots.addLayout(timeline, 5)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
         layout.addLayout(head)
         layout.addLayout(plots, 1)
-        layout.addLayout(under)
         self.reset()
 
     # -- texts -------------------------------------------------------------------------
@@ -144,12 +187,19 @@ class EmotionPanel(Panel):
         return self.agreement.text()
 
     @property
+    def legend_text(self) -> str:
+        """The class names of the timeline's legend, in order."""
+        return " ".join(self._classes)
+
+    @property
     def timeline_s(self) -> float:
         """Seconds the timeline reaches back."""
         return float(self.timeline_combo.currentData())
 
     def _timeline_changed(self) -> None:
-        self.timeline_plot.getPlotItem().setXRange(-self.timeline_s, 0, padding=0)
+        tp = self.timeline_plot.getPlotItem()
+        tp.setXRange(*ago_range(self.timeline_s), padding=0)
+        fit_ago_ticks(tp, self.timeline_s)
         self._last_key = None
         self.invalidate()
         self.refresh()
@@ -160,37 +210,73 @@ class EmotionPanel(Panel):
         self._last_index = -1
         self._agree = self._with_truth = 0
         self._set_classes(())
-        self.label.setText(WAITING_TEXT if self.live.info is not None else "No stream")
-        self.label.setStyleSheet("")
+        self._set_label(WAITING_TEXT if self.live.info is not None else "No stream", None)
         self.reason.setText("")
         self.truth.setText("")
         self.agreement.setText("")
+
+    def _set_label(self, text: str, colour: str | None, *, big: bool = False) -> None:
+        """The large label: a state in large bold type, other words smaller."""
+        self.label.setFont(self._big_font if big else self._quiet_font)
+        self.label.setText(text)
+        self.label.setStyleSheet(f"QLabel {{ color: {colour}; }}" if colour else "")
 
     def _set_classes(self, classes: tuple[str, ...]) -> None:
         self._classes = classes
         tp = self.timeline_plot.getPlotItem()
         for curve in self.timeline_curves.values():
             tp.removeItem(curve)
-        self._legend.clear()
         self.timeline_curves = {}
-        for i, name in enumerate(classes):
-            curve = pg.PlotDataItem(name=name, pen=pg.mkPen(class_colour(name, i), width=2))
+        colours = [class_colour(c, i) for i, c in enumerate(classes)]
+        for name, colour in zip(classes, colours, strict=True):
+            curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2))
             tp.addItem(curve)
             self.timeline_curves[name] = curve
+        line = '<span style="color:{}; font-weight:bold;">&#9473;&#9473;</span>&nbsp;{}'
+        self.legend.setText(
+            "&nbsp;&nbsp; ".join(
+                line.format(c, escape(name)) for name, c in zip(classes, colours, strict=True)
+            )
+        )
         n = len(classes)
-        colours = [class_colour(c, i) for i, c in enumerate(classes)]
+        bp = self.bar_plot.getPlotItem()
+        for t in self.bar_texts:
+            bp.removeItem(t)
+        self.bar_texts = []
+        rows = np.arange(n)[::-1].astype(np.float64)  # the first class on top
         if n:
             self.bars.setOpts(
-                x=np.arange(n),
-                height=np.zeros(n),
+                x0=0.0,
+                y=rows,
+                width=np.zeros(n),
                 brushes=[pg.mkBrush(c) for c in colours],
                 pens=[pg.mkPen(c) for c in colours],
             )
         else:  # pyqtgraph 0.14 fails on empty pen lists
-            self.bars.setOpts(x=np.zeros(0), height=np.zeros(0))
-        bp = self.bar_plot.getPlotItem()
-        bp.getAxis("bottom").setTicks([list(enumerate(classes)), []])
-        bp.setXRange(-0.6, max(n, 1) - 0.4, padding=0)
+            self.bars.setOpts(y=np.zeros(0), width=np.zeros(0))
+        for row in rows:
+            t = pg.TextItem("", anchor=(0.0, 0.5), color=pg.getConfigOption("foreground"))
+            t.setPos(0.0, row)
+            bp.addItem(t)
+            self.bar_texts.append(t)
+        bp.getAxis("left").setTicks([list(zip(rows, classes, strict=True)), []])
+        bp.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
+
+    def _show_bars(self, probabilities: np.ndarray | None) -> None:
+        n = len(self._classes)
+        values = np.zeros(n) if probabilities is None else probabilities
+        self.bars.setOpts(width=values)
+        colour = pg.getConfigOption("foreground")  # follows the theme
+        for t, v in zip(self.bar_texts, values, strict=True):
+            t.setText("" if probabilities is None else f"{v:.0%}")
+            if v > 0.5:  # inside the bar, at its end, dark on the mid-tone bar colour
+                t.setColor(ON_CLASS_COLOUR)
+                t.setAnchor((1.0, 0.5))
+                t.setPos(float(v) - 0.02, t.pos().y())
+            else:
+                t.setColor(colour)
+                t.setAnchor((0.0, 0.5))
+                t.setPos(float(v) + 0.02, t.pos().y())
 
     # -- drawing -----------------------------------------------------------------------
     def _draw(self) -> bool:
@@ -225,17 +311,15 @@ class EmotionPanel(Panel):
 
     def _show_current(self, p: Prediction) -> None:
         n = len(self._classes)
-        if p.label is None or p.probabilities is None:
-            self.label.setText("Withheld")
-            self.label.setStyleSheet(f"QLabel {{ color: {WITHHELD_COLOUR}; }}")
+        if p.label is None or p.probabilities is None or len(p.probabilities) != n:
+            self._set_label("Withheld", WITHHELD_COLOUR, big=True)
             self.reason.setText(p.withheld or "No reason given")
-            self.bars.setOpts(height=np.zeros(n))
+            self._show_bars(None)
         else:
             colour = readable_colour(class_colour(p.label, self._classes.index(p.label)), self)
-            self.label.setText(f"{p.label}  {p.confidence:.0%}")
-            self.label.setStyleSheet(f"QLabel {{ color: {colour}; }}")
+            self._set_label(f"{p.label}  {p.confidence:.0%}", colour, big=True)
             self.reason.setText("")
-            self.bars.setOpts(height=np.asarray(p.probabilities, dtype=np.float64))
+            self._show_bars(np.asarray(p.probabilities, dtype=np.float64))
         self.truth.setText(f"True state: {p.truth}" if p.truth is not None else "")
         if self._with_truth:
             share = self._agree / self._with_truth

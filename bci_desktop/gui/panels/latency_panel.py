@@ -11,7 +11,15 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from bci_desktop.core.dsp.quality import QualityLevel
 from bci_desktop.gui.live_data import LiveData
-from bci_desktop.gui.panels._style import LEVEL_COLOURS, TRACE_COLOUR, Panel, fmt_ms
+from bci_desktop.gui.panels._style import (
+    LEVEL_COLOURS,
+    TRACE_COLOUR,
+    Panel,
+    ago_range,
+    fit_ago_ticks,
+    fmt_ms,
+    show_end_labels,
+)
 
 #: The latency budget of one classification (ms).
 BUDGET_MS = 100.0
@@ -21,6 +29,7 @@ PLOT_S = 120.0
 FLOOR_MS = 1e-3
 #: Default y range (ms), widened if a point falls outside.
 Y_RANGE_MS = (0.01, 1000.0)
+_NBSP = "\u00a0"
 
 
 class LatencyPanel(Panel):
@@ -34,8 +43,8 @@ class LatencyPanel(Panel):
         x: seconds before the newest prediction; y: latency (ms; log axis).
     budget_line : pyqtgraph.InfiniteLine
     stats_text : str
-        E.g. ``"p50 0.214 ms · p95 0.300 ms · p99 0.512 ms · max 1.20 ms (last 1200
-        predictions) · budget 100 ms: all within"``.
+        E.g. ``"p50 0.214 · p95 0.300 · p99 0.512 ms\nmax 1.20 ms (last 1200) · budget
+        100 ms: all within"``. On screen a line breaks only between two items.
     """
 
     def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
@@ -54,12 +63,12 @@ class LatencyPanel(Panel):
         item.setMouseEnabled(x=False, y=False)
         item.disableAutoRange()
         item.setLogMode(x=False, y=True)
-        item.setTitle("Per-inference latency")
         item.setLabel("left", "Latency (ms)")
-        item.setLabel("bottom", "Seconds before the last prediction")
-        item.getAxis("bottom").enableAutoSIPrefix(False)
-        item.showGrid(x=True, y=True, alpha=0.2)
-        item.setXRange(-PLOT_S, 0, padding=0)
+        fit_ago_ticks(item, PLOT_S)
+        item.getViewBox().sigResized.connect(lambda *_: fit_ago_ticks(item, PLOT_S))
+        item.showGrid(y=True, alpha=0.2)
+        show_end_labels(item)
+        item.setXRange(*ago_range(PLOT_S), padding=0)
         self._y_range = Y_RANGE_MS
         item.setYRange(math.log10(Y_RANGE_MS[0]), math.log10(Y_RANGE_MS[1]), padding=0)
         # Plain numbers rather than pyqtgraph's powers of ten (positions are log10).
@@ -84,7 +93,10 @@ class LatencyPanel(Panel):
             symbolBrush=pg.mkBrush(TRACE_COLOUR),
         )
         item.addItem(self.curve)
-        self.plot.setToolTip("Latency of each prediction (log scale); dashed: the 100 ms budget")
+        self.plot.setToolTip(
+            "Per-inference latency of each prediction over the last two minutes (log scale;"
+            " now: the newest prediction); dashed: the 100 ms budget"
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.stats)
@@ -93,8 +105,8 @@ class LatencyPanel(Panel):
 
     @property
     def stats_text(self) -> str:
-        """The percentile line."""
-        return self.stats.text()
+        """The percentiles, the worst and the budget verdict."""
+        return self.stats.text().replace(_NBSP, " ")
 
     def _clear(self) -> None:
         self._last_key = None
@@ -137,7 +149,13 @@ class LatencyPanel(Panel):
         worst = float(values.max())
         over = int(np.count_nonzero(values > BUDGET_MS))
         verdict = "all within" if over == 0 else f"{over} over"
-        self.stats.setText(
-            f"p50 {fmt_ms(p50)} · p95 {fmt_ms(p95)} · p99 {fmt_ms(p99)} · max {fmt_ms(worst)}"
-            f" (last {values.size} predictions) · budget {BUDGET_MS:g} ms: {verdict}"
+        p50_, p95_, p99_ = (fmt_ms(v).removesuffix(" ms") for v in (p50, p95, p99))
+        items = (
+            f"p50 {p50_}",
+            f"p95 {p95_}",
+            f"p99 {p99_} ms\n",
+            f"max {fmt_ms(worst)} (last {values.size})",
+            f"budget {BUDGET_MS:g} ms: {verdict}",
         )
+        text = " · ".join(i.replace(" ", _NBSP) for i in items).replace("\n · ", "\n")
+        self.stats.setText(text)

@@ -75,10 +75,16 @@ class QualityPanel(Panel):
         self.summary.setFont(font)
         self.summary.setToolTip("Number of channels at each quality level, naming the others")
         self._grid_host = QWidget()
-        self._grid = QGridLayout(self._grid_host)
+        # The rows sit at the top: the space left goes to a stretch under the grid, not to
+        # a row of it (a row stretch would stay on that row when the next stream has more).
+        column = QVBoxLayout(self._grid_host)
+        column.setContentsMargins(2, 2, 2, 2)
+        self._grid = QGridLayout()
         self._grid.setHorizontalSpacing(14)
         self._grid.setVerticalSpacing(3)
-        self._grid.setContentsMargins(2, 2, 2, 2)
+        self._grid.setColumnStretch(len(_HEADERS), 1)
+        column.addLayout(self._grid)
+        column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -118,8 +124,6 @@ class QualityPanel(Panel):
                 w.setToolTip(_HEADERS[col][1])
                 self._grid.addWidget(w, r, col)
             self._rows.append(row)
-        self._grid.setColumnStretch(len(_HEADERS), 1)
-        self._grid.setRowStretch(len(self._rows) + 1, 1)
         self._seen = None
         self.summary.setText(_WAITING if self.live.info is not None else "No stream")
 

@@ -7,12 +7,13 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from bci_desktop.core.dsp.features import DEFAULT_BANDS, band_powers, log_power_spectrum
 from bci_desktop.core.dsp.quality import QualityLevel
 from bci_desktop.gui.live_data import LiveData
-from bci_desktop.gui.panels._style import TRACE_COLOUR, Panel, name_list
+from bci_desktop.gui.panels._style import TRACE_COLOUR, ElidedLabel, Panel, name_list
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,12 @@ MAX_HZ = 60.0
 #: Average over channels (the first entry of the channel list).
 AVERAGE = "average"
 BAND_COLOURS = ("#845ef7", "#339af0", "#20c997", "#fab005", "#ff6b6b")
+#: Short names of the bands, for a narrow plot.
+BAND_SYMBOLS = {"delta": "δ", "theta": "θ", "alpha": "α", "beta": "β", "gamma": "γ"}
+_BAR_TIP = (
+    "Share of each band in the summed 1-45 Hz band power (the number above a bar; its "
+    "absolute power in µV² too when there is room)"
+)
 
 
 class SpectrumPanel(Panel):
@@ -33,6 +40,10 @@ class SpectrumPanel(Panel):
 
     Computed on the last :data:`ANALYSIS_S` seconds at most every :attr:`min_interval_s`
     seconds (it runs on the GUI thread).
+
+    The bar labels follow the plot's width: band name and range on two lines when there is
+    room, the name alone, or its Greek letter; the share above each bar, with the absolute
+    power below it when it fits (always in the plot's tooltip).
 
     Attributes tests can read
     -------------------------
@@ -45,6 +56,13 @@ class SpectrumPanel(Panel):
         Band power (µV²).
     spectrum_curve : pyqtgraph.PlotDataItem
         Power spectral density (dB re 1 µV²/Hz) against frequency (Hz), 0 to 60 Hz.
+    band_labels : tuple of str
+        The band labels under the bars now (they depend on the width).
+    bar_texts : list of pyqtgraph.TextItem
+        The numbers written on the bars.
+    status : QLabel
+        What was analysed, e.g. ``"Last 4.0 s, average of 16 channels"`` (elided when
+        narrow; the full text is its tooltip).
     channel_combo, signal_combo : the controls.
     min_interval_s : float
         Least time between two computations.
@@ -60,16 +78,23 @@ class SpectrumPanel(Panel):
         self.absolute_power = np.zeros(n_bands)
 
         self.channel_combo = QComboBox()
-        self.channel_combo.setToolTip("Channel to analyse, or the average of the good channels")
+        self.channel_combo.setToolTip(
+            "Channel to analyse, or the average over the channels (bad ones left out)"
+        )
+        self.channel_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.channel_combo.setMinimumContentsLength(7)
         self.channel_combo.currentIndexChanged.connect(self._channel_chosen)
         self.signal_combo = QComboBox()
         self.signal_combo.addItem("Filtered", True)
         self.signal_combo.addItem("Raw", False)
         self.signal_combo.setToolTip("Analyse the filtered or the raw signal")
         self.signal_combo.currentIndexChanged.connect(self._view_changed)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = ElidedLabel("")
+        self.status.set_tip("What the band powers and the spectrum were computed on")
         controls = QHBoxLayout()
+        controls.setSpacing(4)
         controls.addWidget(QLabel("Channel"))
         controls.addWidget(self.channel_combo)
         controls.addWidget(QLabel("Signal"))
@@ -82,17 +107,12 @@ class SpectrumPanel(Panel):
         bp.hideButtons()
         bp.setMouseEnabled(x=False, y=False)
         bp.disableAutoRange()
-        bp.setTitle("Band power (share of total)")
-        bp.setLabel("left", "Share", units="%")
-        bp.getAxis("left").enableAutoSIPrefix(False)
+        # Ticks that carry their unit rather than an axis title: more room for the bars.
+        bp.getAxis("left").setTicks([[(v, f"{v}%") for v in range(0, 101, 20)], []])
         bp.setXRange(-0.6, n_bands - 0.4, padding=0)
         bp.setYRange(0, 100, padding=0)
         bp.showGrid(y=True, alpha=0.2)
-        ticks = [
-            (i, f"{name}\n{lo:g}–{hi:g} Hz") for i, (name, lo, hi) in enumerate(DEFAULT_BANDS)
-        ]
-        bp.getAxis("bottom").setTicks([ticks, []])
-        bp.getAxis("bottom").setHeight(38)
+        self.band_labels: tuple[str, ...] = ()
         self.band_bars = pg.BarGraphItem(
             x=np.arange(n_bands),
             height=np.zeros(n_bands),
@@ -101,23 +121,22 @@ class SpectrumPanel(Panel):
             pens=[pg.mkPen(c) for c in BAND_COLOURS],
         )
         bp.addItem(self.band_bars)
-        self._bar_texts = []
+        self.bar_texts: list[pg.TextItem] = []
         for i in range(n_bands):
             t = pg.TextItem("", anchor=(0.5, 1.0))
             t.setPos(i, 0)
             bp.addItem(t)
-            self._bar_texts.append(t)
-        self.bar_plot.setToolTip(
-            "Share of each band in the summed 1-45 Hz band power; the number above a bar "
-            "is its share and its absolute power in µV²"
-        )
+            self.bar_texts.append(t)
+        self._two_line_values = False
+        self.bar_plot.setToolTip(_BAR_TIP)
+        bp.getViewBox().sigResized.connect(self._fit_bar_labels)
+        self._fit_bar_labels()
 
         self.spectrum_plot = pg.PlotWidget()
         sp = self.spectrum_plot.getPlotItem()
         sp.setMenuEnabled(False)
         sp.hideButtons()
         sp.setMouseEnabled(x=False, y=False)
-        sp.setTitle("Power spectrum")
         sp.setLabel("bottom", "Frequency", units="Hz")
         sp.setLabel("left", "Power", units="dB µV²/Hz")
         sp.getAxis("bottom").enableAutoSIPrefix(False)
@@ -144,8 +163,8 @@ class SpectrumPanel(Panel):
         )
 
         plots = QHBoxLayout()
-        plots.addWidget(self.bar_plot, 1)
-        plots.addWidget(self.spectrum_plot, 1)
+        plots.addWidget(self.bar_plot, 5)
+        plots.addWidget(self.spectrum_plot, 4)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
@@ -204,7 +223,7 @@ class SpectrumPanel(Panel):
         wanted = self._wanted_channel
         self.channel_combo.blockSignals(True)
         self.channel_combo.clear()
-        self.channel_combo.addItem("All channels (average)", AVERAGE)
+        self.channel_combo.addItem("Average", AVERAGE)
         for name in self.live.channel_names:
             self.channel_combo.addItem(name, name)
         idx = self.channel_combo.findData(wanted)
@@ -214,8 +233,9 @@ class SpectrumPanel(Panel):
         self.relative_power[:] = 0.0
         self.absolute_power[:] = 0.0
         self.band_bars.setOpts(height=self.relative_power.copy())
-        for t in self._bar_texts:
+        for t in self.bar_texts:
             t.setText("")
+        self.bar_plot.setToolTip(_BAR_TIP)
         self.spectrum_curve.setData([], [])
         self.status.setText("Waiting for signal…" if self.live.info is not None else "")
 
@@ -242,15 +262,56 @@ class SpectrumPanel(Panel):
         self.absolute_power = bands
         self.relative_power = 100.0 * bands / total if total > 0 else np.zeros_like(bands)
         self.band_bars.setOpts(height=self.relative_power.copy())
-        text_colour = pg.getConfigOption("foreground")  # follows the theme
-        for i, t in enumerate(self._bar_texts):
-            rel = self.relative_power[i]
-            t.setColor(text_colour)
-            t.setText(f"{rel:.0f}%\n{_fmt_power(bands[i])}")
-            t.setPos(i, min(rel + 2.0, 99.0) if rel < 80 else rel - 14.0)
+        self._write_values()
         seconds = times.size / fs
         self.status.setText(f"Last {seconds:.1f} s{note}")
         return True
+
+    def _write_values(self) -> None:
+        """The numbers on the bars (and all of them in the tooltip)."""
+        if not np.any(self.absolute_power):
+            return  # nothing computed yet
+        text_colour = pg.getConfigOption("foreground")  # follows the theme
+        lines = []
+        for i, t in enumerate(self.bar_texts):
+            rel, power = float(self.relative_power[i]), _fmt_power(self.absolute_power[i])
+            name, lo, hi = DEFAULT_BANDS[i]
+            lines.append(f"{name} {lo:g}–{hi:g} Hz: {rel:.0f}% ({power})")
+            t.setColor(text_colour)
+            t.setText(f"{rel:.0f}%\n{power}" if self._two_line_values else f"{rel:.0f}%")
+            inside = rel > (72.0 if self._two_line_values else 85.0)
+            t.setAnchor((0.5, 0.0) if inside else (0.5, 1.0))  # inside a tall bar: below its top
+            t.setPos(i, rel)
+        if lines:
+            self.bar_plot.setToolTip(_BAR_TIP + "\n\n" + "\n".join(lines))
+
+    def _fit_bar_labels(self) -> None:
+        """Band names and numbers that fit the width one bar has on screen."""
+        bp = self.bar_plot.getPlotItem()
+        axis = bp.getAxis("bottom")
+        metrics = QFontMetrics(axis.style["tickFont"] or axis.font())
+        per_band = bp.getViewBox().width() / len(DEFAULT_BANDS)
+        ranges = [f"{lo:g}–{hi:g} Hz" for _, lo, hi in DEFAULT_BANDS]
+        names = [name for name, _, _ in DEFAULT_BANDS]
+
+        def fits(texts: list[str]) -> bool:
+            return max(metrics.horizontalAdvance(t) for t in texts) + 3 <= per_band
+
+        if fits(ranges + names):
+            labels = tuple(f"{n}\n{r}" for n, r in zip(names, ranges, strict=True))
+        elif fits(names):
+            labels = tuple(names)
+        else:
+            labels = tuple(BAND_SYMBOLS.get(n, n[:1]) for n in names)
+        two_lines = fits(["100%", _fmt_power(8888.0)])
+        if labels != self.band_labels:
+            self.band_labels = labels
+            axis.setTicks([list(enumerate(labels)), []])
+            rows = max(label.count("\n") + 1 for label in labels)
+            axis.setHeight(rows * metrics.height() + 14)
+        if two_lines != self._two_line_values:
+            self._two_line_values = two_lines
+            self._write_values()
 
     def _rows(self) -> tuple[np.ndarray, str]:
         """Rows to analyse and a note on what the average leaves out."""

@@ -1,0 +1,133 @@
+"""Screenshots of the model manager and the calibration flow (docs/screenshots).
+
+Run under a real X server so fonts and styles are those of a desktop::
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/model_screenshots.py docs/screenshots
+
+It streams the simulated subject at 8x real time with a script that follows a short
+calibration plan (as the GUI test does, see docs/models.md "Calibration"), runs the
+calibration, saves a block prompt and the result, activates the model, then opens the model
+manager after refusing a broken file, and saves it. Everything goes to a temporary data
+folder; nothing touches the user's models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+STATES = ("calm", "happy", "sad", "stressed")
+SEED = 1  # an order with no state twice in a row (no rests: they would merge)
+SPEED = 8.0
+BLOCK_S = 12.0
+PER_STATE_S = 36.0  # three blocks per state: block-wise cross-validation needs several
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder for the PNG files")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bci-shots-"))
+    for var, sub in (
+        ("BCI_DESKTOP_DATA_DIR", "data"),
+        ("BCI_DESKTOP_CONFIG_DIR", "config"),
+        ("BCI_DESKTOP_LOG_DIR", "logs"),
+    ):
+        os.environ[var] = str(tmp / sub)
+
+    from PyQt6.QtCore import QEventLoop
+    from PyQt6.QtWidgets import QApplication
+
+    from bci_desktop.core.calibration import CalibrationPlan
+    from bci_desktop.core.sources import factory
+    from bci_desktop.gui import worker as worker_module
+    from bci_desktop.gui.app import create_application
+    from bci_desktop.gui.calibration import open_calibration
+    from bci_desktop.gui.main_window import MainWindow
+    from tests.core.modelfiles import write_model
+
+    app = create_application()
+    assert isinstance(app, QApplication)
+
+    def wait(cond, timeout_s: float = 60.0) -> None:
+        end = time.monotonic() + timeout_s
+        while not cond():
+            if time.monotonic() > end:
+                raise TimeoutError("the screenshot script timed out")
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+    plan = CalibrationPlan(STATES, per_state_s=PER_STATE_S, block_s=BLOCK_S, rest_s=0.0, seed=SEED)
+    script = plan.script()
+    real_open = factory.open_source
+    worker_module.open_source = lambda board, **kw: real_open(board, script=script, **kw)
+
+    w = MainWindow()
+    w.resize(1280, 800)
+    w.show()
+    w.device_panel.set_board("simulated")
+    w.device_panel.set_speed(SPEED)
+    w.connect_stream()
+    wait(lambda: w.stream_state == "streaming")
+    wait(lambda: w.live.samples_total > 100)
+
+    d = open_calibration(w)
+    d.resize(1280, 800)
+    d.setup_page.subject_edit.setText("S01")
+    setup = replace(
+        d.setup_page.setup(),
+        states=STATES,
+        per_state_s=PER_STATE_S,
+        block_s=BLOCK_S,
+        rest_s=0.0,
+        seed=SEED,
+        lead_in_s=0.5,
+        align_s=plan.duration_s,
+        full_screen=False,
+    )
+    assert d.start(setup), d.message
+    # The second block, halfway: a state, its hint, a countdown and some progress.
+    n = len(plan.blocks)
+    wait(
+        lambda: d.run_page.phase_text == f"Block 2 of {n}" and d.run_page.countdown_text == "0:07"
+    )
+    d.grab().save(str(args.out / "calibration.png"))
+    wait(lambda: d.phase in ("result", "failed"), 120.0)
+    assert d.phase == "result", d.message
+    d.grab().save(str(args.out / "calibration-result.png"))
+    d.activate()
+    label = d.report.metadata.label
+    wait(lambda: w.live.last_prediction is not None and w.live.last_prediction.model == label)
+    d.close()
+
+    broken = write_model(
+        tmp / "lab-model.onnx", n_classes=3, meta_overrides={"latency_budget_ms": 1e-6}
+    )
+    m = w.model_manager.open_dialog()
+    m.resize(1100, 560)
+    m.import_path(broken)
+    wait(lambda: "refused" in m.status_text and not m.manager.runner.busy)
+    wait(lambda: all("measuring" not in r["p99 latency"] for r in m.rows()))
+    m.select(label)
+    m.grab().save(str(args.out / "models.png"))
+    m.close()
+    wait(lambda: w.drift_badge.text() != "Drift: –")
+    wait(lambda: w.model_manager.toolbar_button.text() == f"Model: {label}")
+    window_shot = tmp / "window-1280x800.png"  # to check the toolbar and status bar fit
+    w.grab().save(str(window_shot))
+    w.close()
+    print(f"saved calibration.png, calibration-result.png and models.png in {args.out}")
+    print(f"the window: {window_shot}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

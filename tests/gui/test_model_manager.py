@@ -1,0 +1,204 @@
+"""Models > Manage models… and the drift badge, on real streams.
+
+Real parts only: the window, its worker thread, the registry (in a tmp data folder) and
+model files built with scikit-learn + skl2onnx. Every wait is a ``qtbot.waitUntil`` with a
+timeout; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bci_desktop.gui.worker as worker_module
+from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD
+from bci_desktop.core.inference.registry import DEFAULT_MODEL
+from bci_desktop.core.sources import factory
+from bci_desktop.gui.drift_badge import DriftWatch
+from bci_desktop.gui.main_window import MainWindow
+from tests.core.modelfiles import write_model
+
+T = 20000  # ms: generous, the machine may be busy
+GOOD = "test-model@0.1"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, data_dir):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    assert not w.worker_thread.isRunning()
+
+
+def _stream(qtbot, w: MainWindow) -> None:
+    w.connect_stream()
+    qtbot.waitUntil(lambda: w.stream_state == "streaming", timeout=T)
+    qtbot.waitUntil(lambda: w.live.last_prediction is not None, timeout=T)
+
+
+def _active_rows(dialog) -> list[str]:
+    return [r["Model"] for r in dialog.rows() if r["Active"] == "active"]
+
+
+def _done(dialog, word: str):
+    return lambda: word in dialog.status_text and not dialog.manager.runner.busy
+
+
+def test_manager_lists_imports_switches_live_and_rolls_back(qtbot, window, tmp_path) -> None:
+    w = window
+    assert w.models_menu.title() == "&Models"
+    titles = [a.text() for a in w.models_menu.actions()]
+    assert "&Manage models…" in titles and "&Calibrate a personal model…" in titles
+    dialog = w.model_manager.open_dialog()
+    rows = {r["Model"]: r for r in dialog.rows()}
+    shipped = next(label for label in rows if label.startswith(f"{DEFAULT_MODEL}@"))
+    assert rows[shipped]["Active"] == "active" and rows[shipped]["Source"] == "shipped"
+    assert rows[shipped]["Accuracy"].endswith("(held out)")
+    assert rows[shipped]["Classes"] == "calm, happy, sad, stressed"
+    assert w.model_manager.toolbar_button.text() == f"Model: {shipped}"
+    # The shipped model's latency is measured in the background when the dialog opens.
+    qtbot.waitUntil(lambda: " ms (budget" in dialog.rows()[-1]["p99 latency"], timeout=T)
+
+    w.device_panel.set_board("synthetic")
+    _stream(qtbot, w)
+    info, before = w.live.info, w.live.samples_total
+    assert w.live.last_prediction.model == shipped
+
+    # Import a good model: validated, copied, listed; the active model does not change yet.
+    good = write_model(tmp_path / "good.onnx")
+    dialog.import_path(good)
+    qtbot.waitUntil(_done(dialog, "Imported"), timeout=T)
+    rows = {r["Model"]: r for r in dialog.rows()}
+    assert rows[GOOD]["Source"] == "user" and rows[GOOD]["Active"] == ""
+    assert "sha256" in dialog.report_text
+    assert _active_rows(dialog) == [shipped]
+
+    # Activate it while streaming: new predictions carry it, with no restart of the stream.
+    assert dialog.selected_ref() == GOOD
+    dialog.activate_button.click()
+    qtbot.waitUntil(lambda: w.live.last_prediction.model == GOOD, timeout=T)
+    assert w.stream_state == "streaming" and w.live.info is info
+    assert w.live.samples_total > before
+    assert _active_rows(dialog) == [GOOD]
+    qtbot.waitUntil(lambda: "uses it now" in dialog.status_text, timeout=T)
+    qtbot.waitUntil(lambda: w.model_manager.toolbar_button.text() == f"Model: {GOOD}", timeout=T)
+
+    # A truncated file is refused with its reason; the active model keeps predicting.
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(data[: len(data) // 2])
+    dialog.import_path(truncated)
+    qtbot.waitUntil(_done(dialog, "refused"), timeout=T)
+    report = dialog.report_text
+    assert "Refused: truncated.onnx was not imported." in report
+    assert f"The active model is unchanged: {GOOD}." in report
+    assert "not a readable ONNX model" in report
+    assert w.model_manager.registry.active().label == GOOD
+    n = len(w.live.predictions)
+    qtbot.waitUntil(lambda: len(w.live.predictions) > n + 2, timeout=T)
+    assert w.live.last_prediction.model == GOOD
+
+    # Roll back: the previous model is active again and predicts, still without a restart.
+    assert dialog.rollback_button.isEnabled()
+    dialog.rollback_button.click()
+    qtbot.waitUntil(lambda: w.live.last_prediction.model == shipped, timeout=T)
+    assert w.live.info is info
+    assert _active_rows(dialog) == [shipped]
+    assert w.model_manager.registry.active().label == shipped
+    qtbot.waitUntil(lambda: not dialog.rollback_button.isEnabled(), timeout=T)
+
+
+def test_refusal_lists_every_reason_and_keeps_the_active_model(qtbot, window, tmp_path) -> None:
+    w = window
+    dialog = w.model_manager.open_dialog()
+    active = w.model_manager.registry.active().label
+    # Three output columns for four declared classes, and a budget no machine meets.
+    bad = write_model(
+        tmp_path / "bad.onnx", n_classes=3, meta_overrides={"latency_budget_ms": 1e-6}
+    )
+    dialog.import_path(bad)
+    qtbot.waitUntil(_done(dialog, "refused"), timeout=T)
+    lines = dialog.report_text.splitlines()
+    reasons = [line for line in lines if line.startswith("  • ")]
+    assert len(reasons) == 2, dialog.report_text
+    assert "3 columns but the metadata declares 4 classes" in reasons[0]
+    assert "over its budget" in reasons[1]
+    assert f"The active model is unchanged: {active}." in lines
+    assert "test-model@0.1" not in [r["Model"] for r in dialog.rows()]
+    assert _active_rows(dialog) == [active]
+
+    # Validate… reports without importing anything.
+    good = write_model(tmp_path / "good.onnx")
+    dialog.validate_path(good)
+    qtbot.waitUntil(_done(dialog, "is valid"), timeout=T)
+    assert dialog.report_text.startswith("test-model@0.1: valid")
+    assert "latency p99" in dialog.report_text
+    assert "test-model@0.1" not in [r["Model"] for r in dialog.rows()]
+
+
+def test_drift_badge_stays_normal_for_the_trained_person_and_warns_for_another(
+    qtbot, window, monkeypatch
+) -> None:
+    """The simulated subject at 4x: the person the default model was trained on (profile
+    seed 7) scores ~0.6; another simulated person (seed 99) scores far above the threshold."""
+    w = window
+    badge = w.drift_badge
+    assert badge.text() == "Drift: –"
+    assert badge in w.statusBar().findChildren(type(badge))
+    person = {"subject_seed": None}
+    real_open = factory.open_source
+    monkeypatch.setattr(
+        worker_module, "open_source", lambda board, **kw: real_open(board, **kw, **person)
+    )
+    w.device_panel.set_board("simulated")
+    w.device_panel.set_speed(4.0)
+    _stream(qtbot, w)
+
+    def scored(n: int):
+        return lambda: sum(p.drift is not None for p in w.live.predictions) >= n
+
+    qtbot.waitUntil(scored(40), timeout=T)  # 10 s of stream with a score
+    assert badge.text().endswith("· normal") and not badge.watch.alarm
+    assert max(p.drift for p in w.live.predictions if p.drift is not None) < DEFAULT_THRESHOLD
+    assert not w.banner.isVisible()
+
+    w.disconnect_stream()
+    qtbot.waitUntil(lambda: w.stream_state == "disconnected", timeout=T)
+    person["subject_seed"] = 99
+    _stream(qtbot, w)
+    qtbot.waitUntil(lambda: badge.watch.alarm, timeout=T)
+    assert badge.text().endswith("· HIGH")
+    assert float(badge.text().split()[1]) > DEFAULT_THRESHOLD
+    assert w.banner.isVisible() and w.banner.level == "warning"
+    assert "Signal differs from the model's training data (drift " in w.banner.text
+    assert f"> {DEFAULT_THRESHOLD:g})" in w.banner.text
+    # Disconnecting clears the warning.
+    w.disconnect_stream()
+    qtbot.waitUntil(lambda: w.stream_state == "disconnected", timeout=T)
+    qtbot.waitUntil(lambda: badge.text() == "Drift: –", timeout=T)
+    assert not badge.watch.alarm and not w.banner.isVisible()
+
+
+def test_drift_watch_needs_persistence_and_has_hysteresis() -> None:
+    watch = DriftWatch(threshold=1.0, clear_ratio=0.8, sustain=3)
+    assert not watch.update([0.6, 1.5, 1.6, 0.7, 1.2])  # never three in a row above 1
+    assert not watch.alarm
+    assert watch.update([1.3, 1.4])  # 1.2, 1.3, 1.4: on
+    assert watch.alarm and watch.score == 1.4
+    assert not watch.update([0.9, 0.95, 0.9, 0.85])  # below 1 but not below 0.8: stays on
+    assert not watch.update([0.7, 0.7, None, 0.7])  # None breaks the run
+    assert watch.alarm and watch.score == 0.7
+    assert watch.update([0.7, 0.7])  # three in a row below 0.8: off
+    assert not watch.alarm
+    assert "(drift 0.7 > 1)" in watch.message()

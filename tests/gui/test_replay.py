@@ -1,0 +1,147 @@
+"""Replay in the real window: a recorded session with pause, seek, resume, end and speed;
+File > Open of an exported EDF file. No sleeps: every wait has a timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import edfio
+import numpy as np
+import pytest
+
+from bci_desktop.core.recording import read_session
+from bci_desktop.core.recording.export import export_session
+from bci_desktop.gui import replay as replay_module
+from bci_desktop.gui.main_window import MainWindow
+from tests.gui.recording_helpers import T, record, stream
+
+
+@pytest.fixture(autouse=True)
+def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Sessions in a tmp folder, never the user's."""
+    folder = tmp_path / "sessions"
+    monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def window(qtbot):
+    """A shown window, closed (worker stopped) after the test."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    assert not w.worker_thread.isRunning()
+
+
+def _position(w: MainWindow) -> float:
+    return float(w.replay_controller.bar.status.get("position_s", -1.0))
+
+
+def _status(w: MainWindow) -> dict:
+    return w.replay_controller.bar.status
+
+
+def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypatch) -> None:
+    w = window
+    replay = w.replay_controller
+    assert replay.open_action in w.file_menu.actions()
+    assert not replay.bar.isVisible()
+    stream(qtbot, w)
+    folder = record(qtbot, w, 3.0, subject="S03")
+    session = read_session(folder)
+    fs = session.meta.sample_rate
+
+    # Open the session: the replay replaces the live board, the bar shows.
+    replay.open_recording(folder)
+    qtbot.waitUntil(lambda: replay.replaying and replay.bar.isVisible(), timeout=T)
+    assert w.stream_state == "streaming"
+    assert _status(w)["path"] == str(folder) and _status(w)["kind"] == "session"
+    assert _status(w)["duration_s"] == pytest.approx(session.n_samples / fs)
+    assert replay.bar.name_label.text().strip() == folder.name
+    w.set_view_mode("clinician")
+    assert not replay.bar.isVisible(), "the calm clinician view has no replay bar"
+    w.set_view_mode("main")
+    qtbot.waitUntil(lambda: replay.bar.isVisible(), timeout=T)
+
+    # Pause: the position holds still over several reports.
+    replay.pause()
+    qtbot.waitUntil(lambda: _status(w).get("paused") is True, timeout=T)
+    assert replay.bar.play_button.text() == "Play"
+    held = _position(w)
+    for _ in range(3):
+        with qtbot.waitSignal(w.worker.replay_changed, timeout=T):
+            pass
+        assert _position(w) == held
+
+    # Seek while paused: the position jumps, the display starts afresh.
+    replay.seek(2.0)
+    qtbot.waitUntil(lambda: _position(w) == pytest.approx(2.0), timeout=T)
+    assert w.live.samples_total == 0
+    assert replay.bar.position_label.text() == "00:02 / 00:03"
+    assert replay.bar.slider.value() == 20
+
+    # Resume: samples from 2 s on, exactly the recorded ones.
+    replay.resume()
+    qtbot.waitUntil(lambda: _position(w) > 2.2 and w.live.samples_total > 25, timeout=T)
+    n = w.live.raw.size
+    first = round(2.0 * fs)
+    np.testing.assert_array_equal(w.live.raw.latest(n), session.eeg[:, first : first + n])
+    np.testing.assert_array_equal(w.live.times.latest(n)[0], session.timestamps[first : first + n])
+
+    # The end: the replay stays open, "Play again" starts it over.
+    qtbot.waitUntil(lambda: _status(w).get("ended") is True, timeout=T)
+    assert w.stream_state == "streaming" and replay.bar.isVisible()
+    assert replay.bar.play_button.text() == "Play again"
+    replay.bar.play_button.click()
+    qtbot.waitUntil(lambda: not _status(w).get("ended") and _position(w) < 2.0, timeout=T)
+
+    # Speed: 10x from where it is.
+    replay.set_speed(10.0)
+    qtbot.waitUntil(lambda: _status(w).get("speed") == 10.0, timeout=T)
+    assert replay.bar.speed == 10.0
+
+    # File > Open of an EDF exported from that session (the file dialog answers).
+    edf = export_session(folder, tmp_path / "S03.edf", format="edf")
+    asked: list[str] = []
+
+    def fake_dialog(parent, start: str) -> Path:
+        asked.append(start)
+        return edf
+
+    monkeypatch.setattr(replay_module, "ask_recording_path", fake_dialog)
+    replay.bar.set_speed(1.0)  # the next replay starts at the speed shown
+    replay.open_action.trigger()
+    qtbot.waitUntil(lambda: _status(w).get("path") == str(edf), timeout=T)
+    assert asked == [str(folder.parent)], "the dialog starts beside the last recording"
+    assert _status(w)["kind"] == "edf" and _status(w)["speed"] == 1.0
+    qtbot.waitUntil(lambda: w.live.samples_total > 25, timeout=T)
+    names = [session.meta.rows[i].name for i in session.meta.eeg_rows]
+    assert list(w.live.channel_names) == names
+    replay.pause()
+    qtbot.waitUntil(lambda: _status(w).get("paused") is True, timeout=T)
+    with qtbot.waitSignal(w.worker.replay_changed, timeout=T):
+        pass  # the updates read before the pause have arrived by now
+    total, n = w.live.samples_total, w.live.raw.size
+    header = edfio.read_edf(edf)
+    steps = np.array(
+        [
+            (s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
+            for s in header.signals
+        ]
+    )
+    err = np.abs(w.live.raw.latest(n) - session.eeg[:, total - n : total]).max(axis=1)
+    assert np.all(err <= steps[: len(err)] * 1.0001), "the EDF's values, within one step"
+
+    # Disconnect: the bar goes away.
+    w.disconnect_stream()
+    qtbot.waitUntil(lambda: w.stream_state == "disconnected", timeout=T)
+    assert not replay.replaying and not replay.bar.isVisible()
+
+
+def test_missing_recording_is_an_error_in_the_window(qtbot, window, tmp_path) -> None:
+    window.replay_controller.open_recording(tmp_path / "nope.edf")
+    assert window.banner.isVisible() and "does not exist" in window.banner.text
+    assert window.stream_state == "disconnected"

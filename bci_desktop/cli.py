@@ -121,6 +121,12 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
         help="band-pass edges in Hz, e.g. 1,45, or 'off'",
     )
     g.add_argument("--car", action="store_true", help="common average reference")
+    g.add_argument(
+        "--latency-fallback",
+        action="store_true",
+        help="when the model's p99 latency exceeds its budget, switch to the fastest "
+        "validated model for the same classes until it recovers (it always warns)",
+    )
 
 
 def _open_source(args: argparse.Namespace):
@@ -284,7 +290,12 @@ def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
         )
     model, explicit = _load_model(args, source.info)
     base = model.metadata.recipe.filters if model is not None else None
-    config = EngineConfig(filters=_filters(args, base), strict_channels=explicit)
+    config = EngineConfig(
+        filters=_filters(args, base),
+        strict_channels=explicit,
+        latency_fallback=args.latency_fallback,
+        fallback_model=_fallback_model(model, source.info) if args.latency_fallback else None,
+    )
     try:
         engine = Engine(source.info, model=model, config=config)
     except ChannelMismatchError as exc:
@@ -362,6 +373,22 @@ def _on_source_event(event, tap, quiet: bool) -> None:
     if recorder is not None and event.kind in ("signal_lost", "reconnected"):
         t = event.stream_time if event.stream_time is not None else None
         recorder.add_event(event.kind, event.detail, t=t)
+
+
+def _fallback_model(model, info):
+    """The fastest other validated model for the same classes (``--latency-fallback``)."""
+    from bci_desktop.core.inference.registry import ModelRegistry
+
+    if model is None:
+        return None
+    entry = ModelRegistry().fastest_for(model.classes, exclude=model.metadata.label)
+    if entry is None:
+        sys.stderr.write(
+            "bci-desktop: warning: --latency-fallback: no other validated model predicts "
+            f"{', '.join(model.classes)}; the app will only warn when over budget.\n"
+        )
+        return None
+    return entry.load(info)
 
 
 def _recording_tap():

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
 import threading
 import time
@@ -352,11 +353,14 @@ def _stream(args: argparse.Namespace, source, out: IO[str]) -> int:
             stack.callback(_finish_recording, tap, args.quiet)
         stop = threading.Event()
         interrupted = False
+        previous = signal.signal(signal.SIGTERM, _terminate)  # `kill` stops as cleanly as Ctrl+C
         try:
             stats = runner.run(stop, started=True)
         except KeyboardInterrupt:
             interrupted = True
             stats = runner.stats
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         if not args.quiet:
             sys.stderr.write(_summary_line(stats, interrupted) + "\n")
     return EXIT_OK
@@ -389,6 +393,11 @@ def _fallback_model(model, info):
         )
         return None
     return entry.load(info)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM: stop the stream the way Ctrl+C does (recording finished, summary printed)."""
+    raise KeyboardInterrupt
 
 
 def _recording_tap():

@@ -100,18 +100,26 @@ def test_run_simulated_at_max_speed_agrees_with_truth(tmp_path):
     assert agree >= 0.8
 
 
-def test_ctrl_c_stops_cleanly(tmp_path):
+def as_foreground() -> None:
+    """In the child: Ctrl+C as a terminal delivers it (a parent started in the background
+    by a shell without job control passes SIGINT on as ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_cleanly(tmp_path, sig):
     proc = subprocess.Popen(
         [sys.executable, "-m", "bci_desktop", "run", "--board", "synthetic"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=as_foreground,
     )
     try:
         first = proc.stderr.readline()  # the first status line: streaming has started
         assert first.startswith("["), first
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=20)
     finally:
         proc.kill()

@@ -14,6 +14,7 @@ import pytest
 
 from bci_desktop.core.recording import read_session
 from tests.core.sources.cyton_emulator import CytonEmulator
+from tests.core.test_cli import as_foreground
 
 
 def _lines(stream, out: queue.Queue) -> None:
@@ -45,7 +46,7 @@ def test_unplug_and_replug_resume_in_one_session(tmp_path):
             [sys.executable, "-m", "bci_desktop", "run", "--board", "cyton", "--serial-port",
              str(port), "--no-model", "--stall-timeout", "1", "--record", str(rec)],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=as_foreground,
         )  # fmt: skip
         lines: queue.Queue = queue.Queue()
         reader = threading.Thread(target=_lines, args=(proc.stderr, lines), daemon=True)

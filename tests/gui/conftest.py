@@ -54,3 +54,35 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
     if "BCI_DESKTOP_DATA_DIR" not in os.environ:
         monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(dirs["data"]))
     return dirs
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Make windows that are shown, exposed, and closed (worker stopped) after the test.
+
+    The fixture keeps them alive until then: pytest-qt holds only weak references.
+    """
+    from bci_desktop.gui.main_window import MainWindow
+
+    made: list[MainWindow] = []
+
+    def make() -> MainWindow:
+        w = MainWindow()
+        made.append(w)
+        qtbot.addWidget(w)
+        w.show()
+        qtbot.waitExposed(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        assert not w.worker_thread.isRunning()
+
+
+@pytest.fixture
+def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Sessions (and models) in a tmp folder, never the user's."""
+    folder = tmp_path / "sessions"
+    monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(folder))
+    return folder

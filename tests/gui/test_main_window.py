@@ -22,28 +22,6 @@ from bci_desktop.gui.redraw import RedrawScheduler
 T = 15000  # ms: generous, the machine may be busy
 
 
-@pytest.fixture
-def open_window(qtbot):
-    """Make windows that are shown, exposed, and closed (worker stopped) after the test.
-
-    The fixture keeps them alive until then: pytest-qt holds only weak references.
-    """
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        w = MainWindow()
-        made.append(w)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-        assert not w.worker_thread.isRunning()
-
-
 def _click(qtbot, button) -> None:
     assert button.isEnabled(), f"{button.text()} is disabled"
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)

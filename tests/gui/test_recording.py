@@ -32,25 +32,6 @@ def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def open_window(qtbot):
-    """Windows that are shown, and closed (worker stopped) after the test."""
-    made: list[MainWindow] = []
-
-    def make() -> MainWindow:
-        w = MainWindow()
-        made.append(w)
-        qtbot.addWidget(w)
-        w.show()
-        qtbot.waitExposed(w)
-        return w
-
-    yield make
-    for w in made:
-        w.close()
-        assert not w.worker_thread.isRunning()
-
-
 def _activate(qtbot, w: MainWindow) -> None:
     """Key presses go to the active window (offscreen Qt does not reactivate it after a
     dialog closes, as a desktop does)."""

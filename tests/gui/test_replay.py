@@ -17,23 +17,14 @@ from tests.gui.recording_helpers import T, record, stream
 
 
 @pytest.fixture(autouse=True)
-def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Sessions in a tmp folder, never the user's."""
-    folder = tmp_path / "sessions"
-    monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(folder))
-    return folder
+def _sessions(sessions_dir: Path) -> Path:
+    return sessions_dir
 
 
 @pytest.fixture
-def window(qtbot):
+def window(open_window):
     """A shown window, closed (worker stopped) after the test."""
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    assert not w.worker_thread.isRunning()
+    return open_window()
 
 
 def _position(w: MainWindow) -> float:

@@ -16,30 +16,20 @@ from PyQt6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from bci_desktop.core.recording import read_meta, read_session
 from bci_desktop.core.recording.export_edf import record_layout
-from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.session_browser import COLUMNS, ExportChoice, SessionBrowser
 from bci_desktop.gui.worker import RecordRequest
 from tests.gui.recording_helpers import T, answer_next_box, interrupted_session, record, stream
 
 
 @pytest.fixture(autouse=True)
-def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Sessions in a tmp folder, never the user's."""
-    folder = tmp_path / "sessions"
-    monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(folder))
-    return folder
+def _sessions(sessions_dir: Path) -> Path:
+    return sessions_dir
 
 
 @pytest.fixture
-def window(qtbot):
+def window(open_window):
     """A shown window, closed (worker stopped) after the test."""
-    w = MainWindow()
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    assert not w.worker_thread.isRunning()
+    return open_window()
 
 
 def _row(browser: SessionBrowser, name: str) -> dict[str, str]:

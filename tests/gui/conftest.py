@@ -4,10 +4,16 @@ The offscreen platform's screen is 800x800 by default, smaller than the window; 
 ``offscreen`` (unset, or exported by CI) is given a 1920x1080 screen through its JSON
 configuration, so window geometry behaves as on a desktop. Without PyQt6 or pytest-qt (the
 core-only CI job) the GUI tests are not collected.
+
+Every widget given to ``qtbot.addWidget`` is kept alive until the test's teardown (see
+:func:`widgets_live_until_teardown`): a shown top-level widget whose last Python reference
+was a test's local variable could otherwise be garbage-collected in the middle of its own
+paint event and take the process down with a segmentation fault.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import os
@@ -86,3 +92,36 @@ def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "sessions"
     monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def widgets_live_until_teardown(request: pytest.FixtureRequest):
+    """Hold a strong reference to every widget a test registers with ``qtbot.addWidget``.
+
+    pytest-qt keeps only weak references. A parentless widget that is still shown when the
+    test function returns (pytest-qt closes it only at teardown, after processing events)
+    is then reachable from nothing but a reference cycle; when Python's cyclic garbage
+    collector runs during one of its paint events, sip deletes the C++ widget under the
+    painter: "wrapped C/C++ object of type AxisItem has been deleted", then SIGSEGV. The
+    held widgets are released after pytest-qt has closed them; deferred deletions and a
+    collection then run at once, while nothing paints.
+    """
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    qtbot = request.getfixturevalue("qtbot")
+    held: list[object] = []
+    add_widget = qtbot.addWidget
+
+    def add_and_hold(widget, *, before_close_func=None):
+        held.append(widget)
+        add_widget(widget, before_close_func=before_close_func)
+
+    qtbot.addWidget = add_and_hold
+    yield
+    from PyQt6.QtCore import QCoreApplication, QEvent
+
+    held.clear()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -55,6 +55,9 @@ class Prediction:
         Drift score of the live features against the model's training data.
     model : str or None
         ``name@version`` of the model that made it.
+    cpu_ms : float or None
+        CPU time the engine's thread spent over the same span as ``latency_ms`` (ms), when
+        the engine measures it (``EngineConfig.measure_cpu``).
     """
 
     t: float
@@ -68,6 +71,7 @@ class Prediction:
     truth: str | None = None
     drift: float | None = None
     model: str | None = None
+    cpu_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-lines record of the CLI (keys are a stable contract)."""
@@ -87,7 +91,7 @@ class Prediction:
             "truth": self.truth,
             "drift": self.drift,
             "model": self.model,
-        }
+        } | ({} if self.cpu_ms is None else {"cpu_ms": round(self.cpu_ms, 4)})
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -71,6 +73,31 @@ def test_simulated_subject_is_classified_well(model):
     stats = runner.run()
     assert stats.predictions == (240 - 4) * 4 + 1
     assert stats.accuracy is not None and stats.accuracy >= 0.8
+
+
+class _WaitingModel(EmotionModel):
+    """The default model, but every prediction also waits 20 ms without using the CPU
+    (as when another program holds the core)."""
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        time.sleep(0.02)
+        return super().predict_proba(x)
+
+
+def test_cpu_time_is_measured_only_when_asked_and_excludes_waiting(model):
+    sim = SimulatedSubject(speed=None, seed=5, chunk_s=1.0)
+    plain = [p for u in _feed(Engine(sim.info, model=model), sim, 5.0) for p in u.predictions]
+    assert plain and all(p.cpu_ms is None and "cpu_ms" not in p.to_dict() for p in plain)
+
+    waiting = _WaitingModel.load(default_model_path())
+    engine = Engine(sim.info, model=waiting, config=EngineConfig(measure_cpu=True))
+    sim = SimulatedSubject(speed=None, seed=5, chunk_s=1.0)
+    preds = [p for u in _feed(engine, sim, 5.0) for p in u.predictions]
+    assert len(preds) == 5
+    for p in preds:
+        assert p.latency_ms >= 20.0  # wall clock counts the wait
+        assert 0 < p.cpu_ms < 10.0  # the thread's CPU time does not
+        assert p.to_dict()["cpu_ms"] == round(p.cpu_ms, 4)
 
 
 def test_chunking_does_not_change_predictions(model):

@@ -295,11 +295,18 @@ def embedded_test_vector(metadata: ModelMetadata) -> tuple[np.ndarray, np.ndarra
     Raises
     ------
     ModelError
-        If the inputs do not hold one declared input per row.
+        If the inputs do not hold one declared input per row, or hold a value that is not
+        a finite float32 (the models' input type).
     """
     tv = metadata.test_vector
     shape = declared_input_shape(metadata)
-    x = np.asarray(tv.inputs, dtype=np.float32)
+    x = np.asarray(tv.inputs, dtype=np.float64)
+    if x.size and not np.all(np.abs(x) <= np.finfo(np.float32).max):
+        raise ModelError(
+            "its test vector has inputs that are not finite float32 numbers "
+            f"(largest magnitude {np.nanmax(np.abs(x)):.3g})"
+        )
+    x = x.astype(np.float32)
     if x.ndim != 2 or x.shape[1] != math.prod(shape):
         raise ModelError(
             f"its test vector has inputs of shape {x.shape[1:]}, but the model takes {shape}"

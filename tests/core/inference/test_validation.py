@@ -70,6 +70,11 @@ def test_shipped_default_model_is_valid():
         pytest.param("raw-scores", r"probabilities must lie within \[0, 1\]", id="raw-scores"),
         pytest.param("test-vector", "does not reproduce its test vector", id="test-vector"),
         pytest.param(
+            "huge-input",
+            r"inputs that are not finite float32 numbers \(largest magnitude 1e\+39\)",
+            id="test-vector-overflows-float32",
+        ),
+        pytest.param(
             "names", "'feature_names' lists 44 features, but the feature spec", id="feature-names"
         ),
     ],
@@ -93,6 +98,11 @@ def test_bad_files_are_refused_with_their_reason(tmp_path, kind, reason):
         write_linear_model(path, activation="Identity")
     elif kind == "test-vector":
         _bad_test_vector(path)
+    elif kind == "huge-input":  # found by the fuzzer: one digit of a JSON number changed
+        clf, X = fitted(len(feature_names()))
+        meta = metadata_dict(clf, X)
+        meta["test_vector"]["inputs"][0][5] = 1e39
+        write_model(path, raw_metadata=json.dumps(meta))
     elif kind == "names":
         names = list(feature_names())
         names[3] = "F7 alpha something_else"

@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from brainflow.board_shim import BoardIds
-from brainflow.data_filter import DataFilter
-from brainflow.exit_codes import BrainFlowError
 
 from bci_desktop.core.errors import BCIError, ConfigError, SourceError
 from bci_desktop.core.recording.export import PADDING_ANNOTATION, merged_markers
@@ -30,8 +28,6 @@ if TYPE_CHECKING:
     from edfio import Bdf, Edf
 
 logger = logging.getLogger(__name__)
-
-DataFilter.disable_data_logger()
 
 __all__ = ["CSV_SUFFIXES", "EDF_SUFFIXES", "Recording", "load_recording", "place_markers"]
 
@@ -188,6 +184,36 @@ def _load_session(folder: Path) -> Recording:
 
 
 # ------------------------------------------------------------------------------- BrainFlow
+def read_brainflow_csv(path: Path) -> np.ndarray:
+    """A file in BrainFlow's format (one sample per line, one tab-separated value per board
+    row) as ``(rows, samples)`` float64, the layout ``DataFilter.read_file`` returns.
+
+    Parsed with numpy rather than ``DataFilter.read_file``: BrainFlow 5.23's reader aborts
+    the whole process (an uncaught ``std::out_of_range`` from ``stod``) on a number beyond
+    double range such as ``1e999``, and reads space-separated lines as one column.
+
+    Raises
+    ------
+    SourceError
+        If the file is empty, has a value that is not a number, or lines of different
+        lengths; the message names the file and the line.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": below
+            data = np.loadtxt(path, delimiter="\t", ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise SourceError(
+            f"Cannot read '{path.name}' as a BrainFlow file (tab-separated numbers, one "
+            f"sample per line): {exc}."
+        ) from exc
+    except OSError as exc:
+        raise SourceError(f"Cannot read '{path.name}': {exc.strerror or exc}.") from exc
+    if data.size == 0:
+        raise SourceError(f"Cannot replay '{path.name}': the file holds no samples.")
+    return np.ascontiguousarray(data.T)
+
+
 def _load_brainflow(path: Path, master_board: str | int | None) -> Recording:
     from bci_desktop.core.sources.boards import PROXY_BOARDS, board_name, resolve_board
     from bci_desktop.core.sources.brainflow_source import BrainFlowSource
@@ -199,16 +225,7 @@ def _load_brainflow(path: Path, master_board: str | int | None) -> Recording:
             f"the file, so it cannot be {board_name(board)!r}."
         )
     info = BrainFlowSource(board).info
-    try:
-        data = DataFilter.read_file(str(path))
-    except BrainFlowError as exc:
-        raise SourceError(
-            f"Cannot read '{path.name}' as a BrainFlow file: it is empty or not tab-separated "
-            f"numbers ({exc})."
-        ) from exc
-    data = np.asarray(data, dtype=np.float64)
-    if data.ndim == 1:
-        data = data[:, None]
+    data = read_brainflow_csv(path)
     n_rows = len(info.board_rows)
     if data.shape[0] != n_rows:
         raise SourceError(

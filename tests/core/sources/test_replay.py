@@ -19,6 +19,7 @@ from bci_desktop.core.recording.session import STATUS_COMPLETE, SessionMeta, rea
 from bci_desktop.core.resources import default_model_path
 from bci_desktop.core.sources.brainflow_source import BrainFlowSource
 from bci_desktop.core.sources.replay import ReplaySource
+from bci_desktop.core.sources.replay_files import load_recording
 from bci_desktop.core.sources.simulated import STATES
 from tests.core.recording.sessionfiles import STARTED, record_simulated, write_session
 
@@ -346,6 +347,23 @@ def test_unreadable_files_raise_clear_errors(edf_file, tmp_path):
     garbage.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(SourceError, match="as a BrainFlow file"):
         ReplaySource(garbage)
+    # A number beyond double range: BrainFlow's own DataFilter.read_file aborts the process
+    # on it (uncaught std::out_of_range); ours reads it as inf, which the engine flags.
+    huge = tmp_path / "huge.csv"
+    DataFilter.write_file(np.zeros((32, 20)), str(huge), "w")
+    lines = huge.read_text().splitlines()
+    lines[3] = lines[3].replace("0.000000", "1e999", 1)
+    huge.write_text("\n".join(lines) + "\n")
+    assert np.isinf(load_recording(huge, master_board="synthetic").samples).sum() == 1
+    assert ReplaySource(huge, master_board="synthetic").kind == "brainflow"
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("\n".join([*lines[:5], "1.0\t2.0"]) + "\n")
+    with pytest.raises(SourceError, match=r"ragged\.csv' as a BrainFlow file.*columns changed"):
+        ReplaySource(ragged)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(SourceError, match=r"'empty\.csv': the file holds no samples"):
+        ReplaySource(empty)
 
     not_session = tmp_path / "folder"
     not_session.mkdir()

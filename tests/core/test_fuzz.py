@@ -134,20 +134,21 @@ def test_damaged_session_json_is_refused_and_samples_are_untouched(
 
 # -- EDF / BDF / CSV import ------------------------------------------------------------
 @pytest.fixture(scope="module")
-def exported(session_dir, tmp_path_factory) -> dict[str, bytes]:
+def exported(session_dir, tmp_path_factory) -> dict[str, Path]:
+    """Paths, not bytes: hypothesis may print its arguments, and 900 kB of bytes make it
+    warn ("overly large repr"), which fails the test under ``-W error``."""
     out = tmp_path_factory.mktemp("exp")
-    files = {}
-    for fmt in ("edf", "bdf", "csv"):
-        path = export_session(session_dir, out / f"s.{fmt}", format=fmt)
-        files[fmt] = path.read_bytes()
-    return files
+    return {
+        fmt: export_session(session_dir, out / f"s.{fmt}", format=fmt)
+        for fmt in ("edf", "bdf", "csv")
+    }
 
 
 @FUZZ
 @given(fmt=st.sampled_from(["edf", "bdf", "csv"]), cuts=mutations)
 def test_damaged_recordings_fail_cleanly_on_import(tmp_path_factory, exported, fmt, cuts):
     path = tmp_path_factory.mktemp("imp") / f"x.{fmt}"
-    path.write_bytes(_mutate(exported[fmt], cuts))
+    path.write_bytes(_mutate(exported[fmt].read_bytes(), cuts))
     try:
         src = ReplaySource(path, speed=None)
         src.start()
@@ -162,7 +163,8 @@ def test_damaged_recordings_fail_cleanly_on_import(tmp_path_factory, exported, f
 
 def test_truncated_edf_is_refused_with_its_name(tmp_path, exported):
     path = tmp_path / "cut.edf"
-    path.write_bytes(exported["edf"][: len(exported["edf"]) // 2])
+    good = exported["edf"].read_bytes()
+    path.write_bytes(good[: len(good) // 2])
     with pytest.raises(BCIError, match=r"cut\.edf"):
         ReplaySource(path, speed=None).start()
 

@@ -123,6 +123,11 @@ class DriftMonitor:
         self.capacity = max(2, round(window_s / hop_s))
         self._min_rows = max(2, math.ceil(min_fill * self.capacity))
         self._rows = np.zeros((self.capacity, mean.size), dtype=np.float64)
+        # Running sums of the rows in the window and of their squares: each update costs
+        # O(features), not O(window x features); recomputed exactly once per window.
+        self._sum = np.zeros(mean.size, dtype=np.float64)
+        self._sumsq = np.zeros(mean.size, dtype=np.float64)
+        self._tmp = np.empty(mean.size, dtype=np.float64)
         self._count = 0
         self._score = math.nan
         self._shift = math.nan
@@ -170,6 +175,8 @@ class DriftMonitor:
     def reset(self) -> None:
         """Forget the live window (the reference stays)."""
         self._count = 0
+        self._sum[:] = 0.0
+        self._sumsq[:] = 0.0
         self._score = self._shift = self._spread = math.nan
         self._alarm = False
 
@@ -186,13 +193,23 @@ class DriftMonitor:
             )
         if not np.isfinite(x).all():
             return self._score
-        self._rows[self._count % self.capacity] = x
+        slot = self._count % self.capacity
+        row = self._rows[slot]
+        if self._count >= self.capacity:  # the oldest row leaves the window
+            self._sum -= row
+            self._sumsq -= np.square(row, out=self._tmp)
+        row[:] = x
+        self._sum += x
+        self._sumsq += np.square(x, out=self._tmp)
         self._count += 1
+        if slot == self.capacity - 1:  # once per window: exact sums, no rounding build-up
+            np.sum(self._rows, axis=0, out=self._sum)
+            np.einsum("ij,ij->j", self._rows, self._rows, out=self._sumsq)
         if not self.ready:
             return self._score
-        live = self._rows[: min(self._count, self.capacity)]
-        mean = live.mean(axis=0)
-        std = live.std(axis=0)
+        n = min(self._count, self.capacity)
+        mean = self._sum / n
+        std = np.sqrt(np.maximum(self._sumsq / n - mean * mean, 0.0))
         shift = np.minimum(np.abs(mean - self._mean) / self._std, MAX_TERM)
         with np.errstate(divide="ignore"):
             spread = np.clip(np.log(std) - self._log_std, 0.0, MAX_TERM)

@@ -72,6 +72,33 @@ def test_zero_std_reference_and_nan_rows_are_harmless():
     assert math.isfinite(score) and score <= 2 * 10.0  # each term capped at 10
 
 
+def _exact(rows: np.ndarray, ref: dict) -> float:
+    """The drift score from its definition: the last window's rows, mean and std anew."""
+    mean, std = np.array(ref["mean"]), np.array(ref["std"])
+    shift = np.minimum(np.abs(rows.mean(axis=0) - mean) / std, 10.0)
+    spread = np.clip(np.log(rows.std(axis=0)) - np.log(std), 0.0, 10.0)
+    return float(np.sqrt(np.mean(shift**2)) + np.mean(spread))
+
+
+def test_running_sums_give_the_score_of_the_definition():
+    """Thousands of updates (the window wraps dozens of times), a distribution that moves
+    and features with a large offset (where sums of squares lose digits)."""
+    ref = {"mean": [1000.0, 0.0, -5.0], "std": [2.0, 2.0, 0.5]}  # std above the 1e-3*mean floor
+    monitor = DriftMonitor(ref, window_s=30, hop_s=0.25)
+    rng = np.random.default_rng(5)
+    rows = np.array(ref["mean"]) + rng.normal(size=(3000, 3)) * np.linspace(0.2, 3, 3000)[:, None]
+    for k, r in enumerate(rows):
+        score = monitor.update(r)
+        if k >= 29 and k % 97 == 0:
+            window = rows[max(0, k + 1 - monitor.capacity) : k + 1]
+            assert score == pytest.approx(_exact(window, ref), rel=1e-9, abs=1e-12)
+    monitor.reset()
+    assert math.isnan(monitor.update(rows[0]))
+    for r in rows[1:40]:
+        monitor.update(r)
+    assert monitor.score == pytest.approx(_exact(rows[:40], ref), rel=1e-9)
+
+
 def test_not_ready_before_a_quarter_of_the_window():
     monitor = DriftMonitor(REF, window_s=10, hop_s=0.25)  # 40 rows, 10 needed
     scores = _feed(monitor, _rows(10))

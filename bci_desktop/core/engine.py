@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,6 +409,16 @@ class Engine:
             self._use(self._primary, self._primary_guard)
             self._fallback_active = False
         self._fallback = model
+        guard = self._primary_guard
+        if (
+            model is not None
+            and self.config.latency_fallback
+            and not self._fallback_active
+            and self.model is self._primary
+            and guard is not None
+            and guard.over_budget
+        ):  # armed while the primary is already over budget: no new trip will come
+            self._start_fallback(model, self._primary.metadata.label, logger.warning)
 
     def _plan(self, recipe: ModelRecipe, model: Classifier | None = None) -> _ModelPlan:
         label = "The recipe" if model is None else f"Model '{model.metadata.label}'"
@@ -723,6 +734,9 @@ class Engine:
         if tuple(fallback.classes) != tuple(model.classes):
             log("No latency fallback: %s predicts other classes.", fallback.metadata.label)
             return
+        self._start_fallback(fallback, label, log)
+
+    def _start_fallback(self, fallback: Classifier, label: str, log: Callable) -> None:
         log(
             "Switching to the faster model %s until %s is within its budget again.",
             fallback.metadata.label,

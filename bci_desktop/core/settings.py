@@ -87,6 +87,8 @@ class AppSettings:
         ``"system"``, ``"dark"`` or ``"light"``.
     model_path : str or None
         ONNX model file, ``None`` for the shipped default model.
+    latency_fallback : bool
+        Models > Fall back to a faster model when over budget (``--latency-fallback``).
     """
 
     board: str = "synthetic"
@@ -100,6 +102,7 @@ class AppSettings:
     view_mode: str = "main"
     theme: str = "system"
     model_path: str | None = None
+    latency_fallback: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to disk (with the schema version)."""
@@ -212,6 +215,12 @@ def _choice(allowed: tuple[str, ...]) -> Callable[[Any], str]:
     return check
 
 
+def _check_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _check_model_path(value: Any) -> str | None:
     if value is None:
         return None
@@ -231,6 +240,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "view_mode": _choice(VIEW_MODES),
     "theme": _choice(THEMES),
     "model_path": _check_model_path,
+    "latency_fallback": _check_bool,
 }
 
 

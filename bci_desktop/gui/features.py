@@ -22,10 +22,12 @@ def install_features(window: MainWindow) -> None:
     # Issue 5: Models menu (manager, calibration) and the drift badge.
     from bci_desktop.gui.calibration import install as install_calibration
     from bci_desktop.gui.drift_badge import install as install_drift_badge
+    from bci_desktop.gui.latency_fallback import install as install_latency_fallback
     from bci_desktop.gui.model_manager import install as install_model_manager
 
     install_model_manager(window)
     install_calibration(window)
+    install_latency_fallback(window)
     install_drift_badge(window)
     # Issue 4: File > Open recording… with the replay bar, File > Sessions…, Record (Ctrl+R).
     from bci_desktop.gui.recording import install as install_recording

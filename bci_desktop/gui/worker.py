@@ -229,6 +229,7 @@ class StreamWorker(QObject):
         self._state = "disconnected"
         self._model_label = ""
         self._model_override: Any = None
+        self._latency_fallback = False
         self._source_name = ""
         self._gaps: _GapCounter | None = None
         self._status_due = 0.0
@@ -295,13 +296,16 @@ class StreamWorker(QObject):
             except ConfigError as exc:
                 self.notice.emit(f"{exc} Using the model's filters instead.")
                 filters = None
-        config = EngineConfig(filters=filters, strict_channels=False)
+        # The fallback is armed by set_fallback_model (see set_latency_fallback).
+        config = EngineConfig(filters=filters, strict_channels=False, latency_fallback=True)
         engine = Engine(info, model=model, config=config)
         if engine.model_problem:
             self.notice.emit(f"{engine.model_problem} Predictions are withheld.")
         self._source = source  # set before start() so a failed start still releases it
         source.start()
         self._engine = engine
+        if self._latency_fallback:
+            self._arm_fallback(announce=False)
         tap = self._link.tap
         self._runner = StreamRunner(source, engine, on_chunk=tap, on_update=tap.on_update)
         self._info = info
@@ -554,6 +558,8 @@ class StreamWorker(QObject):
             self._model_override = model
             self._model_label = label
             self._record_event("model_changed", label)
+            if self._latency_fallback:
+                self._arm_fallback(announce=False)
             if problem:
                 self.notice.emit(
                     f"Model switched to {label}, but {problem} Predictions are withheld."
@@ -567,6 +573,61 @@ class StreamWorker(QObject):
         except Exception as exc:
             logger.exception("Failed to activate the model %r", ref)
             self.notice.emit(f"Model not changed: {one_line(exc)}")
+
+    @pyqtSlot(bool)
+    def set_latency_fallback(self, enabled: bool) -> None:
+        """Fall back to the fastest other validated model for the same classes while the
+        model in use is over its latency budget (``bci-desktop run --latency-fallback``).
+
+        Takes effect at once while streaming, else from the next connection. Turning it
+        off while the fallback runs goes back to the chosen model at once.
+        """
+        self._latency_fallback = bool(enabled)
+        if self._engine is None:
+            return
+        try:
+            if enabled:
+                self._arm_fallback(announce=True)
+            else:
+                self._engine.set_fallback_model(None)
+                self.notice.emit("Latency fallback off: over-budget models only warn.")
+        except Exception as exc:
+            logger.exception("Changing the latency fallback failed")
+            self.notice.emit(f"Latency fallback not changed: {one_line(exc)}")
+
+    def _arm_fallback(self, *, announce: bool) -> None:
+        """Give the engine the fastest other validated model for its model's classes."""
+        from bci_desktop.core.inference.registry import ModelRegistry
+
+        engine = self._engine
+        engine.set_fallback_model(None)
+        model = engine.primary_model
+        if model is None:
+            return
+        try:
+            entry = ModelRegistry().fastest_for(model.classes, exclude=model.metadata.label)
+            fallback = None if entry is None else entry.load(engine.info)
+        except BCIError as exc:
+            logger.warning("No latency fallback: %s", exc)
+            self.notice.emit(f"Latency fallback unavailable: {one_line(exc)}")
+            return
+        except Exception as exc:  # a registry or model fault must not stop the stream
+            logger.exception("Loading the latency fallback model failed")
+            self.notice.emit(f"Latency fallback unavailable: {one_line(exc)}")
+            return
+        if fallback is None:
+            self.notice.emit(
+                f"Latency fallback: no other validated model predicts "
+                f"{', '.join(model.classes)}; an over-budget model only warns."
+            )
+            return
+        engine.set_fallback_model(fallback)
+        logger.info("Latency fallback for %s: %s", model.metadata.label, fallback.metadata.label)
+        if announce:
+            self.notice.emit(
+                f"Latency fallback on: {fallback.metadata.label} takes over while "
+                f"{model.metadata.label} is over its budget."
+            )
 
     def _resolve_model(self, ref: str) -> Any:
         from bci_desktop.core.inference.model import EmotionModel

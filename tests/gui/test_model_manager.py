@@ -202,3 +202,40 @@ def test_drift_watch_needs_persistence_and_has_hysteresis() -> None:
     assert watch.update([0.7, 0.7])  # three in a row below 0.8: off
     assert not watch.alarm
     assert "(drift 0.7 > 1)" in watch.message()
+
+
+def test_latency_fallback_switch_hands_an_over_budget_model_over_and_back(
+    qtbot, window, tmp_path
+) -> None:
+    """Models > Fall back to a faster model when over budget, on the simulated subject at
+    10x with a model whose budget no machine meets."""
+    w = window
+    action = w.latency_fallback_action
+    assert action in w.models_menu.actions() and not action.isChecked()
+    slow = write_model(
+        tmp_path / "slow.onnx",
+        meta_overrides={"name": "slow", "version": "1", "latency_budget_ms": 0.0001},
+    )
+    w.model_manager.live_switch_requested.emit(str(slow))  # used by the next connection
+    qtbot.waitUntil(lambda: "slow@1" in w.log_view.toPlainText(), timeout=T)
+    w.device_panel.set_board("simulated")
+    w.device_panel.set_speed(10.0)
+    _stream(qtbot, w)
+
+    def models():
+        return [p.model for p in w.live.predictions]
+
+    # Over budget from the start; with the switch off the app only warns.
+    qtbot.waitUntil(lambda: len(models()) >= 160, timeout=T)
+    assert set(models()) == {"slow@1"}
+    action.trigger()
+    assert w.current_settings().latency_fallback
+    qtbot.waitUntil(lambda: models()[-1] == f"{DEFAULT_MODEL}@1.0.0", timeout=T)
+    assert "Latency fallback on: emotion-default@1.0.0 takes over while slow@1" in (
+        w.log_view.toPlainText()
+    )
+    action.trigger()  # off: back to the chosen model at once
+    assert not w.current_settings().latency_fallback
+    qtbot.waitUntil(lambda: models()[-1] == "slow@1", timeout=T)
+    indexes = [p.index for p in w.live.predictions]
+    assert indexes == list(range(indexes[0], indexes[-1] + 1))  # no gap through the switches

@@ -111,6 +111,33 @@ def test_fallback_replaces_the_slow_model_then_retries_it(slow_model, caplog):
     )
 
 
+def test_fallback_armed_while_over_budget_takes_over_at_once(slow_model):
+    """The GUI's switch can be turned on after the guard tripped: no new trip will come, so
+    arming the fallback must switch at once; disarming goes back to the chosen model."""
+    sim = SimulatedSubject(speed=None, seed=3, chunk_s=0.25)
+    config = EngineConfig(latency_window=40, latency_fallback=True)
+    engine = Engine(sim.info, model=slow_model, config=config)
+    sim.start()
+    preds = []
+
+    def run(hops: int) -> list:
+        out = []
+        while len(out) < hops:
+            out += engine.process(sim.read()).predictions
+        preds.extend(out)
+        return out
+
+    run(60)
+    assert engine.latency_guard.over_budget and not engine.fallback_active
+    engine.set_fallback_model(EmotionModel.load(default_model_path()))
+    assert engine.fallback_active
+    assert {p.model for p in run(8)} == {FALLBACK}
+    engine.set_fallback_model(None)
+    assert not engine.fallback_active
+    assert {p.model for p in run(8)} == {"slow-model@0.1"}
+    assert [p.index for p in preds] == list(range(preds[0].index, preds[-1].index + 1))
+
+
 def test_fallback_must_predict_the_same_classes(slow_model, tmp_path):
     other = EmotionModel.load(
         write_model(tmp_path / "o.onnx", meta_overrides={"classes": ["w", "x", "y", "z"]})

@@ -385,14 +385,13 @@ def _fallback_model(model, info):
 
     if model is None:
         return None
-    entry = ModelRegistry().fastest_for(model.classes, exclude=model.metadata.label)
-    if entry is None:
+    fallback = ModelRegistry().load_fallback_for(model, info)
+    if fallback is None:
         sys.stderr.write(
             "bci-desktop: warning: --latency-fallback: no other validated model predicts "
             f"{', '.join(model.classes)}; the app will only warn when over budget.\n"
         )
-        return None
-    return entry.load(info)
+    return fallback
 
 
 def _terminate(signum: int, frame: object) -> None:

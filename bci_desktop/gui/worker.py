@@ -605,8 +605,7 @@ class StreamWorker(QObject):
         if model is None:
             return
         try:
-            entry = ModelRegistry().fastest_for(model.classes, exclude=model.metadata.label)
-            fallback = None if entry is None else entry.load(engine.info)
+            fallback = ModelRegistry().load_fallback_for(model, engine.info)
         except BCIError as exc:
             logger.warning("No latency fallback: %s", exc)
             self.notice.emit(f"Latency fallback unavailable: {one_line(exc)}")

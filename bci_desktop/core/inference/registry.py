@@ -312,6 +312,13 @@ class ModelRegistry:
                 best = (p99, entry)
         return None if best is None else best[1]
 
+    def load_fallback_for(self, model: Any, info: StreamInfo | None = None) -> Any:
+        """The latency fallback of ``model``: the fastest other validated model for its
+        classes (:meth:`fastest_for`), loaded for ``info``; ``None`` when there is none.
+        What ``bci-desktop run --latency-fallback`` and the window's switch use."""
+        entry = self.fastest_for(model.classes, exclude=model.metadata.label)
+        return None if entry is None else entry.load(info)
+
     # -- changing ------------------------------------------------------------------------
     def import_file(self, path: str | Path, *, replace: bool = False) -> ModelEntry:
         """Validate a model file and copy it into the registry with its SHA-256.

@@ -214,6 +214,15 @@ def test_window_models_import_and_fastest_for(registry, tmp_path):
     assert registry.fastest_for(("yes", "no")) is None
 
 
+def test_latency_fallback_is_the_fastest_other_model_loaded(registry, tmp_path):
+    default = registry.active().load()
+    assert registry.load_fallback_for(default) is None  # only the default predicts these
+    other = registry.import_file(write_model(tmp_path / "other.onnx"))
+    fallback = registry.load_fallback_for(default)
+    assert fallback is not None and fallback.metadata.label == other.label
+    assert registry.load_fallback_for(fallback).metadata.label == default.metadata.label
+
+
 def test_brainflow_models_activate_and_need_a_stream(registry):
     entry = registry.activate("brainflow-mindfulness")
     assert registry.active() == entry and entry.source == "brainflow"

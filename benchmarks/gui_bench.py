@@ -62,6 +62,7 @@ def run(size: tuple[int, int], seconds: float, board: str) -> dict:
     """One run at one window size; returns the measured numbers."""
     from PyQt6.QtCore import QEventLoop, Qt, QTimer
 
+    from bci_desktop.core.session import StreamState
     from bci_desktop.core.settings import AppSettings
     from bci_desktop.gui.app import create_application
     from bci_desktop.gui.main_window import MainWindow
@@ -123,7 +124,7 @@ def run(size: tuple[int, int], seconds: float, board: str) -> dict:
     phase["name"] = "connect"
     t0 = time.perf_counter()
     window.connect_stream()
-    if not wait_for(lambda: window.stream_state == "streaming", 30.0):
+    if not wait_for(lambda: window.stream_state is StreamState.STREAMING, 30.0):
         raise RuntimeError(f"the board did not stream: {window.device_panel.state_text()}")
     wait_for(lambda: window.live.samples_total > 0, 10.0)
     connect_s = time.perf_counter() - t0
@@ -143,7 +144,7 @@ def run(size: tuple[int, int], seconds: float, board: str) -> dict:
     phase["name"] = "disconnect"
     t0 = time.perf_counter()
     window.disconnect_stream()
-    wait_for(lambda: window.stream_state == "disconnected", 30.0)
+    wait_for(lambda: window.stream_state is StreamState.IDLE, 30.0)
     disconnect_s = time.perf_counter() - t0
     spin(0.5)
     heartbeat.stop()

@@ -78,8 +78,10 @@ def _window(board: str = "synthetic"):
 
 
 def _connect(window) -> None:
+    from bci_desktop.core.session import StreamState
+
     window.connect_stream()
-    if not _wait_for(lambda: window.stream_state == "streaming", 30.0):
+    if not _wait_for(lambda: window.stream_state is StreamState.STREAMING, 30.0):
         raise RuntimeError(f"the board did not stream: {window.device_panel.state_text()}")
     _wait_for(lambda: window.live.samples_total > 0, 10.0)
 
@@ -87,7 +89,7 @@ def _connect(window) -> None:
 def _one_run(window, seconds: float, record: bool) -> dict[str, Any]:
     from bci_desktop.gui.worker import RecordRequest
 
-    rec = window.recording_controller
+    rec = window.features.recording
     latencies: list[float] = []
 
     def collect(batch: list) -> None:
@@ -111,7 +113,7 @@ def _one_run(window, seconds: float, record: bool) -> dict[str, Any]:
     if record:
         rec.stop()
         _wait_for(lambda: not rec.recording, 10.0)
-        size = int(rec.status.get("size_bytes") or 0)
+        size = rec.status.size_bytes
         if rec.last_error:
             raise RuntimeError(f"recording failed: {rec.last_error}")
     lat = np.asarray(latencies) if latencies else np.asarray([np.nan])
@@ -130,6 +132,8 @@ def _one_run(window, seconds: float, record: bool) -> dict[str, Any]:
 
 def run(seconds: float, reps: int) -> dict[str, Any]:
     """Alternate ``reps`` runs off and on; return every run and the medians per mode."""
+    from bci_desktop.core.session import StreamState
+
     app, window = _window()
     _connect(window)
     _spin(3.0)  # warm up: first window of predictions, caches, plots
@@ -140,7 +144,7 @@ def run(seconds: float, reps: int) -> dict[str, Any]:
             shown = {k: v for k, v in runs[-1].items() if k != "latencies_ms"}
             print(json.dumps(shown), file=sys.stderr)
     window.disconnect_stream()
-    _wait_for(lambda: window.stream_state == "disconnected", 30.0)
+    _wait_for(lambda: window.stream_state is StreamState.IDLE, 30.0)
     window.close()
     app.processEvents()
     summary = {}
@@ -166,12 +170,13 @@ def run(seconds: float, reps: int) -> dict[str, Any]:
 
 def screenshots(folder: Path) -> list[Path]:
     """``recording.png`` (the window while recording) and ``sessions.png`` (the browser)."""
+    from bci_desktop.core.session import StreamState
     from bci_desktop.gui.worker import RecordRequest
 
     app, window = _window()
     window.signal_view.scale_spin.setValue(400)  # the synthetic sines reach 160 uV
     _connect(window)
-    rec = window.recording_controller
+    rec = window.features.recording
     for subject, notes, seconds in (("S01", "eyes open", 3.0), ("S02", "eyes closed", 5.0)):
         rec.start(RecordRequest(subject, notes, None))
         _wait_for(lambda: rec.recording, 10.0)
@@ -187,9 +192,9 @@ def screenshots(folder: Path) -> list[Path]:
     path = folder / "recording.png"
     window.grab().save(str(path))
     saved.append(path)
-    window.sessions_action.trigger()
+    window.features.sessions.action.trigger()
     _spin(1.0)
-    browser = window.session_browser
+    browser = window.features.sessions.browser
     browser.select(Path(rec.folder).name)
     _spin(0.5)
     path = folder / "sessions.png"
@@ -197,7 +202,7 @@ def screenshots(folder: Path) -> list[Path]:
     saved.append(path)
     browser.close()
     window.disconnect_stream()
-    _wait_for(lambda: window.stream_state == "disconnected", 30.0)
+    _wait_for(lambda: window.stream_state is StreamState.IDLE, 30.0)
     window.close()
     app.processEvents()
     return saved

@@ -48,10 +48,8 @@ def main() -> int:
     from PyQt6.QtWidgets import QApplication
 
     from bci_desktop.core.calibration import CalibrationPlan
-    from bci_desktop.core.sources import factory
-    from bci_desktop.gui import worker as worker_module
+    from bci_desktop.core.session import SimulatedSpec, StreamState, open_source
     from bci_desktop.gui.app import create_application
-    from bci_desktop.gui.calibration import open_calibration
     from bci_desktop.gui.main_window import MainWindow
     from tests.core.modelfiles import write_model
 
@@ -67,19 +65,22 @@ def main() -> int:
 
     plan = CalibrationPlan(STATES, per_state_s=PER_STATE_S, block_s=BLOCK_S, rest_s=0.0, seed=SEED)
     script = plan.script()
-    real_open = factory.open_source
-    worker_module.open_source = lambda board, **kw: real_open(board, script=script, **kw)
 
-    w = MainWindow()
+    def scripted(spec, supervision):
+        if isinstance(spec, SimulatedSpec):
+            spec = replace(spec, script=script)
+        return open_source(spec, supervision)
+
+    w = MainWindow(open_source=scripted)
     w.resize(1280, 800)
     w.show()
     w.device_panel.set_board("simulated")
     w.device_panel.set_speed(SPEED)
     w.connect_stream()
-    wait(lambda: w.stream_state == "streaming")
+    wait(lambda: w.stream_state is StreamState.STREAMING)
     wait(lambda: w.live.samples_total > 100)
 
-    d = open_calibration(w)
+    d = w.features.calibration.open()
     d.resize(1280, 800)
     d.setup_page.subject_edit.setText("S01")
     setup = replace(
@@ -111,7 +112,7 @@ def main() -> int:
     broken = write_model(
         tmp / "lab-model.onnx", n_classes=3, meta_overrides={"latency_budget_ms": 1e-6}
     )
-    m = w.model_manager.open_dialog()
+    m = w.features.models.open_dialog()
     m.resize(1100, 560)
     m.import_path(broken)
     wait(lambda: "refused" in m.status_text and not m.manager.runner.busy)
@@ -119,8 +120,8 @@ def main() -> int:
     m.select(label)
     m.grab().save(str(args.out / "models.png"))
     m.close()
-    wait(lambda: w.drift_badge.text() != "Drift: –")
-    wait(lambda: w.model_manager.toolbar_button.text() == f"Model: {label}")
+    wait(lambda: w.features.drift_badge.text() != "Drift: –")
+    wait(lambda: w.features.models.toolbar_button.text() == f"Model: {label}")
     window_shot = tmp / "window-1280x800.png"  # to check the toolbar and status bar fit
     w.grab().save(str(window_shot))
     w.close()

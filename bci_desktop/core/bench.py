@@ -101,7 +101,7 @@ def _notebook(model: EmotionModel, eeg: np.ndarray, hop_ends: list[int], engine:
     from scipy import signal
 
     recipe = model.metadata.recipe
-    idx = engine._model_idx
+    idx = engine.model_channel_index
     window = engine.window_samples
     f = recipe.filters
     sos = signal.butter(f.order, f.bandpass, btype="bandpass", fs=fs, output="sos")
@@ -139,7 +139,7 @@ def _brainflow(model: EmotionModel, eeg: np.ndarray, hop_ends: list[int], engine
     from brainflow.data_filter import DataFilter, DetrendOperations, FilterTypes, WindowOperations
 
     recipe = model.metadata.recipe
-    idx = engine._model_idx
+    idx = engine.model_channel_index
     window = engine.window_samples
     lo, hi = recipe.filters.bandpass
     notch = recipe.filters.notch_hz

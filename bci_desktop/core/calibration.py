@@ -174,7 +174,7 @@ def session_features(
         sl = slice(a, a + step)
         update = engine.process(Chunk(eeg[:, sl], ts[sl], np.zeros(ts[sl].size), labels[sl]))
         for fw in update.features:
-            last = engine._boundary(fw.index) - 1  # the window's last sample in the session
+            last = engine.hop_end(fw.index) - 1  # the window's last sample in the session
             first = last - window + 1
             if fw.withheld is not None or fw.truth is None or first < 0:
                 continue
@@ -186,13 +186,13 @@ def session_features(
             groups.append(group * 100_000 + int(block_id[last]))
     if not rows:
         raise ConfigError(f"Session {data.path.name} holds no complete labelled window.")
-    assert engine._extractor is not None
+    assert engine.feature_extractor is not None
     return FeatureSet(
         np.vstack(rows),
         tuple(names),
         np.asarray(times),
         np.asarray(groups),
-        engine._extractor.feature_names,
+        engine.feature_extractor.feature_names,
     )
 
 

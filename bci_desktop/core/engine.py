@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from bci_desktop.core.inference.latency_guard import LatencyGuard
 from bci_desktop.core.inference.metadata import ModelRecipe
 from bci_desktop.core.prediction import Classifier, EngineUpdate, FeatureWindow, Prediction
 from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.core.validate import check_positive
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,9 @@ class EngineConfig:
         Streaming filters; ``None`` uses the model's (or the defaults without a model).
     hop_s : float or None
         Time between two predictions; ``None`` uses the model's.
-    display_s : float
-        Seconds of raw and filtered signal kept for plots.
+    history_s : float
+        Seconds of raw and filtered signal kept, so that a model switched to while
+        streaming whose window is longer than the current one can predict at once.
     quality_window_s : float
         Seconds of signal each quality score looks at.
     quality : QualityThresholds
@@ -70,12 +71,11 @@ class EngineConfig:
         Drift score above which :attr:`Engine.drift_alarm` turns on (and a warning is logged).
     latency_window : int
         Predictions over which the p99 latency is compared with the model's budget.
-    latency_fallback : bool
-        When the model's p99 latency exceeds its budget, switch to ``fallback_model``
-        until the slow model is tried again (after ``latency_retry_s``).
     fallback_model : EmotionModel or None
-        The faster model for the same classes (e.g. the registry's fastest validated one);
-        can also be set with :meth:`Engine.set_fallback_model`.
+        The latency fallback: while the model's p99 latency exceeds its budget, this faster
+        model for the same classes (e.g. the registry's fastest validated one) predicts
+        until the slow model is tried again (after ``latency_retry_s``). ``None``: an
+        over-budget model only warns. Can also be set with :meth:`Engine.set_fallback_model`.
     latency_retry_s : float
         Stream time on the fallback before the primary model is tried again (doubles each
         time it trips again, up to 16 times).
@@ -89,7 +89,7 @@ class EngineConfig:
 
     filters: FilterSettings | None = None
     hop_s: float | None = None
-    display_s: float = 30.0
+    history_s: float = 30.0
     quality_window_s: float = 1.0
     quality: QualityThresholds = field(default_factory=QualityThresholds)
     strict_channels: bool = True
@@ -97,7 +97,6 @@ class EngineConfig:
     drift_window_s: float = 30.0
     drift_threshold: float = DEFAULT_THRESHOLD
     latency_window: int = 400
-    latency_fallback: bool = False
     fallback_model: Any = None
     latency_retry_s: float = 60.0
     measure_cpu: bool = False
@@ -137,11 +136,11 @@ class Engine:
 
     Notes
     -----
-    Models can be switched while streaming (:meth:`set_model` from the engine's thread,
-    :meth:`request_model` from any other): the switch happens between two hops and a
-    prediction is still emitted at every hop. The ring buffers are kept, so a model whose
-    window fits in the signal already buffered predicts at the very next hop; one that needs
-    more history emits withheld predictions saying so until it has it.
+    Models can be switched while streaming (:meth:`set_model`, from the engine's thread):
+    the switch happens between two hops and a prediction is still emitted at every hop. The
+    ring buffers are kept, so a model whose window fits in the signal already buffered
+    predicts at the very next hop; one that needs more history emits withheld predictions
+    saying so until it has it.
     """
 
     def __init__(
@@ -175,7 +174,7 @@ class Engine:
         self.total_samples = 0
         self.hops = 0
         self.malformed_chunks = 0
-        self.gaps = 0
+        self.restarts = 0
         self.nonfinite_samples = 0
         self._settle_until = 0
         self._last_nonfinite = np.full(self._n_ch, -(10**12), dtype=np.int64)
@@ -189,8 +188,6 @@ class Engine:
         self._guard: LatencyGuard | None = None
         self._primary_guard: LatencyGuard | None = None
         self._latency_warned: set[str] = set()
-        self._pending: list[Classifier | None] = []
-        self._pending_lock = threading.Lock()
 
         base_recipe = model.metadata.recipe if model is not None else recipe
         self._filters_explicit = self.config.filters is not None
@@ -199,17 +196,16 @@ class Engine:
         )
         filters.validate(self._fs)
         hop_s = self.config.hop_s or (base_recipe.hop_s if base_recipe is not None else 0.25)
-        if hop_s <= 0:
-            raise ConfigError(f"Invalid value for the 'hop_s' parameter: {hop_s}; must be > 0.")
+        check_positive("hop_s", hop_s, unit="seconds")
         self._hop_exact = hop_s * self._fs
         if self._hop_exact < 1:
             raise ConfigError(
                 f"The hop of {hop_s} s is shorter than one sample at {self._fs:g} Hz."
             )
-        self._next_hop = self._boundary(1)
+        self._next_hop = self.hop_end(1)
         self._filter = StreamingFilter(self._n_ch, self._fs, filters)
         self._quality_n = max(8, round(self.config.quality_window_s * self._fs))
-        self._display_n = max(1, round(self.config.display_s * self._fs))
+        self._history_n = max(1, round(self.config.history_s * self._fs))
         line = filters.notch_hz or 50.0
         self._monitor = QualityMonitor(
             info.channel_names, self._fs, line_freq=line, thresholds=self.config.quality
@@ -246,14 +242,14 @@ class Engine:
         return self._filter.settings
 
     @property
-    def raw_buffer(self) -> RingBuffer:
-        """Last seconds of raw EEG (owned by the engine's thread)."""
-        return self._raw
+    def feature_extractor(self) -> FeatureExtractor | None:
+        """What turns a window into the model's features (``None`` for window models)."""
+        return self._extractor
 
     @property
-    def filtered_buffer(self) -> RingBuffer:
-        """Last seconds of filtered EEG (owned by the engine's thread)."""
-        return self._filt
+    def model_channel_index(self) -> np.ndarray | None:
+        """Row of each of the model's channels in the stream (``None`` without a model)."""
+        return self._model_idx
 
     @property
     def quality(self) -> QualityReport | None:
@@ -303,13 +299,15 @@ class Engine:
         guard = self._primary_guard
         return self._fallback_active or (guard is not None and guard.over_budget)
 
-    def _boundary(self, k: int) -> int:
-        """Sample count at which hop ``k`` ends: half-up rounding keeps every pair of hops
-        exactly ``2 * hop`` apart (Python's round-half-even would not)."""
+    def hop_end(self, k: int) -> int:
+        """Sample count at which hop ``k`` ends (its window's last sample is the one before).
+
+        Half-up rounding keeps every pair of hops exactly ``2 * hop`` apart (Python's
+        round-half-even would not)."""
         return math.floor(k * self._hop_exact + 0.5)
 
     def _allocate(self, window: int) -> None:
-        capacity = max(self._display_n, window, self._quality_n)
+        capacity = max(self._history_n, window, self._quality_n)
         if capacity <= self._capacity:
             return
         raw, filt = RingBuffer(self._n_ch, capacity), RingBuffer(self._n_ch, capacity)
@@ -347,11 +345,10 @@ class Engine:
     def set_model(self, model: Classifier | None) -> None:
         """Use another model from the next hop on (``None``: stop classifying).
 
-        Call it from the thread that calls :meth:`process` (from another thread use
-        :meth:`request_model`). If the model cannot run on this stream the error is raised
-        and the current model stays in use. The engine's hop is kept, so the prediction
-        stream goes on without a gap; the model's latency guard and drift monitor start
-        afresh.
+        Call it from the thread that calls :meth:`process`. If the model cannot run on this
+        stream the error is raised and the current model stays in use. The engine's hop is
+        kept, so the prediction stream goes on without a gap; the model's latency guard and
+        drift monitor start afresh.
         """
         if model is None:
             self.model = self._primary = self._recipe = self._extractor = None
@@ -377,17 +374,6 @@ class Engine:
                 self.hops,
             )
 
-    def request_model(self, model: Classifier | None) -> None:
-        """Ask for a model switch from any thread; it happens before the next chunk.
-
-        The model is checked here (:meth:`check_model`), so an unusable one raises in the
-        caller's thread and the current model stays in use.
-        """
-        if model is not None:
-            self.check_model(model)
-        with self._pending_lock:
-            self._pending.append(model)
-
     def set_fallback_model(self, model: Classifier | None) -> None:
         """The model to use while the primary one is over its latency budget.
 
@@ -412,7 +398,6 @@ class Engine:
         guard = self._primary_guard
         if (
             model is not None
-            and self.config.latency_fallback
             and not self._fallback_active
             and self.model is self._primary
             and guard is not None
@@ -521,8 +506,6 @@ class Engine:
     # -- processing --------------------------------------------------------------------
     def process(self, chunk: Chunk) -> EngineUpdate:
         """Feed one chunk; return the filtered samples, quality and predictions it produced."""
-        if self._pending:
-            self._apply_pending()
         raw = np.asarray(chunk.eeg, dtype=np.float64)
         if raw.ndim != 2 or raw.shape[0] != self._n_ch:
             self.malformed_chunks += 1
@@ -535,7 +518,7 @@ class Engine:
             empty = np.empty((self._n_ch, 0))
             return EngineUpdate(empty, empty, np.empty(0), np.empty(0), self._quality)
         if chunk.gap_before:
-            self.gaps += 1
+            self.restarts += 1
             self.reset()
             logger.info("Gap in the stream: filters and buffers restarted.")
         n = raw.shape[1]
@@ -565,7 +548,7 @@ class Engine:
             pos += take
             if self.total_samples >= self._next_hop:
                 self.hops += 1
-                self._next_hop = self._boundary(self.hops + 1)
+                self._next_hop = self.hop_end(self.hops + 1)
                 if self._incremental is not None and self._filt.size >= self._incremental.nperseg:
                     seg = self._filt.latest(self._incremental.nperseg)
                     np.take(seg, self._model_idx, axis=0, out=self._segment_buf)
@@ -583,16 +566,6 @@ class Engine:
             predictions=tuple(predictions),
             features=tuple(features),
         )
-
-    def _apply_pending(self) -> None:
-        with self._pending_lock:
-            pending, self._pending = self._pending, []
-        for model in pending:
-            try:
-                self.set_model(model)
-            except BCIError as exc:
-                label = "None" if model is None else model.metadata.label
-                logger.error("Model switch to %s refused, keeping the current one: %s", label, exc)
 
     def _assess(self) -> QualityReport:
         n = min(self._quality_n, self._raw.size)
@@ -683,6 +656,7 @@ class Engine:
                 withheld=withheld,
                 truth=truth,
                 drift=None if drift is None else round(drift, 3),
+                drift_alarm=self.drift_alarm,
                 model=model.metadata.label,
             )
         )
@@ -729,7 +703,7 @@ class Engine:
         if model is not self._primary or self._fallback_active:
             return
         fallback = self._fallback
-        if not self.config.latency_fallback or fallback is None or fallback is model:
+        if fallback is None or fallback is model:
             return
         if tuple(fallback.classes) != tuple(model.classes):
             log("No latency fallback: %s predicts other classes.", fallback.metadata.label)

@@ -30,17 +30,3 @@ class ChannelMismatchError(ModelError):
     def __init__(self, message: str, missing: tuple[str, ...]) -> None:
         super().__init__(message)
         self.missing = missing
-
-
-def check_choice(name: str, value: object, allowed: tuple[object, ...] | list[object]) -> None:
-    """Raise :class:`ConfigError` unless ``value`` is one of ``allowed``.
-
-    The message follows MNE's habit: it names the parameter, the allowed values and what was
-    received.
-    """
-    if value not in allowed:
-        allowed_txt = ", ".join(repr(a) for a in allowed)
-        raise ConfigError(
-            f"Invalid value for the {name!r} parameter. Allowed values are {allowed_txt}, "
-            f"but got {value!r} instead."
-        )

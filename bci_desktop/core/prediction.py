@@ -53,6 +53,9 @@ class Prediction:
         The true state at the window's end when the source knows it.
     drift : float or None
         Drift score of the live features against the model's training data.
+    drift_alarm : bool
+        True while that score is over the alarm threshold (with hysteresis): the signal no
+        longer looks like what the model was trained on. The one drift alarm of the app.
     model : str or None
         ``name@version`` of the model that made it.
     cpu_ms : float or None
@@ -70,6 +73,7 @@ class Prediction:
     withheld: str | None = None
     truth: str | None = None
     drift: float | None = None
+    drift_alarm: bool = False
     model: str | None = None
     cpu_ms: float | None = None
 
@@ -90,6 +94,7 @@ class Prediction:
             "withheld": self.withheld,
             "truth": self.truth,
             "drift": self.drift,
+            "drift_alarm": self.drift_alarm,
             "model": self.model,
         } | ({} if self.cpu_ms is None else {"cpu_ms": round(self.cpu_ms, 4)})
 

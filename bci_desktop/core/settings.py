@@ -86,7 +86,9 @@ class AppSettings:
     theme : str
         ``"system"``, ``"dark"`` or ``"light"``.
     model_path : str or None
-        ONNX model file, ``None`` for the shipped default model.
+        An ONNX file or registry ``NAME[@VERSION]`` used for every connection, on top of
+        the automatic choice; ``None`` (the default) uses the registry's active model,
+        as ``bci-desktop run`` does (see :func:`~bci_desktop.core.session.resolve_model`).
     latency_fallback : bool
         Models > Fall back to a faster model when over budget (``--latency-fallback``).
     """
@@ -115,6 +117,13 @@ class AppSettings:
         from bci_desktop.core.sources.boards import ConnectionParams
 
         return ConnectionParams.from_dict(dict(self.connection))
+
+    def model_request(self) -> Any:
+        """The model to stream with, as the command line would ask for it (a
+        :class:`~bci_desktop.core.session.ModelRequest`)."""
+        from bci_desktop.core.session.models import ModelRequest
+
+        return ModelRequest(self.model_path) if self.model_path else ModelRequest()
 
     def filter_settings(self) -> Any:
         """The stored filters as a ``FilterSettings``."""

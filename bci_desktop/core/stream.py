@@ -50,6 +50,9 @@ class StreamInfo:
         Rows of the timestamp and marker channels inside ``board_data``.
     states : tuple of str
         Names of the true states the source can report (empty when it knows none).
+    layout_board_id : int or None
+        BrainFlow board whose row layout ``board_data`` follows: the master board of a
+        playback-file or streaming board, else ``board_id`` (see :attr:`layout_board`).
     description : dict
         The board description as BrainFlow gives it (or the source's equivalent).
     """
@@ -63,7 +66,21 @@ class StreamInfo:
     timestamp_row: int | None = None
     marker_row: int | None = None
     states: tuple[str, ...] = ()
+    layout_board_id: int | None = None
     description: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def layout_board(self) -> int | None:
+        """The BrainFlow board whose row layout the data follow (``None``: not BrainFlow's)."""
+        return self.board_id if self.layout_board_id is None else self.layout_board_id
+
+    @property
+    def package_row(self) -> int | None:
+        """Row of the board's package counter in ``board_data``, if it has one."""
+        for i, row in enumerate(self.board_rows):
+            if row.kind == "package_num":
+                return i
+        return None
 
     @property
     def channel_names(self) -> tuple[str, ...]:

@@ -88,8 +88,9 @@ def collect_features(
         raise BCIError("No labelled windows were collected: is the source's truth known?")
     t = np.asarray(times)
     groups = _blocks(labels, t, block_s) + group * 1_000_000
-    assert engine._extractor is not None
-    return FeatureSet(np.vstack(rows), tuple(labels), t, groups, engine._extractor.feature_names)
+    extractor = engine.feature_extractor
+    assert extractor is not None
+    return FeatureSet(np.vstack(rows), tuple(labels), t, groups, extractor.feature_names)
 
 
 def _blocks(labels: Sequence[str], t: np.ndarray, block_s: float | None) -> np.ndarray:

@@ -34,21 +34,22 @@ from PyQt6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout
 from bci_desktop.core.calibration import END, START, TrainReport
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.inference.registry import user_models_dir
+from bci_desktop.core.session import RecordingStatus
 from bci_desktop.gui.background import BackgroundRunner
 from bci_desktop.gui.calibration_pages import ResultPage, RunPage, SetupPage
 from bci_desktop.gui.calibration_timeline import CalibrationSetup, Timeline, first_block_start
-from bci_desktop.gui.model_manager import models_menu
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
+    from bci_desktop.gui.model_manager import ModelManager
 
 __all__ = [
     "END_MARKER",
     "START_MARKER",
     "CalibrationDialog",
+    "CalibrationLauncher",
     "CalibrationSetup",
     "install",
-    "open_calibration",
 ]
 
 logger = logging.getLogger(__name__)
@@ -87,9 +88,10 @@ class CalibrationDialog(QDialog):
 
     finished_training = pyqtSignal(object)  # TrainReport
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, manager: ModelManager) -> None:
         super().__init__(window)
         self.window_ = window
+        self.manager = manager
         self.setWindowTitle("Calibrate a personal model")
         self.setObjectName("calibration")
         self.resize(900, 640)
@@ -103,7 +105,7 @@ class CalibrationDialog(QDialog):
         self._clock_done = -math.inf
         self._open_block: Any = None
         self._asked_at = 0.0
-        self._recording_elsewhere = bool(getattr(window.worker, "recording", False))
+        self._recording_elsewhere = window.worker.recording
         self._runner = BackgroundRunner("bci-calibration", self)
         worker = window.worker
         self._bridge = _Bridge(self)
@@ -142,16 +144,14 @@ class CalibrationDialog(QDialog):
     def available_states(self) -> tuple[str, ...]:
         """The simulated subject's states while it streams, else the active model's classes."""
         info = self.window_.live.info
-        if self.window_.stream_state == "streaming" and info is not None and info.states:
+        if self.window_.stream_state.live and info is not None and info.states:
             return tuple(info.states)
-        manager = getattr(self.window_, "model_manager", None)
-        if manager is not None:
-            try:
-                classes = manager.registry.active().classes
-            except BCIError:
-                classes = ()
-            if classes:
-                return tuple(classes)
+        try:
+            classes = self.manager.registry.active().classes
+        except BCIError:
+            classes = ()
+        if classes:
+            return tuple(classes)
         from bci_desktop.core.sources.simulated import STATES
 
         return STATES
@@ -165,7 +165,7 @@ class CalibrationDialog(QDialog):
         return self._stream_problems() + self.setup_page.setup().problems()
 
     def _stream_problems(self) -> list[str]:
-        if self.window_.stream_state != "streaming":
+        if not self.window_.stream_state.live:
             return ["Connect a board first (the calibration records the stream)."]
         if self._recording_elsewhere:
             return ["Stop the current recording first (the calibration records its own)."]
@@ -196,7 +196,7 @@ class CalibrationDialog(QDialog):
         self._info = self.window_.live.info
         self.phase = "starting"
         self._asked_at = time.monotonic()
-        from bci_desktop.gui.worker import RecordRequest
+        from bci_desktop.core.session import RecordRequest
 
         plan = setup.plan()
         notes = (
@@ -214,22 +214,22 @@ class CalibrationDialog(QDialog):
         self._tell("Starting the recording…")
         return True
 
-    def _on_recording(self, status: dict) -> None:
-        folder = status.get("folder")
+    def _on_recording(self, status: RecordingStatus) -> None:
+        folder = status.folder
         if self.phase not in ("starting", "running", "stopping"):
-            self._recording_elsewhere = bool(status.get("recording"))
+            self._recording_elsewhere = status.recording
         if self.phase == "starting":
-            if status.get("recording") and folder:
+            if status.recording and folder is not None:
                 self.session_folder = Path(folder)
                 self._begin_blocks()
-            elif status.get("error"):
-                self._fail(f"The recording did not start: {status['error']}")
-        elif self.phase == "running" and not status.get("recording"):
-            why = status.get("error") or "the recording stopped"
+            elif status.error:
+                self._fail(f"The recording did not start: {status.error}")
+        elif self.phase == "running" and not status.recording:
+            why = status.error or "the recording stopped"
             self._fail(f"Calibration stopped: {why}. The recording is kept at {folder}.")
-        elif self.phase == "stopping" and not status.get("recording"):
-            if status.get("error"):
-                logger.warning("Calibration recording: %s", status["error"])
+        elif self.phase == "stopping" and not status.recording:
+            if status.error:
+                logger.warning("Calibration recording: %s", status.error)
             self._train()
 
     def _clock(self) -> float:
@@ -261,7 +261,7 @@ class CalibrationDialog(QDialog):
         if self.phase != "running":
             return
         w = self.window_
-        if w.stream_state != "streaming" or w.live.info is not self._info:
+        if not w.stream_state.live or w.live.info is not self._info:
             self._abort_recording("the stream stopped or restarted")
             return
         timeline = self.timeline
@@ -333,17 +333,16 @@ class CalibrationDialog(QDialog):
     def activate(self) -> None:
         """Import the trained model into the registry, activate it and use it live."""
         report = self.report
-        manager = getattr(self.window_, "model_manager", None)
-        if report is None or manager is None:
+        if report is None:
             return
         self.result_page.show_activating(report.metadata.label)
-        manager.import_and_activate(report.path, self._activated)
+        self.manager.import_and_activate(report.path, self._activated)
 
     def _activated(self, entry: Any, error: BaseException | None) -> None:
         if error is not None:
             self._tell(f"Not activated: {error} The active model is unchanged.")
         else:
-            live = self.window_.stream_state == "streaming"
+            live = self.window_.stream_state.live
             self._tell(
                 f"{entry.label} is active"
                 + ("; the live stream switches to it now." if live else ".")
@@ -423,32 +422,38 @@ class CalibrationDialog(QDialog):
         self.run_page.scale_type(self.height())
 
 
-def install(window: MainWindow) -> QAction:
-    """Add Models > Calibrate a personal model… (``window.calibration_action``)."""
-    menu = models_menu(window)
-    action = QAction("&Calibrate a personal model…", window)
-    worker = window.worker
-    ok = all(hasattr(worker, n) for n in ("start_recording", "add_event", "recording_changed"))
-    if ok:
-        action.setToolTip(
+class CalibrationLauncher:
+    """Models > Calibrate a personal model… and the window's one calibration dialog.
+
+    Attributes
+    ----------
+    action : QAction
+        The menu entry.
+    dialog : CalibrationDialog or None
+        The dialog, once opened.
+    """
+
+    def __init__(self, window: MainWindow, manager: ModelManager) -> None:
+        self.window = window
+        self.manager = manager
+        self.dialog: CalibrationDialog | None = None
+        self.action = QAction("&Calibrate a personal model…", window)
+        self.action.setToolTip(
             "Record labelled blocks of the states you choose and train a model for this person"
         )
-        action.triggered.connect(lambda _=False: open_calibration(window))
-    else:
-        action.setEnabled(False)
-        action.setToolTip("Needs a stream worker that records (not available in this build)")
-    action.setStatusTip(action.toolTip())
-    menu.addAction(action)
-    window.calibration_action = action  # type: ignore[attr-defined]
-    return action
+        self.action.setStatusTip(self.action.toolTip())
+        self.action.triggered.connect(lambda _=False: self.open())
+        window.models_menu.addAction(self.action)
+
+    def open(self) -> CalibrationDialog:
+        """Show the calibration dialog (one at a time)."""
+        if self.dialog is None:
+            self.dialog = CalibrationDialog(self.window, self.manager)
+        self.dialog.show()
+        self.dialog.raise_()
+        return self.dialog
 
 
-def open_calibration(window: MainWindow) -> CalibrationDialog:
-    """Show the window's calibration dialog (one at a time)."""
-    dialog = getattr(window, "calibration_dialog", None)
-    if not isinstance(dialog, CalibrationDialog):
-        dialog = CalibrationDialog(window)
-        window.calibration_dialog = dialog  # type: ignore[attr-defined]
-    dialog.show()
-    dialog.raise_()
-    return dialog
+def install(window: MainWindow, manager: ModelManager) -> CalibrationLauncher:
+    """Add Models > Calibrate a personal model…."""
+    return CalibrationLauncher(window, manager)

@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 )
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.session import StreamState
 from bci_desktop.core.sources.boards import (
     PROXY_BOARDS,
     BoardSummary,
@@ -47,12 +48,14 @@ __all__ = ["STATE_STYLE", "DevicePanel", "FieldSpec"]
 logger = logging.getLogger(__name__)
 
 #: Word and colour of each state (the word always comes with the colour).
-STATE_STYLE: dict[str, tuple[str, str]] = {
-    "disconnected": ("Disconnected", "#868e96"),
-    "connecting": ("Connecting…", "#e8a317"),
-    "streaming": ("Streaming", "#2f9e44"),
-    "signal_lost": ("Signal lost", "#e03131"),
-    "error": ("Error", "#e03131"),
+STATE_STYLE: dict[StreamState, tuple[str, str]] = {
+    StreamState.IDLE: ("Disconnected", "#868e96"),
+    StreamState.CONNECTING: ("Connecting…", "#e8a317"),
+    StreamState.STREAMING: ("Streaming", "#2f9e44"),
+    StreamState.SIGNAL_LOST: ("Signal lost", "#e03131"),
+    StreamState.PAUSED: ("Paused", "#e8a317"),
+    StreamState.ENDED: ("Ended", "#868e96"),
+    StreamState.ERROR: ("Error", "#e03131"),
 }
 
 
@@ -144,7 +147,7 @@ class DevicePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._summaries = {b.name: b for b in list_boards()}
-        self._state = "disconnected"
+        self._state = StreamState.IDLE
         self._editors: dict[str, QWidget] = {}
         self._values: dict[str, Any] = {}
         self._file_edits: dict[str, QLineEdit] = {}
@@ -218,7 +221,7 @@ class DevicePanel(QWidget):
         self.board_combo.currentIndexChanged.connect(self._board_changed)
         self.refresh_ports()
         self._board_changed()
-        self.set_state("disconnected", "")
+        self.set_state(StreamState.IDLE, "")
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         """Keep the height the wrapped texts need at the new width."""
@@ -457,24 +460,21 @@ class DevicePanel(QWidget):
         """The text of the state label."""
         return self.state_label.text()
 
-    def set_state(self, state: str, message: str) -> None:
+    def set_state(self, state: StreamState, message: str) -> None:
         """Show a state (word and colour) and enable the controls that make sense in it."""
-        if state not in STATE_STYLE:
-            raise ConfigError(
-                f"Invalid value for the 'state' parameter. Allowed values are "
-                f"{', '.join(map(repr, STATE_STYLE))}, but got {state!r} instead."
-            )
         self._state = state
         word, colour = STATE_STYLE[state]
-        text = f"{word}: {message}" if state == "error" and message else word
-        if state == "streaming" and message:
+        text = word
+        if state in (StreamState.ERROR, StreamState.ENDED, StreamState.PAUSED) and message:
+            text = f"{word}: {message}"
+        elif state is StreamState.STREAMING and message:
             text = f"{word} — {message.removeprefix('Streaming ')}"
         self.state_label.setText(text)
         self.state_label.setStyleSheet(
             f"QLabel {{ color: {colour}; font-weight: bold; border: 2px solid {colour};"
             " border-radius: 4px; padding: 4px; }"
         )
-        idle = state in ("disconnected", "error")
+        idle = not state.active
         self.connect_button.setEnabled(idle)
         self.disconnect_button.setEnabled(not idle)
         self.board_combo.setEnabled(idle)

@@ -1,43 +1,93 @@
-"""Features that add menus, actions and docks to the main window.
+"""Features that add menus, actions and docks to the main window, declared in one place.
 
-Each feature lives in its own module with an ``install(window)`` function that uses only the
-window's public attributes (``file_menu``, ``stream_menu``, ``view_menu``, ``help_menu``,
-``stream_toolbar``, ``worker``, ``live``, ``statusBar()``, ``addDockWidget``...). Adding a
-feature is one line here; ``main_window.py`` stays small.
+Each feature lives in its own module with an ``install(window, ...)`` function that uses the
+window's public attributes (``file_menu``, ``stream_menu``, ``models_menu``, ``help_menu``,
+``stream_toolbar``, ``worker``, ``live``, ``banner``, ``statusBar()``...) and receives the
+other features it needs as typed arguments; it returns its controller, which goes into
+:class:`WindowFeatures` (``window.features``). No feature patches attributes onto the window
+or looks another up by name.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from PyQt6.QtGui import QAction
+
+    from bci_desktop.gui.calibration import CalibrationLauncher
+    from bci_desktop.gui.drift_badge import DriftBadge
     from bci_desktop.gui.main_window import MainWindow
+    from bci_desktop.gui.model_manager import ModelManager
+    from bci_desktop.gui.recording import RecordingController
+    from bci_desktop.gui.reliability import ReliabilityController
+    from bci_desktop.gui.replay import ReplayController
+    from bci_desktop.gui.session_browser import SessionsLauncher
+
+__all__ = ["WindowFeatures", "install_features"]
 
 
-def install_features(window: MainWindow) -> None:
-    """Install every feature into ``window`` (called once, at the end of its construction)."""
-    # One import and call per feature, e.g.:
-    #   from bci_desktop.gui.recording import install as install_recording
-    #   install_recording(window)
-    # Issue 5: Models menu (manager, calibration) and the drift badge.
-    from bci_desktop.gui.calibration import install as install_calibration
-    from bci_desktop.gui.drift_badge import install as install_drift_badge
-    from bci_desktop.gui.latency_fallback import install as install_latency_fallback
-    from bci_desktop.gui.model_manager import install as install_model_manager
+@dataclass(frozen=True)
+class WindowFeatures:
+    """What the feature modules added to a window.
 
-    install_model_manager(window)
-    install_calibration(window)
-    install_latency_fallback(window)
-    install_drift_badge(window)
-    # Issue 4: File > Open recording… with the replay bar, File > Sessions…, Record (Ctrl+R).
-    from bci_desktop.gui.recording import install as install_recording
-    from bci_desktop.gui.replay import install as install_replay
-    from bci_desktop.gui.session_browser import install as install_session_browser
+    Attributes
+    ----------
+    models : ModelManager
+        Models > Manage models…, the toolbar's model button, live switching.
+    calibration : CalibrationLauncher
+        Models > Calibrate a personal model… and its dialog.
+    latency_fallback : QAction
+        Models > Fall back to a faster model when over budget.
+    drift_badge : DriftBadge
+        The drift score in the status bar.
+    replay : ReplayController
+        File > Open recording… and the replay bar.
+    recording : RecordingController
+        Record (Ctrl+R), the REC indicator, recovery of interrupted sessions.
+    sessions : SessionsLauncher
+        File > Sessions… and the session browser.
+    reliability : ReliabilityController
+        The signal-lost indicator and Reconnect now.
+    """
 
-    install_replay(window)
-    install_session_browser(window)
-    install_recording(window)
-    # Issue 6: signal lost indicator and Reconnect now (Ctrl+Shift+R).
-    from bci_desktop.gui.reliability import install as install_reliability
+    models: ModelManager
+    calibration: CalibrationLauncher
+    latency_fallback: QAction
+    drift_badge: DriftBadge
+    replay: ReplayController
+    recording: RecordingController
+    sessions: SessionsLauncher
+    reliability: ReliabilityController
 
-    install_reliability(window)
+
+def install_features(window: MainWindow) -> WindowFeatures:
+    """Install every feature into ``window`` (once, at the end of its construction)."""
+    from bci_desktop.gui import (
+        calibration,
+        drift_badge,
+        latency_fallback,
+        model_manager,
+        recording,
+        reliability,
+        replay,
+        session_browser,
+    )
+
+    models = model_manager.install(window)
+    calibrate = calibration.install(window, models)
+    fallback = latency_fallback.install(window)
+    badge = drift_badge.install(window)
+    replayer = replay.install(window)
+    recorder = recording.install(window)
+    return WindowFeatures(
+        models=models,
+        calibration=calibrate,
+        latency_fallback=fallback,
+        drift_badge=badge,
+        replay=replayer,
+        recording=recorder,
+        sessions=session_browser.install(window, recorder, replayer),
+        reliability=reliability.install(window),
+    )

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QAction
 
-from bci_desktop.gui.model_manager import models_menu
-
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
 
@@ -30,7 +28,7 @@ class _FallbackSwitch(QObject):
 
 
 def install(window: MainWindow) -> QAction:
-    """Add the checkable action to the Models menu as ``window.latency_fallback_action``."""
+    """Add the checkable action to the Models menu."""
     action = QAction("&Fall back to a faster model when over budget", window)
     action.setCheckable(True)
     action.setToolTip(
@@ -47,9 +45,7 @@ def install(window: MainWindow) -> QAction:
         switch.changed.emit(on)
 
     action.toggled.connect(toggled)
-    menu = models_menu(window)
-    menu.addSeparator()
-    menu.addAction(action)
-    window.latency_fallback_action = action  # type: ignore[attr-defined]
+    window.models_menu.addSeparator()
+    window.models_menu.addAction(action)
     switch.changed.emit(action.isChecked())  # the saved choice, before any connection
     return action

@@ -50,7 +50,6 @@ class LiveData:
         self.latency = RollingPercentiles(1200)
         self.quality: QualityReport | None = None
         self.samples_total = 0
-        self.gaps = 0
         self.classes: tuple[str, ...] = ()
 
     def configure(self, info: StreamInfo) -> None:

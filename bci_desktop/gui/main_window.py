@@ -21,6 +21,16 @@ from PyQt6.QtWidgets import QApplication, QMainWindow, QVBoxLayout, QWidget
 
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.inference.registry import ModelRegistry
+from bci_desktop.core.session import (
+    Notice,
+    SourceOpener,
+    SourceSpec,
+    StreamState,
+    StreamStatus,
+    describe_spec,
+    spec_for_board,
+)
 from bci_desktop.core.settings import THEMES, AppSettings, load_settings
 from bci_desktop.core.stream import StreamInfo
 from bci_desktop.gui.banner import Banner
@@ -70,6 +80,11 @@ class MainWindow(QMainWindow):
         status bar).
     parent : QWidget or None
         Qt parent.
+    open_source : SourceOpener or None
+        How the worker builds a source from its spec (tests and benchmarks stream their
+        own); ``None`` for the real boards, simulated subject and recordings.
+    registry : ModelRegistry or None
+        Where the worker finds models (``None``: the user's registry).
 
     Attributes tests can read
     -------------------------
@@ -78,8 +93,8 @@ class MainWindow(QMainWindow):
     signal_view, quality_panel, spectrum_panel, emotion_panel, latency_panel,
     clinician_view : the panels
     worker : StreamWorker
-    stream_state : str
-        The worker's last state (disconnected, connecting, streaming, error).
+    stream_state : StreamState
+        The worker's last state.
     fps : float
         Plot frame rate over the last second.
     settings_warnings : list of str
@@ -95,10 +110,13 @@ class MainWindow(QMainWindow):
     stack, leave_button : the main/clinician switch
         (:class:`~bci_desktop.gui.layout.ViewModes`).
 
+    features : WindowFeatures
+        What the feature modules added (recording, replay, models...).
+
     Menus, toolbars and actions that feature modules extend: ``file_menu``,
-    ``stream_menu``, ``view_menu``, ``panels_menu``, ``help_menu``, ``stream_toolbar``,
-    ``marker_toolbar``, ``connect_action``, ``disconnect_action``, ``clinician_action``,
-    ``marker_actions``.
+    ``stream_menu``, ``view_menu``, ``panels_menu``, ``models_menu``, ``help_menu``,
+    ``stream_toolbar``, ``marker_toolbar``, ``connect_action``, ``disconnect_action``,
+    ``clinician_action``, ``marker_actions``, ``quit_action``.
     """
 
     _request_connect = pyqtSignal(object)
@@ -106,7 +124,14 @@ class MainWindow(QMainWindow):
     _request_marker = pyqtSignal(float)
     _request_filters = pyqtSignal(object)
 
-    def __init__(self, settings: AppSettings | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings | None = None,
+        parent: QWidget | None = None,
+        *,
+        open_source: SourceOpener | None = None,
+        registry: ModelRegistry | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("BCI Desktop")
         self.setObjectName("MainWindow")
@@ -117,11 +142,11 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.settings_warnings = list(warnings)
         self.live = LiveData()
-        self.stream_state = "disconnected"
+        self.stream_state = StreamState.IDLE
         self.fps = 0.0
         self._closed = False
         self._last_status_paint = 0.0
-        self._status: dict[str, Any] = {}
+        self._status: StreamStatus | None = None
         self._info: StreamInfo | None = None
         self._saver = SettingsSaver(self)
         self._saver.failed.connect(self._on_save_failed)
@@ -137,7 +162,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_central()
         paint_once_per_frame(self)
-        self._start_worker()
+        self._start_worker(open_source, registry)
         self.log_view.attach()
 
         self._refresh_timer = QTimer(self)
@@ -148,8 +173,8 @@ class MainWindow(QMainWindow):
 
         self._layout_restored = apply_settings(self, settings)
         self._initial_view_mode = settings.view_mode
-        install_features(self)
-        self._on_state("disconnected", "")
+        self.features = install_features(self)
+        self._on_state(StreamState.IDLE, "")
         for w in self.settings_warnings:
             self._append_log(f"WARNING settings: {w}")
         if self.settings_warnings:
@@ -219,13 +244,15 @@ class MainWindow(QMainWindow):
         column.addWidget(self.stack, 1)
         self.setCentralWidget(central)
 
-    def _start_worker(self) -> None:
+    def _start_worker(
+        self, open_source: SourceOpener | None, registry: ModelRegistry | None
+    ) -> None:
         # No Qt parent: the thread must outlive the window until it has stopped (a running
         # QThread that is destroyed aborts the process). If the window is ever destroyed
         # without closing, its destroyed signal still stops the stream and the thread.
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("bci-stream-worker")
-        self.worker = StreamWorker()
+        self.worker = StreamWorker(open_source=open_source, registry=registry)
         self.worker.moveToThread(self.worker_thread)
         thread, worker = self.worker_thread, self.worker
         self.destroyed.connect(lambda _=None: stop_worker(thread, worker))
@@ -265,24 +292,26 @@ class MainWindow(QMainWindow):
     # -- stream control ----------------------------------------------------------------------
     def connect_stream(self) -> None:
         """Connect to the board chosen in the device panel (in the worker thread)."""
-        if self.stream_state in ("connecting", "streaming"):
+        if self.stream_state.active:
             return
         panel = self.device_panel
         try:
-            params = panel.connection_params()
+            spec = spec_for_board(
+                panel.board(), params=panel.connection_params(), speed=panel.speed()
+            )
         except ConfigError as exc:
-            self._on_state("error", str(exc))
+            self._on_state(StreamState.ERROR, str(exc))
             return
+        self.connect_spec(spec)
+
+    def connect_spec(self, spec: SourceSpec) -> None:
+        """Stream ``spec`` (a board, the simulated subject, a recording to replay)."""
         request = ConnectRequest(
-            board=panel.board(),
-            params=params,
-            speed=panel.speed(),
-            filters=self.signal_view.filters,
-            model_path=self.settings.model_path,
+            spec=spec, filters=self.signal_view.filters, model=self.settings.model_request()
         )
         self.save_in_background()
         self.banner.hide()
-        self._on_state("connecting", f"Connecting to {request.board}…")
+        self._on_state(StreamState.CONNECTING, f"Connecting to {describe_spec(spec)}…")
         self._request_connect.emit(request)
 
     def disconnect_stream(self) -> None:
@@ -291,7 +320,7 @@ class MainWindow(QMainWindow):
 
     def insert_marker(self, value: int | float) -> None:
         """Insert a numbered marker into the stream."""
-        if self.stream_state != "streaming":
+        if not self.stream_state.live:
             self.statusBar().showMessage("Connect a source before inserting markers.", 4000)
             return
         self._request_marker.emit(float(value))
@@ -314,40 +343,39 @@ class MainWindow(QMainWindow):
         self._model_label = model_label
         self.live.configure(info)
         self.redraw.new_stream()  # one panel per tick keeps the GUI thread responsive
-        self._status = {}
+        self._status = None
         self._paint_status()
 
-    def _on_state(self, state: str, message: str) -> None:
+    def _on_state(self, state: StreamState, message: str) -> None:
         self.stream_state = state
         self.device_panel.set_state(state, message)
-        idle = state in ("disconnected", "error")
-        self.connect_action.setEnabled(idle)
-        self.disconnect_action.setEnabled(not idle)
+        self.connect_action.setEnabled(not state.active)
+        self.disconnect_action.setEnabled(state.active)
         for act in self.marker_actions:
-            act.setEnabled(state == "streaming")
-        if state == "error":
+            act.setEnabled(state.live)
+        if state is StreamState.ERROR:
             self.banner.show_message("error", message)
             self.statusBar().showMessage(f"Error: {message}", 30000)
             logger.warning("Stream error: %s", message)
-        elif state == "streaming":
+        elif state is StreamState.STREAMING:
             self.banner.hide()
             self.statusBar().showMessage(message, 5000)
             focus = QApplication.focusWidget()
             if focus is None or not focus.isEnabled() or focus.window() is not self:
                 self.signal_view.plot_widget.setFocus()
-        elif state == "disconnected":
-            self._status = {}
-            if message:
-                self.statusBar().showMessage(message, 5000)
+        elif message:
+            if state is StreamState.IDLE:
+                self._status = None
+            self.statusBar().showMessage(message, 5000)
         self._paint_status()
 
-    def _on_status(self, status: dict) -> None:
-        self._status = dict(status)
+    def _on_status(self, status: StreamStatus) -> None:
+        self._status = status
         self._paint_status()
 
-    def _on_notice(self, message: str) -> None:
-        logger.warning("%s", message)
-        self.statusBar().showMessage(message, 15000)
+    def _on_notice(self, notice: Notice) -> None:
+        # The session logged it already; the status bar shows it.
+        self.statusBar().showMessage(notice.text, 15000)
 
     def _on_marker_inserted(self, value: float) -> None:
         self.statusBar().showMessage(f"Marker {value:g} inserted", 3000)
@@ -370,7 +398,7 @@ class MainWindow(QMainWindow):
     def _paint_status(self) -> None:
         self._last_status_paint = time.perf_counter()
         self.status_line.paint(
-            info=self._info if self.stream_state == "streaming" else None,
+            info=self._info if self.stream_state.active else None,
             status=self._status,
             samples=self.live.samples_total,
             model=self._model_label,
@@ -450,7 +478,7 @@ class MainWindow(QMainWindow):
     def shutdown_worker(self) -> None:
         """Stop the stream in the worker thread, then quit and wait for the thread."""
         stop_worker(self.worker_thread, self.worker)
-        self.stream_state = "disconnected"
+        self.stream_state = StreamState.IDLE
 
 
 def stop_worker(thread: QThread, worker: StreamWorker) -> None:

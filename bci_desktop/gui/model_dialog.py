@@ -245,7 +245,7 @@ class ModelManagerDialog(QDialog):
     def _update_buttons(self) -> None:
         busy = self.manager.runner.busy
         ref = self.selected_ref()
-        active = self.manager._active or self.manager.active_label()
+        active = self.manager.known_active_label
         self.import_button.setEnabled(not busy)
         self.validate_button.setEnabled(not busy)
         self.activate_button.setEnabled(not busy and ref is not None and ref != active)
@@ -343,13 +343,11 @@ class ModelManagerDialog(QDialog):
             self.reload()
             return
         assert isinstance(entry, ModelEntry)
-        streaming = self.manager.window_.stream_state == "streaming"
-        if streaming and self.manager.can_switch_live:
+        streaming = self.manager.window_.stream_state.active
+        if streaming:
             self._switch_to = entry.label
             self._say(f"{entry.label} is active; switching the live stream to it…")
             self._watch.start()
-        elif streaming:
-            self._say(f"{entry.label} is active; it will be used from the next connection.")
         else:
             self._say(f"{entry.label} is active; it will be used when you connect.")
         self._report("")
@@ -360,7 +358,7 @@ class ModelManagerDialog(QDialog):
 
     def _check_live(self) -> None:
         live = self.manager.live_label()
-        if live == self._switch_to or self.manager.window_.stream_state != "streaming":
+        if live == self._switch_to or not self.manager.window_.stream_state.active:
             self._watch.stop()
             if live == self._switch_to:
                 self._say(f"{self._switch_to} is active; the live stream uses it now.")

@@ -19,34 +19,22 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction
-from PyQt6.QtWidgets import QMenu, QToolButton
+from PyQt6.QtWidgets import QToolButton
 
 from bci_desktop.core.errors import BCIError
-from bci_desktop.core.inference.registry import DEFAULT_MODEL, ModelEntry, ModelRegistry
+from bci_desktop.core.inference.registry import ModelEntry, ModelRegistry
 from bci_desktop.gui.background import BackgroundRunner
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.model_dialog import ModelManagerDialog
 
-__all__ = ["Done", "ModelManager", "install", "models_menu"]
+__all__ = ["Done", "ModelManager", "install"]
 
 logger = logging.getLogger(__name__)
 
 #: ``on_done(result, error)`` of a background registry call (GUI thread).
 Done = Callable[[Any, BaseException | None], None]
-
-
-def models_menu(window: MainWindow) -> QMenu:
-    """The window's **Models** menu (created before Help on first use)."""
-    menu = getattr(window, "models_menu", None)
-    if isinstance(menu, QMenu):
-        return menu
-    menu = QMenu("&Models", window)
-    menu.setToolTipsVisible(True)
-    window.menuBar().insertMenu(window.help_menu.menuAction(), menu)
-    window.models_menu = menu  # type: ignore[attr-defined]
-    return menu
 
 
 class ModelManager(QObject):
@@ -73,8 +61,10 @@ class ModelManager(QObject):
     registry : ModelRegistry
     runner : BackgroundRunner
         The thread that validates and trains.
-    can_switch_live : bool
-        The worker has an ``activate_model`` slot.
+    manage_action : QAction or None
+        Models > Manage models… (set by :func:`install`).
+    toolbar_button : QToolButton or None
+        The toolbar's model button (set by :func:`install`).
     """
 
     active_changed = pyqtSignal(object)
@@ -88,15 +78,13 @@ class ModelManager(QObject):
         self.runner = BackgroundRunner("bci-models", self)
         self.dialog: ModelManagerDialog | None = None
         self._active = ""
-        slot = getattr(window.worker, "activate_model", None)
-        self.can_switch_live = slot is not None
-        if slot is not None:  # queued: the worker lives in its own thread
-            self.live_switch_requested.connect(slot)
+        # Queued: the worker lives in its own thread.
+        self.live_switch_requested.connect(window.worker.activate_model)
+        window.worker.model_changed.connect(self._on_model_changed)
         self.stream_model = ""
         self.measured: dict[str, float] = {}  # sha256 -> p99 ms measured by this window
-        changed = getattr(window.worker, "model_changed", None)
-        if changed is not None:
-            changed.connect(self._on_model_changed)
+        self.manage_action: QAction | None = None
+        self.toolbar_button: QToolButton | None = None
 
     def _on_model_changed(self, label: str) -> None:
         self.stream_model = label
@@ -116,9 +104,14 @@ class ModelManager(QObject):
             self._active = "none"
         return self._active
 
+    @property
+    def known_active_label(self) -> str:
+        """The active model's label as last read (reads the registry the first time)."""
+        return self._active or self.active_label()
+
     def live_label(self) -> str | None:
         """The model that made the newest prediction of the stream, while streaming."""
-        if self.window_.stream_state != "streaming":
+        if not self.window_.stream_state.active:
             return None
         last = self.window_.live.last_prediction
         return None if last is None else last.model
@@ -195,13 +188,14 @@ class ModelManager(QObject):
         on_done(entry, error)
 
     def apply_live(self, entry: ModelEntry) -> bool:
-        """Hand ``entry`` to the worker: used at once while streaming, else from the next
-        connection. Returns True if the live stream is being switched."""
-        if not self.can_switch_live:
+        """Switch the stream to ``entry`` at once while streaming (otherwise the next
+        connection takes the registry's active model by itself). Returns True if the live
+        stream is being switched."""
+        if not self.window_.stream_state.active:
             return False
         logger.info("Handing model %s to the stream worker", entry.label)
         self.live_switch_requested.emit(entry.label)
-        return self.window_.stream_state == "streaming"
+        return True
 
     # -- UI --------------------------------------------------------------------------------
     def open_dialog(self) -> ModelManagerDialog:
@@ -235,7 +229,7 @@ class _ModelButton(QToolButton):
         self.refresh(read_registry=True)
 
     def refresh(self, read_registry: bool = False) -> None:
-        active = self.manager.active_label() if read_registry else self.manager._active
+        active = self.manager.active_label() if read_registry else self.manager.known_active_label
         live = self.manager.live_label()
         text = f"Model: {active}"
         if live and live != active:
@@ -245,24 +239,16 @@ class _ModelButton(QToolButton):
 
 
 def install(window: MainWindow) -> ModelManager:
-    """Add Models > Manage models…, the toolbar shortcut and ``window.model_manager``."""
+    """Add Models > Manage models… and the toolbar's model button."""
     manager = ModelManager(window)
-    window.model_manager = manager  # type: ignore[attr-defined]
-    menu = models_menu(window)
     action = QAction("&Manage models…", window)
     action.setToolTip("List, import, validate, activate and roll back models")
     action.setStatusTip(action.toolTip())
     action.triggered.connect(lambda _=False: manager.open_dialog())
-    menu.addAction(action)
-    manager.manage_action = action  # type: ignore[attr-defined]
+    window.models_menu.addAction(action)
+    manager.manage_action = action
     window.stream_toolbar.addSeparator()
     button = _ModelButton(manager)
     window.stream_toolbar.addWidget(button)
-    manager.toolbar_button = button  # type: ignore[attr-defined]
-    if manager.can_switch_live:
-        # The window starts with the worker's default model: hand it the registry's active
-        # one, as `bci-desktop run` uses it (a model file in the settings still wins).
-        active = manager.active_label()
-        if active != "none" and not active.startswith(f"{DEFAULT_MODEL}@"):
-            manager.live_switch_requested.emit(active)
+    manager.toolbar_button = button
     return manager

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import (
 
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.recording import data_dir, find_interrupted, recover
-from bci_desktop.gui.worker import RecordRequest
+from bci_desktop.core.session import RecordingStatus, RecordRequest, StreamState
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -157,7 +157,7 @@ class RecordingController(QObject):
         The open record dialog.
     recovery_box : QMessageBox or None
         The offer to recover interrupted sessions, while it is shown.
-    status : dict
+    status : RecordingStatus
         The last ``recording_changed`` report of the worker.
     subject, notes, sessions_folder : str
         Remembered from the last dialog (in memory, for this run of the app).
@@ -180,7 +180,7 @@ class RecordingController(QObject):
         self.subject = ""
         self.notes = ""
         self.sessions_folder = str(data_dir())
-        self.status: dict[str, Any] = {}
+        self.status = RecordingStatus()
 
         worker = window.worker
         self.start_requested.connect(worker.start_recording)
@@ -223,29 +223,28 @@ class RecordingController(QObject):
         self.action.setToolTip(tip)
         self.action.setStatusTip(tip)
 
-    def _on_state(self, state: str, message: str) -> None:
-        self.action.setEnabled(state == "streaming" or self.recording)
-        if state != "streaming" and self.dialog is not None:
+    def _on_state(self, state: StreamState, message: str) -> None:
+        self.action.setEnabled(state.active or self.recording)
+        if not state.active and self.dialog is not None:
             self.dialog.reject()
 
-    def _on_recording_changed(self, status: dict[str, Any]) -> None:
+    def _on_recording_changed(self, status: RecordingStatus) -> None:
         was = self.recording
-        self.recording = bool(status.get("recording"))
-        self.status = dict(status)
-        if status.get("folder"):
-            self.folder = str(status["folder"])
+        self.recording = status.recording
+        self.status = status
+        if status.folder is not None:
+            self.folder = str(status.folder)
         self.action.setChecked(self.recording)
         self._set_tip(self.recording)
-        self.action.setEnabled(self.window.stream_state == "streaming" or self.recording)
-        elapsed = float(status.get("elapsed_s") or 0.0)
-        size = float(status.get("size_bytes") or 0)
+        self.action.setEnabled(self.window.stream_state.active or self.recording)
+        elapsed, size = status.elapsed_s, status.size_bytes
         self.indicator.setText(f"● REC {format_elapsed(elapsed)}  {format_size(size)}")
         self._indicator_action.setVisible(self.recording)
         bar = self.window.statusBar()
-        error = status.get("error")
+        error = status.error
         if error:
             self.last_error = str(error)
-            tail = " Streaming goes on." if self.window.stream_state == "streaming" else ""
+            tail = " Streaming goes on." if self.window.stream_state.active else ""
             self.window.banner.show_message("error", f"{error}{tail}")
             bar.showMessage(f"Error: {error}", 30000)
         elif self.recording and not was:
@@ -264,7 +263,7 @@ class RecordingController(QObject):
         if self.recording:
             self.stop()
             return
-        if self.window.stream_state != "streaming":
+        if not self.window.stream_state.active:
             self.window.statusBar().showMessage(
                 "Connect a board or open a recording before recording.", 5000
             )
@@ -377,9 +376,8 @@ class RecordingController(QObject):
 
 
 def install(window: MainWindow) -> RecordingController:
-    """Add the recording controls to ``window`` (``window.recording_controller``) and look
-    for interrupted sessions once the window is up."""
+    """Add the recording controls to ``window`` and look for interrupted sessions once the
+    window is up."""
     controller = RecordingController(window)
-    window.recording_controller = controller  # type: ignore[attr-defined]
     QTimer.singleShot(0, controller.check_interrupted)
     return controller

@@ -19,12 +19,12 @@ import logging
 import math
 import re
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QLabel
 
+from bci_desktop.core.session import StreamState, StreamStatus
 from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.gui.window_menus import add_action
 
@@ -44,7 +44,6 @@ LOST_STYLE = (
 )
 #: How often the indicator is redrawn while the signal is lost (ms).
 INDICATOR_MS = 500
-_LOST = "signal_lost"
 _STALE_COUNTDOWN = re.compile(r"\s*\(next attempt in [^)]*\)")
 
 
@@ -91,7 +90,7 @@ class ReliabilityController(QObject):
         self.window = window
         self.events: list[SourceEvent] = []
         self._lost = False
-        self._status: dict[str, Any] = {}
+        self._status: StreamStatus | None = None
         self._status_at = 0.0
 
         worker = window.worker
@@ -144,13 +143,13 @@ class ReliabilityController(QObject):
         self.reconnect_requested.emit()
 
     # -- worker signals -------------------------------------------------------------------
-    def _on_state(self, state: str, message: str) -> None:
-        lost = state == _LOST
+    def _on_state(self, state: StreamState, message: str) -> None:
+        lost = state is StreamState.SIGNAL_LOST
         was, self._lost = self._lost, lost
         self.action.setEnabled(lost)
         if lost:
             if not was:
-                self._status = {}
+                self._status = None
                 self._status_at = time.monotonic()
             # The countdown lives in the indicator; the banner keeps the time of the loss.
             detail = _STALE_COUNTDOWN.sub("", message) or "No samples from the device."
@@ -164,8 +163,8 @@ class ReliabilityController(QObject):
             if was and self.window.banner.level == "warning":
                 self.window.banner.hide()
 
-    def _on_status(self, status: Mapping[str, Any]) -> None:
-        self._status = dict(status)
+    def _on_status(self, status: StreamStatus) -> None:
+        self._status = status
         self._status_at = time.monotonic()
         if self._lost:
             self._paint()
@@ -179,8 +178,9 @@ class ReliabilityController(QObject):
     def _paint(self) -> None:
         """Extrapolate the last status to now (the worker reports twice a second)."""
         age = time.monotonic() - self._status_at
-        lost_for = self._status.get("lost_for_s")
-        next_in = self._status.get("next_attempt_in_s")
+        status = self._status
+        lost_for = status.lost_for_s if status is not None else None
+        next_in = status.next_attempt_in_s if status is not None else None
         lost_for = age if lost_for is None else float(lost_for) + age
         if next_in is not None:
             next_in = float(next_in) - age
@@ -188,8 +188,5 @@ class ReliabilityController(QObject):
 
 
 def install(window: MainWindow) -> ReliabilityController:
-    """Add the signal-lost indicator and Reconnect now to ``window``
-    (``window.reliability``)."""
-    controller = ReliabilityController(window)
-    window.reliability = controller  # type: ignore[attr-defined]
-    return controller
+    """Add the signal-lost indicator and Reconnect now to ``window``."""
+    return ReliabilityController(window)

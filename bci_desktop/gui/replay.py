@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
@@ -28,8 +28,8 @@ from PyQt6.QtWidgets import (
 
 from bci_desktop.core.recording import data_dir
 from bci_desktop.core.recording.session import META_FILE
+from bci_desktop.core.session import ReplaySpec, ReplayStatus, StreamState
 from bci_desktop.gui.recording import format_elapsed
-from bci_desktop.gui.worker import REPLAY_PREFIX, ConnectRequest
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -81,7 +81,7 @@ class ReplayBar(QToolBar):
         super().__init__("Replay", parent)
         self.setObjectName("replay_toolbar")
         self.setMovable(False)
-        self.status: dict[str, Any] = {}
+        self.status: ReplayStatus | None = None
         self._updating = False
         self.name_label = QLabel(" Replay ")
         self.name_label.setToolTip("The recording being replayed")
@@ -129,25 +129,23 @@ class ReplayBar(QToolBar):
             finally:
                 self._updating = False
 
-    def show_status(self, status: dict[str, Any]) -> None:
+    def show_status(self, status: ReplayStatus) -> None:
         """Show what the worker reported (``replay_changed``)."""
-        self.status = dict(status)
-        duration = float(status.get("duration_s") or 0.0)
-        position = float(status.get("position_s") or 0.0)
-        path = Path(str(status.get("path", "")))
+        self.status = status
+        duration, position, path = status.duration_s, status.position_s, status.path
         self.name_label.setText(f" {path.name} ")
-        self.name_label.setToolTip(f"Replaying {path} ({status.get('kind', '')})")
-        if status.get("ended"):
+        self.name_label.setToolTip(f"Replaying {path} ({status.kind})")
+        if status.ended:
             self.play_button.setText("Play again")
             self.play_button.setToolTip("Play the recording again from its start")
-        elif status.get("paused"):
+        elif status.paused:
             self.play_button.setText("Play")
             self.play_button.setToolTip("Play on from here")
         else:
             self.play_button.setText("Pause")
             self.play_button.setToolTip("Hold the replay here")
-        if status.get("speed") is not None:
-            self.set_speed(float(status["speed"]))
+        if status.speed is not None:
+            self.set_speed(status.speed)
         if not self.slider.isSliderDown():
             self._updating = True
             try:
@@ -161,10 +159,12 @@ class ReplayBar(QToolBar):
         self.position_label.setText(f"{format_elapsed(position)} / {format_elapsed(duration)}")
 
     def _show_position(self, value: int) -> None:
-        self._label(value / _STEPS_PER_S, float(self.status.get("duration_s") or 0.0))
+        duration = self.status.duration_s if self.status is not None else 0.0
+        self._label(value / _STEPS_PER_S, duration)
 
     def _play_clicked(self) -> None:
-        if self.status.get("paused") or self.status.get("ended"):
+        status = self.status
+        if status is not None and (status.paused or status.ended):
             self.play_requested.emit()
         else:
             self.pause_requested.emit()
@@ -189,7 +189,6 @@ class ReplayController(QObject):
     (a replay streams), ``path`` (the recording opened last).
     """
 
-    connect_requested = pyqtSignal(object)
     pause_requested = pyqtSignal()
     resume_requested = pyqtSignal()
     seek_requested = pyqtSignal(float)
@@ -201,7 +200,6 @@ class ReplayController(QObject):
         self.replaying = False
         self.path: Path | None = None
         worker = window.worker
-        self.connect_requested.connect(worker.connect_source)
         self.pause_requested.connect(worker.pause_replay)
         self.resume_requested.connect(worker.resume_replay)
         self.seek_requested.connect(worker.seek_replay)
@@ -247,17 +245,9 @@ class ReplayController(QObject):
         self.path = target
         if speed is not None:
             self.bar.set_speed(speed)
-        request = ConnectRequest(
-            board=f"{REPLAY_PREFIX}{target}",
-            speed=self.bar.speed,
-            filters=self.window.signal_view.filters,
-            model_path=self.window.settings.model_path,
-            replay_path=str(target),
-        )
-        self.window.banner.hide()
         self.window.statusBar().showMessage(f"Opening {target.name}…", 5000)
         logger.info("Replaying %s at %gx", target, self.bar.speed)
-        self.connect_requested.emit(request)
+        self.window.connect_spec(ReplaySpec(target, speed=self.bar.speed))
 
     def pause(self) -> None:
         """Hold the replay."""
@@ -276,14 +266,14 @@ class ReplayController(QObject):
         self.bar.set_speed(speed)
         self.speed_requested.emit(float(speed))
 
-    def _on_replay_changed(self, status: dict[str, Any]) -> None:
-        self.replaying = bool(status.get("active"))
+    def _on_replay_changed(self, status: ReplayStatus) -> None:
+        self.replaying = status.active
         if self.replaying:
             self.bar.show_status(status)
         self._show_bar()
 
-    def _on_state(self, state: str, _message: str) -> None:
-        if state != "streaming":
+    def _on_state(self, state: StreamState, _message: str) -> None:
+        if not state.active:
             self.replaying = False
             self._show_bar()
 
@@ -306,9 +296,9 @@ def ask_recording_path(parent: QWidget, start: str) -> Path | None:
 def insert_in_file_menu(window: MainWindow, action: QAction) -> None:
     """Put ``action`` in the File menu, in a group above Quit (at the end without Quit)."""
     menu = window.file_menu
-    quit_action = getattr(window, "quit_action", None)
+    quit_action = window.quit_action
     actions = menu.actions()
-    if quit_action is None or quit_action not in actions:
+    if quit_action not in actions:
         menu.addAction(action)
         return
     i = actions.index(quit_action)
@@ -320,8 +310,5 @@ def insert_in_file_menu(window: MainWindow, action: QAction) -> None:
 
 
 def install(window: MainWindow) -> ReplayController:
-    """Add File > Open recording… and the replay bar to ``window``
-    (``window.replay_controller``)."""
-    controller = ReplayController(window)
-    window.replay_controller = controller  # type: ignore[attr-defined]
-    return controller
+    """Add File > Open recording… and the replay bar to ``window``."""
+    return ReplayController(window)

@@ -47,17 +47,21 @@ from bci_desktop.core.recording import (
     recover,
 )
 from bci_desktop.core.recording.export import EXPORT_FORMATS, EXPORT_SUFFIXES, export_session
+from bci_desktop.core.session import RecordingStatus
 from bci_desktop.gui.recording import format_elapsed, format_size
 from bci_desktop.gui.replay import insert_in_file_menu
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
+    from bci_desktop.gui.recording import RecordingController
+    from bci_desktop.gui.replay import ReplayController
 
 __all__ = [
     "COLUMNS",
     "ExportChoice",
     "ExportDialog",
     "SessionBrowser",
+    "SessionsLauncher",
     "confirm",
     "install",
     "state_text",
@@ -235,9 +239,10 @@ class SessionBrowser(QDialog):
 
     export_finished = pyqtSignal(str, str)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, replay: ReplayController) -> None:
         super().__init__(window)
         self.window_ = window
+        self.replay = replay
         self.setWindowTitle("Sessions")
         self.setObjectName("session_browser")
         self.resize(900, 460)
@@ -386,10 +391,10 @@ class SessionBrowser(QDialog):
             self.sessions_dir = Path(folder)
             self.refresh()
 
-    def _on_recording_changed(self, status: dict) -> None:
+    def _on_recording_changed(self, status: RecordingStatus) -> None:
         # A recording that starts, stops or fails changes the list (not the per-second
         # updates of a running one).
-        recording = bool(status.get("recording"))
+        recording = status.recording
         changed = recording != self._recording or not recording
         self._recording = recording
         if changed and self.isVisible():
@@ -401,11 +406,7 @@ class SessionBrowser(QDialog):
         s = self.selected()
         if s is None or not self.open_button.isEnabled():
             return False
-        replay = getattr(self.window_, "replay_controller", None)
-        if replay is None:
-            self.message.setText("Replay is not available in this window.")
-            return False
-        replay.open_recording(s.folder)
+        self.replay.open_recording(s.folder)
         self.hide()
         return True
 
@@ -536,19 +537,39 @@ class SessionBrowser(QDialog):
         self._exporter.shutdown(wait=True)
 
 
-def install(window: MainWindow) -> QAction:
-    """Add File > Sessions… to ``window`` (the browser is ``window.session_browser`` once
-    opened)."""
-    window.session_browser = None  # type: ignore[attr-defined]
+class SessionsLauncher:
+    """File > Sessions… and the window's one session browser.
 
-    def show() -> SessionBrowser:
-        browser = getattr(window, "session_browser", None)
+    Attributes
+    ----------
+    action : QAction
+        The menu entry.
+    browser : SessionBrowser or None
+        The browser, once opened.
+    """
+
+    def __init__(
+        self, window: MainWindow, recording: RecordingController, replay: ReplayController
+    ) -> None:
+        self.window = window
+        self.recording = recording
+        self.replay = replay
+        self.browser: SessionBrowser | None = None
+        self.action = QAction("&Sessions…", window)
+        tip = "Recorded sessions: replay, export (EDF+, BDF+, CSV), delete, recover"
+        self.action.setToolTip(tip)
+        self.action.setStatusTip(tip)
+        self.action.triggered.connect(lambda _=False: self.show())
+        window.addAction(self.action)
+        insert_in_file_menu(window, self.action)
+
+    def show(self) -> SessionBrowser:
+        """Show the session browser on the folder recordings go to."""
+        browser = self.browser
         if browser is None:
-            browser = SessionBrowser(window)
-            window.session_browser = browser  # type: ignore[attr-defined]
-            window.destroyed.connect(lambda _=None: browser.shutdown())
-        recording = getattr(window, "recording_controller", None)
-        folder = getattr(recording, "sessions_folder", None)
+            browser = self.browser = SessionBrowser(self.window, self.replay)
+            self.window.destroyed.connect(lambda _=None: browser.shutdown())
+        folder = self.recording.sessions_folder
         if folder and os.path.isdir(folder):
             browser.sessions_dir = Path(folder)
         browser.refresh()
@@ -557,13 +578,9 @@ def install(window: MainWindow) -> QAction:
         browser.activateWindow()
         return browser
 
-    action = QAction("&Sessions…", window)
-    tip = "Recorded sessions: replay, export (EDF+, BDF+, CSV), delete, recover"
-    action.setToolTip(tip)
-    action.setStatusTip(tip)
-    action.triggered.connect(lambda _=False: show())
-    window.addAction(action)
-    insert_in_file_menu(window, action)
-    window.sessions_action = action  # type: ignore[attr-defined]
-    window.show_sessions = show  # type: ignore[attr-defined]
-    return action
+
+def install(
+    window: MainWindow, recording: RecordingController, replay: ReplayController
+) -> SessionsLauncher:
+    """Add File > Sessions…."""
+    return SessionsLauncher(window, recording, replay)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 from PyQt6.QtWidgets import QLabel, QStatusBar
 
+from bci_desktop.core.session import StreamStatus
 from bci_desktop.core.stream import StreamInfo
 
 __all__ = ["STALL_S", "StatusLine"]
@@ -19,8 +18,9 @@ _TIPS = {
     "board": "The source streaming now",
     "rate": "Samples per second measured over the last second (nominal rate)",
     "samples": "Samples received since connecting",
-    "gaps": "Breaks in the timestamps longer than 2.5 sample periods, and the samples "
-    "they are missing",
+    "gaps": "Breaks in the stream (a skipped package counter, a reconnection, or no "
+    "samples for longer than 0.25 s), and the samples they are missing; the recording "
+    "holds one 'gap' event for each",
     "model": "The emotion model in use (name@version)",
     "fps": "Plot frame rate: redraws per second over the last second",
 }
@@ -52,25 +52,25 @@ class StatusLine:
         self,
         *,
         info: StreamInfo | None,
-        status: Mapping[str, Any],
+        status: StreamStatus | None,
         samples: int,
         model: str,
         fps: float,
     ) -> None:
         """Write the numbers; ``info`` is None when nothing streams.
 
-        ``status`` is the worker's last status (``rate``, ``gaps``, ``dropped``,
-        ``since_data_s``); missing keys show as "–" or 0.
+        ``status`` is the session's last status (``None`` before the first one).
         """
         labels = self.labels
         labels["board"].setText(f"Board: {info.source_name}" if info else "Board: –")
         if info is not None:
-            rate = status.get("rate", math.nan)
-            measured = f"{rate:.1f}" if isinstance(rate, float) and math.isfinite(rate) else "–"
+            rate = status.rate if status is not None else math.nan
+            measured = f"{rate:.1f}" if math.isfinite(rate) else "–"
             labels["rate"].setText(f"Rate: {measured}/s ({info.sample_rate:g} Hz)")
             labels["samples"].setText(f"Samples: {samples:,}")
-            gaps, dropped = status.get("gaps", 0), status.get("dropped", 0)
-            since = float(status.get("since_data_s", 0.0))
+            gaps = status.gaps if status is not None else 0
+            dropped = status.dropped if status is not None else 0
+            since = status.since_data_s if status is not None else 0.0
             text = f"Gaps: {gaps} ({dropped} dropped)"
             if since >= STALL_S:
                 text += f" · NO DATA for {since:.0f} s"

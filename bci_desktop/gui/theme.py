@@ -15,8 +15,8 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PyQt6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
-from bci_desktop.core.errors import check_choice
 from bci_desktop.core.settings import THEMES
+from bci_desktop.core.validate import check_choice
 
 __all__ = ["THEMES", "PlotColours", "apply_theme", "effective_theme", "plot_colours"]
 

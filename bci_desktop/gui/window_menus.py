@@ -99,8 +99,8 @@ def build_actions(w: MainWindow) -> None:
 
 
 def build_menus_and_toolbars(w: MainWindow) -> None:
-    """File, Stream, View (with Panels and Theme) and Help menus; the Stream and Markers
-    toolbars."""
+    """File, Stream, View (with Panels and Theme), Models and Help menus; the Stream and
+    Markers toolbars."""
     bar = w.menuBar()
     assert bar is not None
     w.file_menu = bar.addMenu("&File")
@@ -120,6 +120,8 @@ def build_menus_and_toolbars(w: MainWindow) -> None:
     for act in w.theme_actions.values():
         theme_menu.addAction(act)
     w.view_menu.addAction(w.reset_layout_action)
+    w.models_menu = bar.addMenu("&Models")
+    w.models_menu.setToolTipsVisible(True)
     w.help_menu = bar.addMenu("&Help")
     w.help_menu.addAction(w.open_logs_action)
     w.help_menu.addAction(w.about_action)

@@ -70,6 +70,8 @@ def test_unplug_and_replug_resume_in_one_session(tmp_path):
             proc.wait(timeout=20)
             reader.join(timeout=5)
             proc.stderr.close()
+        while (line := lines.get_nowait() if not lines.empty() else None) is not None:
+            seen.append(line)
         assert proc.returncode == 0, "".join(seen)
     assert 0.9 <= detected <= 4.0
     # the device is watched: reconnection starts as soon as the port is back
@@ -83,3 +85,10 @@ def test_unplug_and_replug_resume_in_one_session(tmp_path):
     back = next(e for e in data.events if e["kind"] == "reconnected")
     assert 0 < lost["sample"] <= back["sample"] < data.n_samples
     assert data.meta.status == "complete"
+    # One gap, the same in the recording, the last status line and the summary.
+    assert kinds.count("gap") == 1
+    gap = next(e for e in data.events if e["kind"] == "gap")
+    assert gap["sample"] == back["sample"] and "from the reconnected" in gap["detail"]
+    status = [ln for ln in seen if ln.startswith("[")]
+    assert status[-1].rstrip().endswith("| 1 gap") or "| 1 gap |" in status[-1]
+    assert seen[-1].startswith("Stopped:") and seen[-1].rstrip().endswith("; 1 gap")

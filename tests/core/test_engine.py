@@ -243,6 +243,6 @@ def test_gap_restarts_filters_and_waits_for_a_new_window(model):
     ).predictions
     after = [p for _ in range(8) for p in engine.process(sim.read()).predictions]
     sim.stop()
-    assert before and engine.gaps == 1
+    assert before and engine.restarts == 1
     assert resumed == ()  # no window mixes samples from both sides of the gap
     assert len(after) == (4.5 - 4) * 4 + 1  # a full new window: 4 s after the gap

@@ -11,6 +11,7 @@ from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from bci_desktop.core.recording import SessionRecorder
 from bci_desktop.core.recording.session import LOCK_FILE
+from bci_desktop.core.session import StreamState
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.worker import RecordRequest
@@ -21,17 +22,17 @@ T = 15000  # ms: generous, the machine may be busy
 def stream(qtbot, w: MainWindow) -> None:
     """Connect the board chosen in the window (the synthetic board) and wait for samples."""
     w.connect_stream()
-    qtbot.waitUntil(lambda: w.stream_state == "streaming", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.STREAMING, timeout=T)
     start = w.live.samples_total
     qtbot.waitUntil(lambda: w.live.samples_total > start + 25, timeout=T)
 
 
 def record(qtbot, w: MainWindow, seconds: float, subject: str = "", notes: str = "") -> Path:
     """Record ``seconds`` of stream time through the window's controller; the folder."""
-    rec = w.recording_controller
+    rec = w.features.recording
     rec.start(RecordRequest(subject, notes, None))
     qtbot.waitUntil(lambda: rec.recording, timeout=T)
-    qtbot.waitUntil(lambda: rec.status.get("elapsed_s", 0) >= seconds, timeout=T + 1000 * seconds)
+    qtbot.waitUntil(lambda: rec.status.elapsed_s >= seconds, timeout=T + 1000 * seconds)
     rec.stop()
     qtbot.waitUntil(lambda: not rec.recording, timeout=T)
     return Path(rec.folder)

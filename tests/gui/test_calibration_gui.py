@@ -5,8 +5,8 @@ The simulated person does not follow on-screen prompts, so the stream runs
 looping from the stream's first sample, and the flow starts its first block on a multiple
 of the script's length (``align_s``): the person is then in the state the flow shows.
 The source is the real :class:`SimulatedSubject` at 4x real time (the flow times its
-blocks by the stream's clock); only the worker's ``open_source`` is wrapped to pass the
-script, which the window cannot set.
+blocks by the stream's clock); only the window's source opener is given the script,
+which the window cannot set.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from pathlib import Path
 import pytest
 from PyQt6.QtCore import Qt
 
-import bci_desktop.gui.worker as worker_module
 from bci_desktop.core.calibration import END, START, CalibrationPlan
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.inference.validation import validate_model_file
 from bci_desktop.core.recording.session import read_session
-from bci_desktop.core.sources import factory
-from bci_desktop.gui.calibration import END_MARKER, START_MARKER, open_calibration
+from bci_desktop.core.session import SimulatedSpec, StreamState, open_source
+from bci_desktop.gui.calibration import END_MARKER, START_MARKER
 from bci_desktop.gui.calibration_timeline import Timeline, first_block_start
 from bci_desktop.gui.main_window import MainWindow
 
@@ -38,18 +37,20 @@ PLAN = CalibrationPlan(STATES, per_state_s=12.0, block_s=6.0, rest_s=0.0, seed=S
 def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(tmp_path / "data"))
     script = PLAN.script()
-    real_open = factory.open_source
-    monkeypatch.setattr(
-        worker_module, "open_source", lambda board, **kw: real_open(board, script=script, **kw)
-    )
-    w = MainWindow()
+
+    def scripted(spec, supervision):
+        if isinstance(spec, SimulatedSpec):
+            spec = replace(spec, script=script)
+        return open_source(spec, supervision)
+
+    w = MainWindow(open_source=scripted)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
     w.device_panel.set_board("simulated")
     w.device_panel.set_speed(SPEED)
     w.connect_stream()
-    qtbot.waitUntil(lambda: w.stream_state == "streaming", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.STREAMING, timeout=T)
     qtbot.waitUntil(lambda: w.live.samples_total > 50, timeout=T)
     yield w
     w.close()
@@ -57,7 +58,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def _dialog(w: MainWindow):
-    d = open_calibration(w)
+    d = w.features.calibration.open()
     d.setup_page.subject_edit.setText("S01")
     assert set(d.setup_page.state_boxes) == {"calm", "happy", "sad", "stressed"}
     for state, box in d.setup_page.state_boxes.items():
@@ -94,7 +95,7 @@ def test_calibration_end_to_end_on_the_simulated_subject(qtbot, window) -> None:
     assert report is not None
     assert report.metadata.label.startswith("personal-S01@")
     assert report.metadata.classes == STATES
-    assert report.path.parent == Path(w.model_manager.registry.root)
+    assert report.path.parent == Path(w.features.models.registry.root)
     assert report.path.name.startswith("personal-S01-")
     assert validate_model_file(report.path).ok
     # The simulated person followed the blocks: block-wise cross-validation is far above
@@ -120,7 +121,7 @@ def test_calibration_end_to_end_on_the_simulated_subject(qtbot, window) -> None:
     label = report.metadata.label
     qtbot.waitUntil(lambda: w.live.last_prediction.model == label, timeout=T)
     assert w.live.info is info
-    assert w.model_manager.registry.active().label == label
+    assert w.features.models.registry.active().label == label
     assert f"{label} is active" in d.result_page.status_text
 
 

@@ -14,6 +14,7 @@ from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtWidgets import QApplication
 
 from bci_desktop.core.dsp.filters import FilterSettings
+from bci_desktop.core.session import StreamState
 from bci_desktop.core.settings import load_settings
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
@@ -34,14 +35,14 @@ def _points(curve) -> int:
 
 def _connect(qtbot, w: MainWindow) -> None:
     _click(qtbot, w.device_panel.connect_button)
-    qtbot.waitUntil(lambda: w.stream_state == "streaming", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.STREAMING, timeout=T)
     start = w.live.samples_total
     qtbot.waitUntil(lambda: w.live.samples_total > start + 50, timeout=T)
 
 
 def _disconnect(qtbot, w: MainWindow) -> None:
     _click(qtbot, w.device_panel.disconnect_button)
-    qtbot.waitUntil(lambda: w.stream_state == "disconnected", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.IDLE, timeout=T)
 
 
 def test_synthetic_board_end_to_end(qtbot, open_window, isolated_dirs) -> None:
@@ -52,7 +53,7 @@ def test_synthetic_board_end_to_end(qtbot, open_window, isolated_dirs) -> None:
 
     # One click on Connect streams the real synthetic board; samples reach the plot data.
     _click(qtbot, w.device_panel.connect_button)
-    qtbot.waitUntil(lambda: w.stream_state == "streaming", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.STREAMING, timeout=T)
     assert w.device_panel.state_text().startswith("Streaming")
     qtbot.waitUntil(lambda: len(w.signal_view.curves) == 16, timeout=T)
     qtbot.waitUntil(lambda: all(_points(c) > 25 for c in w.signal_view.curves), timeout=T)
@@ -157,7 +158,7 @@ def test_invalid_connection_shows_the_error_and_the_window_keeps_working(
     w.device_panel.port_combo.setCurrentText("/dev/ttyNOPE")
     with qtbot.waitSignal(w.worker.state_changed, timeout=T, check_params_cb=_is_error):
         _click(qtbot, w.device_panel.connect_button)
-    qtbot.waitUntil(lambda: w.stream_state == "error", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.ERROR, timeout=T)
     text = w.device_panel.state_text()
     assert text.startswith("Error: ") and "/dev/ttyNOPE" in text
     assert w.banner.isVisible() and "/dev/ttyNOPE" in w.banner.text
@@ -171,7 +172,7 @@ def test_invalid_connection_shows_the_error_and_the_window_keeps_working(
 
 
 def _is_error(state: str, message: str) -> bool:
-    return state == "error" and bool(message)
+    return state is StreamState.ERROR and bool(message)
 
 
 def test_a_bad_connection_field_is_refused_before_connecting(qtbot, open_window) -> None:
@@ -179,7 +180,7 @@ def test_a_bad_connection_field_is_refused_before_connecting(qtbot, open_window)
     assert w.device_panel.set_board("playback_file")
     w.device_panel.set_connection({"file": "/no/such/file.csv"})
     _click(qtbot, w.device_panel.connect_button)
-    qtbot.waitUntil(lambda: w.stream_state == "error", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.ERROR, timeout=T)
     assert "/no/such/file.csv" in w.device_panel.state_text()
 
 
@@ -322,7 +323,7 @@ def test_window_destroyed_without_closing_stops_its_thread(qtbot) -> None:
     thread, states = window.worker_thread, []
     window.worker.state_changed.connect(lambda state, _: states.append(state))
     window.connect_stream()
-    qtbot.waitUntil(lambda: "streaming" in states, timeout=T)
+    qtbot.waitUntil(lambda: StreamState.STREAMING in states, timeout=T)
     window.deleteLater()  # never closed: its destroyed signal must stop stream and thread
     qtbot.waitUntil(lambda: not thread.isRunning(), timeout=T)
 
@@ -392,9 +393,9 @@ def test_device_panel_lists_boards_ports_and_builds_params(qtbot) -> None:
     assert panel.connection_dict()["serial_port"] == "/dev/ttyTYPED"
 
     # States: word and colour, and which buttons work.
-    panel.set_state("connecting", "")
+    panel.set_state(StreamState.CONNECTING, "")
     assert panel.state_text() == "Connecting…"
     assert not panel.connect_button.isEnabled() and not panel.board_combo.isEnabled()
-    panel.set_state("error", "Board 'cyton' did not answer.")
+    panel.set_state(StreamState.ERROR, "Board 'cyton' did not answer.")
     assert panel.state_text() == "Error: Board 'cyton' did not answer."
     assert panel.connect_button.isEnabled() and not panel.disconnect_button.isEnabled()

@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QDialogButtonBox, QMessageBox
 from bci_desktop.core.recording import read_meta, read_session
 from bci_desktop.core.recording.recovery import lock_owner
 from bci_desktop.core.recording.session import LOCK_FILE
+from bci_desktop.core.session import StreamState
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.recording import format_elapsed, format_size
 from tests.gui.recording_helpers import T, interrupted_session, stream
@@ -55,7 +56,7 @@ def test_format_helpers() -> None:
 
 def test_ctrl_r_records_the_synthetic_board_with_a_marker(qtbot, open_window) -> None:
     w = open_window()
-    rec = w.recording_controller
+    rec = w.features.recording
     assert not rec.action.isEnabled(), "no recording without a stream"
     assert rec.action in w.stream_menu.actions()
     assert "Ctrl+R" in rec.action.toolTip()
@@ -69,7 +70,7 @@ def test_ctrl_r_records_the_synthetic_board_with_a_marker(qtbot, open_window) ->
     rec.dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: rec.recording, timeout=T)
     assert rec.action.isChecked() and rec.action.text() == "Stop &recording"
-    qtbot.waitUntil(lambda: rec.status.get("elapsed_s", 0) >= 1.0, timeout=T)
+    qtbot.waitUntil(lambda: rec.status.elapsed_s >= 1.0, timeout=T)
     assert rec.indicator_text.startswith("● REC 00:0")
     assert rec.indicator_text.endswith("B")  # "... 128 kB"
 
@@ -77,13 +78,13 @@ def test_ctrl_r_records_the_synthetic_board_with_a_marker(qtbot, open_window) ->
     qtbot.keyClick(w, Qt.Key.Key_3)  # marker 3, with its key
     qtbot.waitUntil(lambda: any(m.value == 3.0 for m in w.live.markers), timeout=T)
     marker_t = next(m.t for m in w.live.markers if m.value == 3.0)
-    qtbot.waitUntil(lambda: rec.status.get("elapsed_s", 0) >= 2.0, timeout=T)
+    qtbot.waitUntil(lambda: rec.status.elapsed_s >= 2.0, timeout=T)
     qtbot.waitUntil(lambda: len(w.live.predictions) >= 2, timeout=T)  # the first window
 
     _press_ctrl_r(qtbot, w)  # again: stop
     qtbot.waitUntil(lambda: not rec.recording, timeout=T)
     assert rec.indicator_text == "" and not rec.action.isChecked()
-    assert w.stream_state == "streaming", "stopping the recording keeps the stream"
+    assert w.stream_state is StreamState.STREAMING, "stopping the recording keeps the stream"
 
     session = read_session(rec.folder)
     assert session.meta.status == "complete"
@@ -133,7 +134,7 @@ def test_full_disk_stops_recording_visibly_and_streaming_goes_on(
 ) -> None:
     monkeypatch.setenv("BCI_DESKTOP_DATA_DIR", str(tiny_disk))
     w = open_window()
-    rec = w.recording_controller
+    rec = w.features.recording
     assert rec.sessions_folder == str(tiny_disk)
     stream(qtbot, w)
     rec.start()
@@ -144,10 +145,10 @@ def test_full_disk_stops_recording_visibly_and_streaming_goes_on(
     assert not rec.recording and rec.indicator_text == ""
     assert w.banner.isVisible() and w.banner.level == "error"
     assert "disk is full" in w.banner.text and "Streaming goes on" in w.banner.text
-    assert w.stream_state == "streaming"
+    assert w.stream_state is StreamState.STREAMING
     start = w.live.samples_total
     qtbot.waitUntil(lambda: w.live.samples_total > start + 250, timeout=T)
-    assert w.stream_state == "streaming"
+    assert w.stream_state is StreamState.STREAMING
     assert rec.action.isEnabled(), "a new recording can be started (elsewhere)"
 
     # What was written before the error is intact: whole frames of consecutive samples.
@@ -169,7 +170,7 @@ def test_interrupted_session_is_offered_for_recovery_at_startup(
     try:
         assert read_meta(folder).status == "recording"
         w = open_window()
-        rec = w.recording_controller
+        rec = w.features.recording
         qtbot.waitUntil(lambda: rec.recovery_box is not None, timeout=T)
         box = rec.recovery_box
         assert box.isVisible() and not box.isModal(), "the offer does not block the window"
@@ -189,7 +190,7 @@ def test_interrupted_session_is_offered_for_recovery_at_startup(
 
 def test_no_offer_without_interrupted_sessions(qtbot, open_window) -> None:
     w = open_window()
-    rec = w.recording_controller
+    rec = w.features.recording
     assert rec.check_interrupted() == []
     assert rec.recovery_box is None
 
@@ -197,9 +198,9 @@ def test_no_offer_without_interrupted_sessions(qtbot, open_window) -> None:
 def test_closing_the_window_finishes_the_recording(qtbot, open_window) -> None:
     w = open_window()
     stream(qtbot, w)
-    rec = w.recording_controller
+    rec = w.features.recording
     rec.start()
-    qtbot.waitUntil(lambda: rec.status.get("elapsed_s", 0) >= 1.0, timeout=T)
+    qtbot.waitUntil(lambda: rec.status.elapsed_s >= 1.0, timeout=T)
     folder = Path(rec.folder)
     w.close()  # stops the recording, then the stream, in the worker thread
     assert not w.worker_thread.isRunning()

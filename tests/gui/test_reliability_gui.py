@@ -14,6 +14,7 @@ import pytest
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 
 from bci_desktop.core.recording import read_session
+from bci_desktop.core.session import StreamState
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.reliability import CHECK_HINT, lost_text
 from bci_desktop.gui.worker import RecordRequest
@@ -59,7 +60,7 @@ def _connect(qtbot, w: MainWindow) -> None:
     button = w.device_panel.connect_button
     assert button.isEnabled()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.stream_state == "streaming", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.STREAMING, timeout=T)
     start = w.live.samples_total
     qtbot.waitUntil(lambda: w.live.samples_total > start + 100, timeout=T)
 
@@ -75,21 +76,25 @@ def test_lost_text_has_words() -> None:
 
 def test_unplug_and_replug_resume_in_one_session(qtbot, cyton_window, sessions_dir) -> None:
     w, emulator, events, statuses = cyton_window
-    rel = w.reliability
+    rel = w.features.reliability
     _connect(qtbot, w)
     assert not rel.action.isEnabled(), "Reconnect now only makes sense once the signal is lost"
     assert rel.indicator_text == ""
 
     # Recording on (through the worker's start_recording slot).
-    rec = w.recording_controller
+    rec = w.features.recording
     rec.start(RecordRequest("S01", "unplug test", None))
     qtbot.waitUntil(lambda: rec.recording, timeout=T)
-    qtbot.waitUntil(lambda: rec.status.get("elapsed_s", 0) >= 1.0, timeout=T)
+    qtbot.waitUntil(lambda: rec.status.elapsed_s >= 1.0, timeout=T)
 
     emulator.unplug()
     # (each receiver of a worker signal gets its own queued event: wait for all of them)
     qtbot.waitUntil(
-        lambda: w.stream_state == "signal_lost" and rel.lost and "signal_lost" in _kinds(events),
+        lambda: (
+            w.stream_state is StreamState.SIGNAL_LOST
+            and rel.lost
+            and "signal_lost" in _kinds(events)
+        ),
         timeout=T,
     )
     assert w.device_panel.state_text() == "Signal lost"
@@ -102,15 +107,19 @@ def test_unplug_and_replug_resume_in_one_session(qtbot, cyton_window, sessions_d
     line = next(x for x in w.log_view.toPlainText().splitlines() if "Signal lost at" in x)
     assert "WARNING" in line
     qtbot.waitUntil(
-        lambda: statuses and statuses[-1].get("source_state") in ("Signal lost", "Reconnecting"),
+        lambda: statuses and statuses[-1].source_state in ("Signal lost", "Reconnecting"),
         timeout=T,
     )
-    assert statuses[-1]["lost_for_s"] is not None
+    assert statuses[-1].lost_for_s is not None
 
     # Plug it back: streaming resumes with no click, new samples arrive.
     emulator.replug()
     qtbot.waitUntil(
-        lambda: w.stream_state == "streaming" and not rel.lost and "reconnected" in _kinds(events),
+        lambda: (
+            w.stream_state is StreamState.STREAMING
+            and not rel.lost
+            and "reconnected" in _kinds(events)
+        ),
         timeout=T,
     )
     assert not rel.indicator.isVisible() and rel.indicator_text == ""
@@ -119,8 +128,8 @@ def test_unplug_and_replug_resume_in_one_session(qtbot, cyton_window, sessions_d
     back = w.live.samples_total
     qtbot.waitUntil(lambda: w.live.samples_total > back + 100, timeout=T)
     # The engine restarted its filters at the gap (no transient fed to the classifier).
-    qtbot.waitUntil(lambda: statuses[-1].get("resets", 0) >= 1, timeout=T)
-    assert statuses[-1]["source_state"] == "Streaming"
+    qtbot.waitUntil(lambda: statuses[-1].gaps >= 1, timeout=T)
+    assert statuses[-1].source_state == "Streaming"
     assert rec.recording, "the recording went on through the loss"
 
     rec.stop()
@@ -139,7 +148,7 @@ def test_unplug_and_replug_resume_in_one_session(qtbot, cyton_window, sessions_d
 
 def test_stall_then_reconnect_now(qtbot, cyton_window) -> None:
     w, emulator, events, _ = cyton_window
-    rel = w.reliability
+    rel = w.features.reliability
     _connect(qtbot, w)
     emulator.unplug()  # and it stays away: the stream stalls
     qtbot.waitUntil(lambda: rel.lost and rel.action.isEnabled(), timeout=T)
@@ -148,17 +157,17 @@ def test_stall_then_reconnect_now(qtbot, cyton_window) -> None:
     # The worker may be mid-wait; "Reconnect now" skips it: an attempt comes at once.
     rel.action.trigger()
     qtbot.waitUntil(lambda: _kinds(events).count("reconnect_attempt") > before, timeout=T)
-    assert w.stream_state == "signal_lost", "the device is still away"
+    assert w.stream_state is StreamState.SIGNAL_LOST, "the device is still away"
     # A marker while the signal is lost is refused in words, not an error.
     notices: list[str] = []
-    w.worker.notice.connect(notices.append)
+    w.worker.notice.connect(lambda n: notices.append(n.text))
     driver = _MarkerDriver()
     driver.marker.connect(w.worker.insert_marker)
     driver.marker.emit(3.0)
     qtbot.waitUntil(lambda: any("Marker 3 not inserted" in n for n in notices), timeout=T)
     assert "signal is lost" in notices[-1]
-    assert w.stream_state == "signal_lost"
+    assert w.stream_state is StreamState.SIGNAL_LOST
     # Disconnect ends the reconnection cleanly.
     qtbot.mouseClick(w.device_panel.disconnect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: w.stream_state == "disconnected" and not rel.lost, timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.IDLE and not rel.lost, timeout=T)
     assert not rel.indicator.isVisible() and not rel.action.isEnabled()

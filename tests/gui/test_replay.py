@@ -11,6 +11,7 @@ import pytest
 
 from bci_desktop.core.recording import read_session
 from bci_desktop.core.recording.export import export_session
+from bci_desktop.core.session import ReplayStatus, StreamState
 from bci_desktop.gui import replay as replay_module
 from bci_desktop.gui.main_window import MainWindow
 from tests.gui.recording_helpers import T, record, stream
@@ -28,16 +29,17 @@ def window(open_window):
 
 
 def _position(w: MainWindow) -> float:
-    return float(w.replay_controller.bar.status.get("position_s", -1.0))
+    status = w.features.replay.bar.status
+    return -1.0 if status is None else status.position_s
 
 
-def _status(w: MainWindow) -> dict:
-    return w.replay_controller.bar.status
+def _status(w: MainWindow) -> ReplayStatus:
+    return w.features.replay.bar.status
 
 
 def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypatch) -> None:
     w = window
-    replay = w.replay_controller
+    replay = w.features.replay
     assert replay.open_action in w.file_menu.actions()
     assert not replay.bar.isVisible()
     stream(qtbot, w)
@@ -48,9 +50,9 @@ def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypat
     # Open the session: the replay replaces the live board, the bar shows.
     replay.open_recording(folder)
     qtbot.waitUntil(lambda: replay.replaying and replay.bar.isVisible(), timeout=T)
-    assert w.stream_state == "streaming"
-    assert _status(w)["path"] == str(folder) and _status(w)["kind"] == "session"
-    assert _status(w)["duration_s"] == pytest.approx(session.n_samples / fs)
+    assert w.stream_state is StreamState.STREAMING
+    assert _status(w).path == folder and _status(w).kind == "session"
+    assert _status(w).duration_s == pytest.approx(session.n_samples / fs)
     assert replay.bar.name_label.text().strip() == folder.name
     w.set_view_mode("clinician")
     assert not replay.bar.isVisible(), "the calm clinician view has no replay bar"
@@ -59,7 +61,7 @@ def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypat
 
     # Pause: the position holds still over several reports.
     replay.pause()
-    qtbot.waitUntil(lambda: _status(w).get("paused") is True, timeout=T)
+    qtbot.waitUntil(lambda: _status(w).paused is True, timeout=T)
     assert replay.bar.play_button.text() == "Play"
     held = _position(w)
     for _ in range(3):
@@ -82,16 +84,17 @@ def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypat
     np.testing.assert_array_equal(w.live.raw.latest(n), session.eeg[:, first : first + n])
     np.testing.assert_array_equal(w.live.times.latest(n)[0], session.timestamps[first : first + n])
 
-    # The end: the replay stays open, "Play again" starts it over.
-    qtbot.waitUntil(lambda: _status(w).get("ended") is True, timeout=T)
-    assert w.stream_state == "streaming" and replay.bar.isVisible()
+    # The end: the replay stays open (not live: "Ended"), "Play again" starts it over.
+    qtbot.waitUntil(lambda: _status(w).ended is True, timeout=T)
+    assert w.stream_state is StreamState.ENDED and replay.bar.isVisible()
+    assert w.device_panel.state_text().startswith("Ended: Replay ended")
     assert replay.bar.play_button.text() == "Play again"
     replay.bar.play_button.click()
-    qtbot.waitUntil(lambda: not _status(w).get("ended") and _position(w) < 2.0, timeout=T)
+    qtbot.waitUntil(lambda: not _status(w).ended and _position(w) < 2.0, timeout=T)
 
     # Speed: 10x from where it is.
     replay.set_speed(10.0)
-    qtbot.waitUntil(lambda: _status(w).get("speed") == 10.0, timeout=T)
+    qtbot.waitUntil(lambda: _status(w).speed == 10.0, timeout=T)
     assert replay.bar.speed == 10.0
 
     # File > Open of an EDF exported from that session (the file dialog answers).
@@ -105,14 +108,14 @@ def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypat
     monkeypatch.setattr(replay_module, "ask_recording_path", fake_dialog)
     replay.bar.set_speed(1.0)  # the next replay starts at the speed shown
     replay.open_action.trigger()
-    qtbot.waitUntil(lambda: _status(w).get("path") == str(edf), timeout=T)
+    qtbot.waitUntil(lambda: _status(w).path == edf, timeout=T)
     assert asked == [str(folder.parent)], "the dialog starts beside the last recording"
-    assert _status(w)["kind"] == "edf" and _status(w)["speed"] == 1.0
+    assert _status(w).kind == "edf" and _status(w).speed == 1.0
     qtbot.waitUntil(lambda: w.live.samples_total > 25, timeout=T)
     names = [session.meta.rows[i].name for i in session.meta.eeg_rows]
     assert list(w.live.channel_names) == names
     replay.pause()
-    qtbot.waitUntil(lambda: _status(w).get("paused") is True, timeout=T)
+    qtbot.waitUntil(lambda: _status(w).paused is True, timeout=T)
     with qtbot.waitSignal(w.worker.replay_changed, timeout=T):
         pass  # the updates read before the pause have arrived by now
     total, n = w.live.samples_total, w.live.raw.size
@@ -128,11 +131,11 @@ def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypat
 
     # Disconnect: the bar goes away.
     w.disconnect_stream()
-    qtbot.waitUntil(lambda: w.stream_state == "disconnected", timeout=T)
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.IDLE, timeout=T)
     assert not replay.replaying and not replay.bar.isVisible()
 
 
 def test_missing_recording_is_an_error_in_the_window(qtbot, window, tmp_path) -> None:
-    window.replay_controller.open_recording(tmp_path / "nope.edf")
+    window.features.replay.open_recording(tmp_path / "nope.edf")
     assert window.banner.isVisible() and "does not exist" in window.banner.text
-    assert window.stream_state == "disconnected"
+    assert window.stream_state is StreamState.IDLE

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from bci_desktop.core.recording import read_meta, read_session
 from bci_desktop.core.recording.export_edf import record_layout
+from bci_desktop.core.session import StreamState
 from bci_desktop.gui.session_browser import COLUMNS, ExportChoice, SessionBrowser
 from bci_desktop.gui.worker import RecordRequest
 from tests.gui.recording_helpers import T, answer_next_box, interrupted_session, record, stream
@@ -44,12 +45,12 @@ def test_browser_lists_exports_and_deletes(qtbot, window, tmp_path) -> None:
     session = read_session(folder)
 
     # A second recording runs while the browser opens: it cannot be deleted or opened.
-    rec = w.recording_controller
+    rec = w.features.recording
     rec.start(RecordRequest("S08", "", None))
     qtbot.waitUntil(lambda: rec.recording, timeout=T)
     live_name = Path(rec.folder).name
-    w.sessions_action.trigger()
-    browser: SessionBrowser = w.session_browser
+    w.features.sessions.action.trigger()
+    browser: SessionBrowser = w.features.sessions.browser
     assert browser.isVisible() and not browser.isModal()
     assert [s.name for s in browser.sessions] == [live_name, folder.name], "newest first"
     assert _row(browser, live_name)["State"] == "recording now"
@@ -118,15 +119,15 @@ def test_browser_lists_exports_and_deletes(qtbot, window, tmp_path) -> None:
     assert browser.delete_selected()
     assert not folder.exists()
     assert [s.name for s in browser.sessions] == [live_name]
-    assert w.stream_state == "streaming"
+    assert w.stream_state is StreamState.STREAMING
 
 
 def test_browser_recovers_an_interrupted_session(qtbot, window, sessions_dir) -> None:
     recorder, folder = interrupted_session(sessions_dir)  # after the window's startup check
     try:
         assert read_meta(folder).status == "recording"
-        window.sessions_action.trigger()
-        browser: SessionBrowser = window.session_browser
+        window.features.sessions.action.trigger()
+        browser: SessionBrowser = window.features.sessions.browser
         assert _row(browser, folder.name)["State"] == "interrupted"
         assert browser.select(folder.name) and browser.recover_button.isEnabled()
         assert browser.recover_selected()

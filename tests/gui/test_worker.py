@@ -11,11 +11,19 @@ from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
 
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import SourceError
+from bci_desktop.core.session import (
+    BoardSpec,
+    ModelRequest,
+    OpenedSource,
+    StreamState,
+    StreamStatus,
+)
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.montage import MODEL_CHANNELS
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
-from bci_desktop.gui import worker as worker_module
-from bci_desktop.gui.worker import ConnectRequest, StreamWorker, _GapCounter, one_line
+from bci_desktop.gui.worker import ConnectRequest, StreamWorker, one_line
+
+FAKE = ConnectRequest(BoardSpec("fake"))
 
 T = 10000
 FS = 250.0
@@ -58,7 +66,7 @@ class FakeSource(Source):
             raise self.error or RuntimeError("boom")
         n = 10
         if self.skip_every and self.reads % self.skip_every == 0:
-            self.pos += 5  # five samples lost in transit: one gap
+            self.pos += 100  # 0.4 s of samples lost in transit: one gap
         idx = self.pos + np.arange(n)
         self.pos += n
         eeg = 20.0 * np.sin(2 * np.pi * 10 * idx / FS) + self.rng.normal(
@@ -72,7 +80,7 @@ class FakeSource(Source):
     def stop(self) -> None:
         self.stopped += 1
 
-    def insert_marker(self, value: float) -> None:
+    def _put_marker(self, value: float) -> None:
         self.markers.append(value)
 
 
@@ -87,19 +95,18 @@ class Driver(QObject):
 
 
 @pytest.fixture
-def rig(qtbot, monkeypatch):
-    """A worker in a QThread, a driver, and what the worker reported."""
+def rig(qtbot):
+    """A worker in a QThread with a fake source injected, a driver, and what it reported."""
     made: list[FakeSource] = []
     factory = {"make": lambda: FakeSource()}
 
-    def fake_open_source(board, **kwargs):
+    def fake_open_source(spec, supervision):
         source = factory["make"]()
         made.append(source)
-        return source
+        return OpenedSource(source)
 
-    monkeypatch.setattr(worker_module, "open_source", fake_open_source)
     thread = QThread()
-    worker = StreamWorker()
+    worker = StreamWorker(open_source=fake_open_source)
     worker.moveToThread(thread)
     driver = Driver()
     driver.connect_source.connect(worker.connect_source)
@@ -128,15 +135,19 @@ def rig(qtbot, monkeypatch):
         assert thread.wait(T)
 
 
-def _state(rig) -> str:
+def _state(rig) -> StreamState | None:
     states = rig["seen"]["states"]
-    return states[-1][0] if states else ""
+    return states[-1][0] if states else None
+
+
+def _notices(rig) -> list[str]:
+    return [n.text for n in rig["seen"]["notices"]]
 
 
 def test_connects_in_the_worker_thread_and_streams(qtbot, rig) -> None:
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "streaming", timeout=T)
-    assert [s for s, _ in rig["seen"]["states"]] == ["connecting", "streaming"]
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.STREAMING, timeout=T)
+    assert [s for s, _ in rig["seen"]["states"]] == [StreamState.CONNECTING, StreamState.STREAMING]
     source = rig["made"][0]
     assert source.started_in is not None
     assert source.started_in != threading.get_ident(), "start() ran on the GUI thread"
@@ -144,13 +155,13 @@ def test_connects_in_the_worker_thread_and_streams(qtbot, rig) -> None:
     assert info.channel_names == MODEL_CHANNELS and label.startswith("emotion-default@")
     qtbot.waitUntil(lambda: sum(u.n_samples for u in rig["seen"]["updates"]) > 200, timeout=T)
     qtbot.waitUntil(lambda: len(rig["seen"]["status"]) >= 1, timeout=T)
-    status = rig["seen"]["status"][0]
-    assert status["source"] == "Fake" and status["samples"] > 0 and status["gaps"] == 0
+    status: StreamStatus = rig["seen"]["status"][0]
+    assert status.source_name == "Fake" and status.samples > 0 and status.gaps == 0
 
     rig["driver"].insert_marker.emit(4.0)
     qtbot.waitUntil(lambda: any(4.0 in u.markers for u in rig["seen"]["updates"]), timeout=T)
     rig["driver"].disconnect_source.emit()
-    qtbot.waitUntil(lambda: _state(rig) == "disconnected", timeout=T)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.IDLE, timeout=T)
     assert source.stopped == 1
 
 
@@ -162,8 +173,8 @@ def test_exception_while_streaming_becomes_the_error_state(qtbot, rig) -> None:
     log.addHandler(handler)
     try:
         rig["factory"]["make"] = lambda: FakeSource(fail_after=20, error=RuntimeError("boom"))
-        rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-        qtbot.waitUntil(lambda: _state(rig) == "error", timeout=T)
+        rig["driver"].connect_source.emit(FAKE)
+        qtbot.waitUntil(lambda: _state(rig) is StreamState.ERROR, timeout=T)
     finally:
         log.removeHandler(handler)
     message = rig["seen"]["states"][-1][1]
@@ -172,65 +183,59 @@ def test_exception_while_streaming_becomes_the_error_state(qtbot, rig) -> None:
     assert any(r.exc_info and "Streaming failed" in r.getMessage() for r in records)
     # The worker is still alive: it connects again.
     rig["factory"]["make"] = lambda: FakeSource()
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "streaming", timeout=T)
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.STREAMING, timeout=T)
 
 
 def test_failed_start_reports_its_message_and_releases(qtbot, rig) -> None:
     error = SourceError("Cannot open serial port '/dev/ttyX' for board 'cyton'.")
     rig["factory"]["make"] = lambda: FakeSource(fail_start=error)
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "error", timeout=T)
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.ERROR, timeout=T)
     assert rig["seen"]["states"][-1][1] == str(error)
     assert rig["made"][0].stopped == 1
 
 
 def test_montage_without_the_model_channels_streams_and_says_why(qtbot, rig) -> None:
     rig["factory"]["make"] = lambda: FakeSource(channels=("A1", "A2", "A3"))
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "streaming", timeout=T)
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.STREAMING, timeout=T)
     qtbot.waitUntil(lambda: bool(rig["seen"]["notices"]), timeout=T)
-    assert "Predictions are withheld" in rig["seen"]["notices"][0]
+    assert "Predictions are withheld" in _notices(rig)[0]
 
 
 def test_missing_model_file_is_an_error(qtbot, rig, tmp_path) -> None:
     missing = str(tmp_path / "nope.onnx")
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake", model_path=missing))
-    qtbot.waitUntil(lambda: _state(rig) == "error", timeout=T)
+    rig["driver"].connect_source.emit(
+        ConnectRequest(BoardSpec("fake"), model=ModelRequest(missing))
+    )
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.ERROR, timeout=T)
     assert "nope.onnx" in rig["seen"]["states"][-1][1]
 
 
 def test_marker_without_stream_and_bad_filters_are_notices(qtbot, rig) -> None:
     rig["driver"].insert_marker.emit(2.0)
     qtbot.waitUntil(lambda: bool(rig["seen"]["notices"]), timeout=T)
-    assert "connect a source first" in rig["seen"]["notices"][0]
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "streaming", timeout=T)
+    assert "connect a source first" in _notices(rig)[0]
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.STREAMING, timeout=T)
     rig["driver"].set_filters.emit(FilterSettings(bandpass=(1.0, 200.0)))  # above Nyquist
     qtbot.waitUntil(lambda: len(rig["seen"]["notices"]) >= 2, timeout=T)
-    assert "Filters not changed" in rig["seen"]["notices"][-1]
-    assert _state(rig) == "streaming"
+    assert "Filters not changed" in _notices(rig)[-1]
+    assert _state(rig) is StreamState.STREAMING
 
 
 def test_gaps_in_the_timestamps_are_counted(qtbot, rig) -> None:
     rig["factory"]["make"] = lambda: FakeSource(skip_every=50)
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: any(s["gaps"] >= 1 for s in rig["seen"]["status"]), timeout=T)
-    status = next(s for s in rig["seen"]["status"] if s["gaps"] >= 1)
-    assert status["dropped"] == 5 * status["gaps"]
-
-
-def test_gap_counter() -> None:
-    gaps = _GapCounter(100.0)
-    gaps.add(np.arange(10) / 100.0)
-    gaps.add((np.arange(10, 20) + 3) / 100.0)  # 3 samples missing between the chunks
-    gaps.add(np.array([0.23, 0.24, 0.28]))  # 3 more inside a chunk
-    assert (gaps.gaps, gaps.dropped) == (2, 6)
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: any(s.gaps >= 1 for s in rig["seen"]["status"]), timeout=T)
+    status = next(s for s in rig["seen"]["status"] if s.gaps >= 1)
+    assert status.dropped == 100 * status.gaps
 
 
 def test_shutdown_returns_the_worker_to_the_gui_thread(qtbot, rig) -> None:
-    rig["driver"].connect_source.emit(ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "streaming", timeout=T)
+    rig["driver"].connect_source.emit(FAKE)
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.STREAMING, timeout=T)
     rig["driver"].shutdown.emit()  # blocking: returns when the source is stopped
     assert rig["made"][0].stopped == 1
     assert rig["worker"].thread() is QThread.currentThread()

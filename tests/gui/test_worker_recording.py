@@ -15,14 +15,17 @@ from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
 
 from bci_desktop.core.recording import SessionRecorder, read_session
 from bci_desktop.core.resources import default_model_path
-from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
-from bci_desktop.gui import worker as worker_module
-from bci_desktop.gui.worker import (
-    ConnectRequest,
-    RecordRequest,
-    StreamWorker,
-    replay_target,
+from bci_desktop.core.session import (
+    BoardSpec,
+    OpenedSource,
+    RecordingStatus,
+    ReplaySpec,
+    ReplayStatus,
+    StreamState,
+    open_source,
 )
+from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
+from bci_desktop.gui.worker import ConnectRequest, RecordRequest, StreamWorker
 from tests.gui.test_worker import FakeSource
 
 T = 10000
@@ -53,12 +56,17 @@ def sessions_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def _fake_or_replay(spec, supervision):
+    if isinstance(spec, ReplaySpec):
+        return open_source(spec, supervision)
+    return OpenedSource(FakeSource())
+
+
 @pytest.fixture
-def rig(qtbot, monkeypatch):
+def rig(qtbot):
     """A worker in a QThread streaming fake sources (or real replays), and what it said."""
-    monkeypatch.setattr(worker_module, "open_source", lambda board, **kw: FakeSource())
     thread = QThread()
-    worker = StreamWorker()
+    worker = StreamWorker(open_source=_fake_or_replay)
     worker.moveToThread(thread)
     driver = Driver()
     for name in (
@@ -100,53 +108,55 @@ def rig(qtbot, monkeypatch):
         assert thread.wait(T)
 
 
-def _state(rig) -> str:
+def _state(rig) -> StreamState | None:
     states = rig["seen"]["states"]
-    return states[-1][0] if states else ""
+    return states[-1][0] if states else None
 
 
-def _last(rig, key: str) -> dict:
-    items = rig["seen"][key]
-    return items[-1] if items else {}
+def _rec(rig) -> RecordingStatus:
+    items = rig["seen"]["recording"]
+    return items[-1] if items else RecordingStatus()
+
+
+def _replay(rig) -> ReplayStatus:
+    items = rig["seen"]["replay"]
+    return items[-1] if items else ReplayStatus(False, Path())
+
+
+def _notices(rig) -> list[str]:
+    return [n.text for n in rig["seen"]["notices"]]
 
 
 def _streaming(qtbot, rig, request: ConnectRequest | None = None) -> None:
-    rig["driver"].connect_source.emit(request or ConnectRequest(board="fake"))
-    qtbot.waitUntil(lambda: _state(rig) == "streaming", timeout=T)
-
-
-def test_replay_target() -> None:
-    assert replay_target(ConnectRequest(board="synthetic")) is None
-    assert replay_target(ConnectRequest(board="replay:/data/s1")) == "/data/s1"
-    assert replay_target(ConnectRequest(board="x", replay_path="/a.edf")) == "/a.edf"
-    assert replay_target(ConnectRequest(board="replay:")) is None
+    rig["driver"].connect_source.emit(request or ConnectRequest(BoardSpec("fake")))
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.STREAMING, timeout=T)
 
 
 def test_recording_is_refused_without_a_stream(qtbot, rig) -> None:
     rig["driver"].start_recording.emit(RecordRequest("S1", "", None))
     qtbot.waitUntil(lambda: bool(rig["seen"]["recording"]), timeout=T)
-    status = _last(rig, "recording")
-    assert status["recording"] is False and "connect a board" in status["error"]
-    assert "connect a board" in rig["seen"]["notices"][-1]
+    status = _rec(rig)
+    assert status.recording is False and "connect a board" in status.error
+    assert "connect a board" in _notices(rig)[-1]
 
 
 def test_record_events_and_stop_while_streaming_goes_on(qtbot, rig, sessions_dir) -> None:
     _streaming(qtbot, rig)
     rig["driver"].start_recording.emit(RecordRequest("S2", "notes here", None))
-    qtbot.waitUntil(lambda: _last(rig, "recording").get("recording") is True, timeout=T)
-    folder = Path(_last(rig, "recording")["folder"])
+    qtbot.waitUntil(lambda: _rec(rig).recording is True, timeout=T)
+    folder = Path(_rec(rig).folder)
     assert folder.parent == sessions_dir
     rig["driver"].add_event.emit("calibration_start", "relaxed")
     rig["driver"].insert_marker.emit(5.0)
     # about once a second: elapsed time and size grow
-    qtbot.waitUntil(lambda: _last(rig, "recording").get("elapsed_s", 0) >= 1.0, timeout=T)
-    assert _last(rig, "recording")["size_bytes"] > 1000
+    qtbot.waitUntil(lambda: _rec(rig).elapsed_s >= 1.0, timeout=T)
+    assert _rec(rig).size_bytes > 1000
     rig["driver"].add_event.emit("calibration_end", "relaxed")
     rig["driver"].stop_recording.emit()
-    qtbot.waitUntil(lambda: _last(rig, "recording").get("recording") is False, timeout=T)
-    final = _last(rig, "recording")
-    assert final["error"] is None and final["folder"] == str(folder)
-    assert _state(rig) == "streaming"
+    qtbot.waitUntil(lambda: _rec(rig).recording is False, timeout=T)
+    final = _rec(rig)
+    assert final.error is None and final.folder == folder
+    assert _state(rig) is StreamState.STREAMING
 
     session = read_session(folder)
     assert session.meta.status == "complete" and session.meta.subject == "S2"
@@ -154,7 +164,7 @@ def test_record_events_and_stop_while_streaming_goes_on(qtbot, rig, sessions_dir
     assert [m.value for m in session.markers] == [5.0]
     kinds = [(e["kind"], e["detail"]) for e in session.events]
     assert kinds == [("calibration_start", "relaxed"), ("calibration_end", "relaxed")]
-    assert session.n_samples == pytest.approx(final["elapsed_s"] * 250.0)
+    assert session.n_samples == pytest.approx(final.elapsed_s * 250.0)
     # The fake source's samples, as they came (first chunk: its sine at the start index).
     assert np.all(np.diff(session.timestamps) == pytest.approx(1 / 250.0))
 
@@ -163,11 +173,11 @@ def test_event_without_recording_is_ignored_and_disconnect_stops_recording(qtbot
     _streaming(qtbot, rig)
     rig["driver"].add_event.emit("calibration_start", "x")  # no recording: nothing happens
     rig["driver"].start_recording.emit(RecordRequest())
-    qtbot.waitUntil(lambda: _last(rig, "recording").get("recording") is True, timeout=T)
-    folder = Path(_last(rig, "recording")["folder"])
+    qtbot.waitUntil(lambda: _rec(rig).recording is True, timeout=T)
+    folder = Path(_rec(rig).folder)
     rig["driver"].disconnect_source.emit()
-    qtbot.waitUntil(lambda: _state(rig) == "disconnected", timeout=T)
-    assert _last(rig, "recording")["recording"] is False
+    qtbot.waitUntil(lambda: _state(rig) is StreamState.IDLE, timeout=T)
+    assert _rec(rig).recording is False
     session = read_session(folder)
     assert session.meta.status == "complete" and session.events == ()
     assert not (folder / "recording.lock").exists()
@@ -178,11 +188,11 @@ def test_unwritable_folder_is_reported_and_streaming_goes_on(qtbot, rig, tmp_pat
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     rig["driver"].start_recording.emit(RecordRequest("S3", "", str(blocker / "sessions")))
-    qtbot.waitUntil(lambda: _last(rig, "recording").get("error") is not None, timeout=T)
-    status = _last(rig, "recording")
-    assert status["recording"] is False
-    assert "Cannot start recording" in status["error"]
-    assert _state(rig) == "streaming"
+    qtbot.waitUntil(lambda: _rec(rig).error is not None, timeout=T)
+    status = _rec(rig)
+    assert status.recording is False
+    assert "Cannot start recording" in status.error
+    assert _state(rig) is StreamState.STREAMING
     count = len(rig["seen"]["updates"])
     qtbot.waitUntil(lambda: len(rig["seen"]["updates"]) > count, timeout=T)
 
@@ -190,17 +200,15 @@ def test_unwritable_folder_is_reported_and_streaming_goes_on(qtbot, rig, tmp_pat
 def test_activate_model(qtbot, rig) -> None:
     _streaming(qtbot, rig)
     rig["driver"].activate_model.emit("no-such-model")
-    qtbot.waitUntil(
-        lambda: any("Model not changed" in n for n in rig["seen"]["notices"]), timeout=T
-    )
-    assert "no-such-model" in rig["seen"]["notices"][-1]
+    qtbot.waitUntil(lambda: any("Model not changed" in n for n in _notices(rig)), timeout=T)
+    assert "no-such-model" in _notices(rig)[-1]
     assert rig["seen"]["models"] == []
 
     rig["driver"].activate_model.emit("brainflow-restfulness")
     qtbot.waitUntil(lambda: bool(rig["seen"]["models"]), timeout=T)
     label = rig["seen"]["models"][-1]
     assert label.startswith("brainflow-restfulness@")
-    assert rig["seen"]["notices"][-1] == f"Model switched to {label}."
+    assert _notices(rig)[-1] == f"Model switched to {label}."
     count = len(rig["seen"]["updates"])
     qtbot.waitUntil(
         lambda: any(
@@ -211,7 +219,7 @@ def test_activate_model(qtbot, rig) -> None:
 
     rig["driver"].activate_model.emit(str(default_model_path()))
     qtbot.waitUntil(lambda: rig["seen"]["models"][-1].startswith("emotion-default@"), timeout=T)
-    assert _state(rig) == "streaming"
+    assert _state(rig) is StreamState.STREAMING
 
 
 def _session(folder: Path, seconds: float = 4.0) -> Path:
@@ -229,24 +237,25 @@ def _session(folder: Path, seconds: float = 4.0) -> Path:
 
 def test_replay_pause_seek_speed_and_end(qtbot, rig, tmp_path) -> None:
     folder = _session(tmp_path / "rec")
-    _streaming(qtbot, rig, ConnectRequest(board=f"replay:{folder}", speed=2.0))
-    qtbot.waitUntil(lambda: _last(rig, "replay").get("active") is True, timeout=T)
-    first = _last(rig, "replay")
-    assert first["duration_s"] == 4.0 and first["kind"] == "session" and first["speed"] == 2.0
+    _streaming(qtbot, rig, ConnectRequest(ReplaySpec(folder, speed=2.0)))
+    qtbot.waitUntil(lambda: _replay(rig).active is True, timeout=T)
+    first = _replay(rig)
+    assert first.duration_s == 4.0 and first.kind == "session" and first.speed == 2.0
 
     rig["driver"].pause_replay.emit()
-    qtbot.waitUntil(lambda: _last(rig, "replay").get("paused") is True, timeout=T)
+    qtbot.waitUntil(lambda: _replay(rig).paused is True, timeout=T)
+    assert _state(rig) is StreamState.PAUSED
     rig["driver"].seek_replay.emit(1.0)
-    qtbot.waitUntil(lambda: _last(rig, "replay")["position_s"] == 1.0, timeout=T)
+    qtbot.waitUntil(lambda: _replay(rig).position_s == 1.0, timeout=T)
     rig["driver"].set_replay_speed.emit(10.0)
-    qtbot.waitUntil(lambda: _last(rig, "replay")["speed"] == 10.0, timeout=T)
-    after = _last(rig, "replay")
-    assert after["position_s"] == 1.0 and after["paused"] is True, "speed keeps place and pause"
+    qtbot.waitUntil(lambda: _replay(rig).speed == 10.0, timeout=T)
+    after = _replay(rig)
+    assert after.position_s == 1.0 and after.paused is True, "speed keeps place and pause"
     count = len(rig["seen"]["updates"])
     rig["driver"].resume_replay.emit()
-    qtbot.waitUntil(lambda: _last(rig, "replay").get("ended") is True, timeout=T)
-    assert _state(rig) == "streaming", "the replay stays open at its end"
-    assert any("reached its end" in n for n in rig["seen"]["notices"])
+    qtbot.waitUntil(lambda: _replay(rig).ended is True, timeout=T)
+    assert _state(rig) is StreamState.ENDED, "the replay stays open at its end, not live"
+    assert any("reached its end" in n for n in _notices(rig))
     replayed = rig["seen"]["updates"][count:]
     times = np.concatenate([u.timestamps for u in replayed])
     assert times[0] == 5001.0 and times[-1] == pytest.approx(5004.0 - 1 / FS)
@@ -254,31 +263,33 @@ def test_replay_pause_seek_speed_and_end(qtbot, rig, tmp_path) -> None:
     assert times.size == 3 * FS
 
     rig["driver"].resume_replay.emit()  # after the end: from the start
-    qtbot.waitUntil(lambda: not _last(rig, "replay").get("ended"), timeout=T)
+    qtbot.waitUntil(lambda: not _replay(rig).ended, timeout=T)
     rig["driver"].set_replay_speed.emit(-1.0)
-    qtbot.waitUntil(lambda: "cannot change the speed" in rig["seen"]["notices"][-1], timeout=T)
+    qtbot.waitUntil(lambda: "'speed'" in _notices(rig)[-1], timeout=T)
+    assert _notices(rig)[-1].startswith("Replay:")
     rig["driver"].disconnect_source.emit()
-    qtbot.waitUntil(lambda: _last(rig, "replay").get("active") is False, timeout=T)
+    qtbot.waitUntil(lambda: _replay(rig).active is False, timeout=T)
 
 
 def test_replay_commands_without_replay_are_notices(qtbot, rig) -> None:
     _streaming(qtbot, rig)
     rig["driver"].seek_replay.emit(3.0)
     qtbot.waitUntil(lambda: bool(rig["seen"]["notices"]), timeout=T)
-    assert rig["seen"]["notices"][-1] == "Nothing to seek: no recording is being replayed."
+    assert _notices(rig)[-1] == "Replay: no recording is being replayed."
     assert rig["seen"]["replay"] == []
-    assert _state(rig) == "streaming"
-    assert "replay" not in (rig["seen"]["status"][-1] if rig["seen"]["status"] else {})
+    assert _state(rig) is StreamState.STREAMING
+    qtbot.waitUntil(lambda: bool(rig["seen"]["status"]), timeout=T)
+    assert rig["seen"]["status"][-1].replay is None
 
 
 def test_recording_a_replay_keeps_its_layout(qtbot, rig, tmp_path, sessions_dir) -> None:
     folder = _session(tmp_path / "rec", seconds=2.0)
-    _streaming(qtbot, rig, ConnectRequest(board="x", replay_path=str(folder), speed=4.0))
+    _streaming(qtbot, rig, ConnectRequest(ReplaySpec(folder, speed=4.0)))
     rig["driver"].start_recording.emit(RecordRequest("copy", "", None))
-    qtbot.waitUntil(lambda: _last(rig, "replay").get("ended") is True, timeout=T)
+    qtbot.waitUntil(lambda: _replay(rig).ended is True, timeout=T)
     rig["driver"].stop_recording.emit()
-    qtbot.waitUntil(lambda: _last(rig, "recording").get("recording") is False, timeout=T)
-    copy = read_session(_last(rig, "recording")["folder"])
+    qtbot.waitUntil(lambda: _rec(rig).recording is False, timeout=T)
+    copy = read_session(_rec(rig).folder)
     original = read_session(folder)
     n = copy.n_samples
     assert 0 < n <= original.n_samples

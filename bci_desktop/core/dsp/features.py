@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from bci_desktop.core.errors import ConfigError, check_choice
+from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.validate import check_choice, check_positive
 
 __all__ = [
     "DEFAULT_BANDS",
@@ -100,12 +101,7 @@ class FeatureSpec:
         for name in self.asymmetry_bands:
             check_choice("asymmetry_bands", name, band_names)
         seg = self.segment_s
-        if isinstance(seg, bool) or not isinstance(seg, int | float) or not 0 < seg < 1e4:
-            raise ConfigError(
-                f"Invalid value for the 'segment_s' parameter: it must be a positive number "
-                f"of seconds, but got {seg!r}."
-            )
-        set_("segment_s", float(seg))
+        set_("segment_s", check_positive("segment_s", seg, unit="seconds", maximum=1e4))
 
     @property
     def band_names(self) -> tuple[str, ...]:
@@ -195,7 +191,7 @@ def _parse_pairs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-class _Welch:
+class WelchPlan:
     """A cached plan for Welch PSDs of windows of a fixed length.
 
     The arithmetic runs on arrays of shape ``(..., n_ch, n)``; the spectra of all channels
@@ -353,7 +349,7 @@ class FeatureExtractor:
             raise ConfigError("FeatureExtractor needs at least one channel.")
         self.sample_rate = float(sample_rate)
         self.window_samples = int(window_samples)
-        self._welch = _Welch(self.sample_rate, self.window_samples, spec.segment_s)
+        self._welch = WelchPlan(self.sample_rate, self.window_samples, spec.segment_s)
         self._band_matrix, self._n_bins = self._welch.band_matrix(spec.bands)
         n_ch, welch = len(self.channel_names), self._welch
         self._buf = np.empty((n_ch, welch.n_seg, welch.nperseg))
@@ -393,6 +389,21 @@ class FeatureExtractor:
         """Frequencies (Hz) of the Welch PSD bins."""
         return self._welch.freqs.copy()
 
+    @property
+    def welch(self) -> WelchPlan:
+        """The Welch plan of one window (segments, step, taper)."""
+        return self._welch
+
+    @property
+    def band_matrix(self) -> np.ndarray:
+        """Maps one window's stacked segment spectra to band powers (read only)."""
+        return self._band_matrix
+
+    @property
+    def n_bins(self) -> int:
+        """Spectral bins kept per segment."""
+        return self._n_bins
+
     def _check(self, x: np.ndarray, batch: bool) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
         want = (len(self.channel_names), self.window_samples)
@@ -417,7 +428,7 @@ class FeatureExtractor:
         """
         return self._band_power(self._check(window, batch=False))
 
-    def _features(self, bp: np.ndarray) -> np.ndarray:
+    def features_from_band_power(self, bp: np.ndarray) -> np.ndarray:
         """Feature vectors ``(..., n_features)`` float32 from band powers ``(..., n_ch, nb)``."""
         lead = bp.shape[:-2]
         out = np.empty((*lead, self.n_features), dtype=np.float32)
@@ -462,7 +473,7 @@ class FeatureExtractor:
         ValueError
             If the window's shape is not ``(n_ch, window_samples)``.
         """
-        return self._features(self._band_power(self._check(window, batch=False)))
+        return self.features_from_band_power(self._band_power(self._check(window, batch=False)))
 
     def compute_batch(self, windows: np.ndarray) -> np.ndarray:
         """Feature vectors of many windows (same numbers as :meth:`compute` row by row).
@@ -480,16 +491,16 @@ class FeatureExtractor:
         # Window by window through the cache-sized work arrays: faster than one big FFT
         # call whose arrays spill out of the CPU caches, and exactly compute()'s numbers.
         for i in range(x.shape[0]):
-            out[i] = self._features(self._band_power(x[i]))
+            out[i] = self.features_from_band_power(self._band_power(x[i]))
         return out
 
 
 @functools.lru_cache(maxsize=16)
-def _plan(sample_rate: float, n: int, segment_s: float) -> _Welch:
-    return _Welch(sample_rate, n, segment_s)
+def _plan(sample_rate: float, n: int, segment_s: float) -> WelchPlan:
+    return WelchPlan(sample_rate, n, segment_s)
 
 
-def _plan_for(x: np.ndarray, sample_rate: float, segment_s: float) -> _Welch:
+def _plan_for(x: np.ndarray, sample_rate: float, segment_s: float) -> WelchPlan:
     """Cached plan for windows like ``x``; the segment is shortened to the window."""
     n = x.shape[-1]
     return _plan(float(sample_rate), n, min(float(segment_s), n / float(sample_rate)))

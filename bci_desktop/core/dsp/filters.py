@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from bci_desktop.core.errors import ConfigError, check_choice
+from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.validate import check_choice, check_int, invalid
 
 __all__ = ["NOTCH_Q", "FilterSettings", "StreamingFilter", "design_sos"]
 
@@ -80,39 +81,22 @@ class FilterSettings:
         nyquist = float(sample_rate) / 2.0
         check_choice("notch_hz", self.notch_hz, _NOTCH_CHOICES)
         if self.notch_hz is not None and self.notch_hz >= nyquist:
-            raise ConfigError(
-                f"Invalid value for the 'notch_hz' parameter: a {self.notch_hz:g} Hz notch needs "
-                f"a sample rate above {2 * self.notch_hz:g} Hz, but the stream runs at "
-                f"{sample_rate:g} Hz. Use notch_hz=None."
+            raise invalid(
+                "notch_hz",
+                f"a notch below half the stream's sample rate of {sample_rate:g} Hz, or None",
+                self.notch_hz,
             )
         if self.bandpass is not None:
             bp = self.bandpass
+            edges = f"two numbers (low, high) in Hz with 0 < low < high < {nyquist:g} Hz"
             if not (isinstance(bp, tuple) and len(bp) == 2 and all(_is_number(e) for e in bp)):
-                raise ConfigError(
-                    "Invalid value for the 'bandpass' parameter. Allowed values are None or "
-                    f"two numbers (low, high) in Hz, but got {bp!r} instead."
-                )
+                raise invalid("bandpass", f"None or {edges}", bp)
             lo, hi = bp
             if not 0.0 < lo < hi < nyquist:
-                raise ConfigError(
-                    "Invalid value for the 'bandpass' parameter. The edges must satisfy "
-                    f"0 < low < high < {nyquist:g} Hz (half the sample rate), but got "
-                    f"({lo:g}, {hi:g}) instead."
-                )
+                raise invalid("bandpass", f"{edges} (half the sample rate)", bp)
         if not isinstance(self.common_average, bool | np.bool_):
-            raise ConfigError(
-                "Invalid value for the 'common_average' parameter. Allowed values are True "
-                f"and False, but got {self.common_average!r} instead."
-            )
-        if (
-            isinstance(self.order, bool)
-            or not isinstance(self.order, int | np.integer)
-            or not 1 <= self.order <= _MAX_ORDER
-        ):
-            raise ConfigError(
-                "Invalid value for the 'order' parameter. Allowed values are whole numbers "
-                f"from 1 to {_MAX_ORDER}, but got {self.order!r} instead."
-            )
+            raise invalid("common_average", "True or False", self.common_average)
+        check_int("order", self.order, minimum=1, maximum=_MAX_ORDER)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the settings as a JSON-friendly dict (the band-pass as a list)."""

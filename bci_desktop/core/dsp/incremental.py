@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bci_desktop.core.dsp.features import FeatureExtractor, _Welch
+from bci_desktop.core.dsp.features import FeatureExtractor, WelchPlan
 
 
 class IncrementalWelch:
@@ -25,18 +25,18 @@ class IncrementalWelch:
     """
 
     def __init__(self, extractor: FeatureExtractor, stride: int) -> None:
-        welch = extractor._welch
+        welch = extractor.welch
         self._extractor = extractor
         self.nperseg = welch.nperseg
         self._stride = stride
         self._n_seg = welch.n_seg
         self._size = (welch.n_seg - 1) * stride + 1
         n_ch = len(extractor.channel_names)
-        n_bins = extractor._n_bins
+        n_bins = extractor.n_bins
         self._n_bins = n_bins
         # Every segment's block of the band matrix is the same (1/n_seg folded in).
-        self._per_segment = np.ascontiguousarray(extractor._band_matrix[: 2 * n_bins])
-        self._plan = _Welch(extractor.sample_rate, welch.nperseg, extractor.spec.segment_s)
+        self._per_segment = np.ascontiguousarray(extractor.band_matrix[: 2 * n_bins])
+        self._plan = WelchPlan(extractor.sample_rate, welch.nperseg, extractor.spec.segment_s)
         self._buf = np.empty((n_ch, 1, welch.nperseg))
         self._parts = np.empty((n_ch, 1, 2 * n_bins))
         self._window = np.ascontiguousarray(np.broadcast_to(self._plan.window, self._buf.shape))
@@ -47,7 +47,7 @@ class IncrementalWelch:
     @classmethod
     def plan(cls, extractor: FeatureExtractor, hop_samples: float) -> IncrementalWelch | None:
         """An incremental plan if the segment step is a whole number of hops, else None."""
-        ratio = extractor._welch.step / hop_samples
+        ratio = extractor.welch.step / hop_samples
         stride = round(ratio)
         if stride < 1 or abs(ratio - stride) > 1e-9:
             return None
@@ -81,4 +81,4 @@ class IncrementalWelch:
 
     def features(self) -> np.ndarray:
         """Feature vector of the window ending at the last push (as ``compute`` gives)."""
-        return self._extractor._features(self.band_power())
+        return self._extractor.features_from_band_power(self.band_power())

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.validate import check_positive, invalid
 
 __all__ = ["QualityLevel", "QualityMonitor", "QualityReport", "QualityState", "QualityThresholds"]
 
@@ -94,11 +95,7 @@ class QualityThresholds:
     def __post_init__(self) -> None:
         for name in self.__dataclass_fields__:
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-                raise ConfigError(
-                    f"Invalid value for the {name!r} quality threshold: it must be a positive "
-                    f"number, but got {value!r}."
-                )
+            check_positive(name, value)
         if self.amplitude_bad_uv < self.amplitude_poor_uv:
             raise ConfigError(
                 f"amplitude_bad_uv ({self.amplitude_bad_uv:g}) must not be below "
@@ -269,9 +266,8 @@ class QualityMonitor:
         if not sample_rate > 0:
             raise ConfigError(f"The sample rate must be positive, but got {sample_rate!r}.")
         if not 0 < line_freq < sample_rate / 2:
-            raise ConfigError(
-                f"Invalid value for the 'line_freq' parameter: it must lie between 0 and "
-                f"{sample_rate / 2:g} Hz (half the sample rate), but got {line_freq!r}."
+            raise invalid(
+                "line_freq", f"a frequency between 0 and {sample_rate / 2:g} Hz", line_freq
             )
         self.sample_rate = float(sample_rate)
         self.line_freq = float(line_freq)

@@ -35,11 +35,10 @@ from brainflow.ml_model import (
     MLModel,
 )
 
-from bci_desktop.core.errors import ConfigError, ModelError, check_choice
-from bci_desktop.core.inference.channels import map_channels
+from bci_desktop.core.errors import ConfigError, ModelError
 from bci_desktop.core.inference.metadata import ModelMetadata, ModelRecipe, TestVector
-from bci_desktop.core.inference.model import ChannelBinding
 from bci_desktop.core.stream import StreamInfo
+from bci_desktop.core.validate import check_choice
 
 logger = logging.getLogger(__name__)
 
@@ -256,12 +255,6 @@ class BrainFlowModel:
     def predict_proba_batch(self, x: np.ndarray) -> np.ndarray:
         """Probabilities (n, 2) for a batch of windows."""
         return np.stack([self.predict_proba(w) for w in x])
-
-    def bind(self, channel_names: Sequence[str]) -> ChannelBinding:
-        """Find the model's channels in a stream; raise ChannelMismatchError if absent."""
-        required = self.metadata.recipe.channels
-        idx = map_channels(channel_names, required, what=f"Model '{self.metadata.label}'")
-        return ChannelBinding(indices=idx, names=required)
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:

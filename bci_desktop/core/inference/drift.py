@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.validate import invalid
 
 #: Default drift threshold (see the module docstring for the numbers behind it).
 DEFAULT_THRESHOLD = 1.2
@@ -114,7 +115,7 @@ class DriftMonitor:
             ("min_fill", min_fill, 0 < min_fill <= 1),
         ):
             if not (math.isfinite(value) and ok):
-                raise ConfigError(f"Invalid value for the {name!r} parameter: {value!r}.")
+                raise invalid(name, "a finite number in its range", value)
         self.threshold = float(threshold)
         self.clear_ratio = float(clear_ratio)
         self._mean = mean

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.validate import check_int, check_positive
 
 
 class LatencyGuard:
@@ -45,16 +45,8 @@ class LatencyGuard:
         min_samples: int | None = None,
         check_every: int = 4,
     ) -> None:
-        if isinstance(budget_ms, bool) or not (
-            isinstance(budget_ms, int | float) and math.isfinite(budget_ms) and budget_ms > 0
-        ):
-            raise ConfigError(
-                f"Invalid value for the 'budget_ms' parameter: it must be a positive number "
-                f"of milliseconds, but got {budget_ms!r}."
-            )
-        if isinstance(window, bool) or not isinstance(window, int) or window < 2:
-            raise ConfigError(f"Invalid value for the 'window' parameter: {window!r}; >= 2.")
-        self.budget_ms = float(budget_ms)
+        self.budget_ms = check_positive("budget_ms", budget_ms, unit="milliseconds")
+        window = check_int("window", window, minimum=2)
         self.window = window
         self.min_samples = min(
             window, max(20, window // 4) if min_samples is None else max(1, int(min_samples))

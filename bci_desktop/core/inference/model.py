@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
 from bci_desktop.core.errors import ModelError
-from bci_desktop.core.inference.channels import map_channels
 from bci_desktop.core.inference.metadata import ModelMetadata
 from bci_desktop.core.inference.validation import (
     declared_input_shape,
@@ -37,14 +34,6 @@ def sha256_of(path: Path) -> str:
         while block := fh.read(_HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class ChannelBinding:
-    """Where a model's channels sit in a stream."""
-
-    indices: tuple[int, ...]
-    names: tuple[str, ...]
 
 
 class EmotionModel:
@@ -115,12 +104,6 @@ class EmotionModel:
         """Probabilities (n, n_classes) for a batch of inputs."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         return self._session.run([self._output_name], {self._input_name: x})[0]
-
-    def bind(self, channel_names: Sequence[str]) -> ChannelBinding:
-        """Find the model's channels in a stream; raise ChannelMismatchError if absent."""
-        required = self.metadata.recipe.channels
-        idx = map_channels(channel_names, required, what=f"Model '{self.metadata.label}'")
-        return ChannelBinding(indices=idx, names=required)
 
     def check_test_vector(self) -> None:
         """Run the embedded test vector; raise :class:`ModelError` if outputs are wrong."""

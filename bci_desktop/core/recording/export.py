@@ -21,13 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from bci_desktop.core.errors import BCIError, check_choice
+from bci_desktop.core.errors import BCIError
 from bci_desktop.core.recording.session import (
     STATUS_RECORDING,
     Marker,
     SessionData,
     read_session,
 )
+from bci_desktop.core.validate import check_choice
 
 logger = logging.getLogger(__name__)
 

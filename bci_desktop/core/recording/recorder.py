@@ -53,7 +53,6 @@ from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 
 if TYPE_CHECKING:
     from bci_desktop.core.engine import EngineUpdate, Prediction
-    from bci_desktop.core.inference.model import EmotionModel
 
 logger = logging.getLogger(__name__)
 
@@ -135,15 +134,17 @@ def session_layout(info: StreamInfo) -> dict[str, Any]:
     }
 
 
-def model_info(model: EmotionModel | None) -> dict[str, Any] | None:
-    """The ``model`` entry of ``session.json`` for a loaded model: name, version, sha256, path."""
+def model_info(model: Any) -> dict[str, Any] | None:
+    """The ``model`` entry of ``session.json`` for any classifier the engine runs: name,
+    version, and the file's sha256 and path (empty for BrainFlow's built-in models)."""
     if model is None:
         return None
+    path = getattr(model, "path", None)
     return {
         "name": model.metadata.name,
         "version": model.metadata.version,
-        "sha256": model.sha256,
-        "path": str(model.path),
+        "sha256": getattr(model, "sha256", ""),
+        "path": "" if path is None else str(path),
     }
 
 
@@ -233,7 +234,7 @@ class SessionRecorder:
             Filter settings and the model (``name``, ``version``, ``sha256``, ``path``) in use.
         layout_board_id : int or None
             BrainFlow board whose row layout the rows follow (the master board of a
-            playback or streaming board); defaults to ``info.board_id`` for BrainFlow
+            playback or streaming board); defaults to ``info.layout_board`` for BrainFlow
             streams.
         flush_interval_s : float
             Wall-clock seconds between flushes to disk (``fsync``); 0 flushes every call.
@@ -277,7 +278,7 @@ class SessionRecorder:
         layout = session_layout(info)
         board_layout = bool(layout.pop("board"))
         if layout_board_id is None and board_layout:
-            layout_board_id = info.board_id
+            layout_board_id = info.layout_board
         try:
             sessions_dir.mkdir(parents=True, exist_ok=True)
             folder = _make_unique_folder(sessions_dir, started_at, subject, name)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import abc
 from types import TracebackType
 
+from bci_desktop.core.errors import SourceError
 from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.core.validate import check_marker
 
 
 class Source(abc.ABC):
@@ -43,8 +45,20 @@ class Source(abc.ABC):
         return False
 
     def insert_marker(self, value: float) -> None:
-        """Put a marker into the stream at the next sample (``value`` must not be 0)."""
-        raise NotImplementedError(f"{type(self).__name__} does not accept markers")
+        """Put a marker into the stream at the next sample.
+
+        Raises
+        ------
+        ConfigError
+            If ``value`` is 0 (which means "no marker") or not a finite number.
+        SourceError
+            If the source cannot take a marker now (not streaming, or no marker support).
+        """
+        self._put_marker(check_marker(value))
+
+    def _put_marker(self, value: float) -> None:
+        """Put a checked marker value on the next sample (sources that take markers)."""
+        raise SourceError(f"{self.info.source_name} does not accept markers.")
 
     def __enter__(self) -> Source:
         self.start()

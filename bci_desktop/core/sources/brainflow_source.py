@@ -33,6 +33,7 @@ from bci_desktop.core.sources.boards import (
     resolve_board,
 )
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
+from bci_desktop.core.validate import check_choice, check_type, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -206,19 +207,10 @@ class BrainFlowSource(Source):
     ) -> None:
         self.board_id: int = resolve_board(board)
         self.params: ConnectionParams = params if params is not None else ConnectionParams()
-        if not isinstance(self.params, ConnectionParams):
-            raise ConfigError(
-                f"Invalid value for the 'params' parameter: expected ConnectionParams, got "
-                f"{type(params).__name__}."
-            )
-        presets = tuple(int(p.value) for p in BrainFlowPresets)
-        if isinstance(preset, bool) or not isinstance(preset, int) or preset not in presets:
-            raise ConfigError(
-                f"Invalid value for the 'preset' parameter. Allowed values are "
-                f"{', '.join(f'{int(p.value)} ({p.name})' for p in BrainFlowPresets)}, but got "
-                f"{preset!r} instead."
-            )
-        self.preset = int(preset)
+        check_type("params", self.params, ConnectionParams, "ConnectionParams")
+        if isinstance(preset, bool):
+            raise invalid("preset", "a BrainFlow preset number", preset)
+        self.preset = check_choice("preset", preset, tuple(int(p.value) for p in BrainFlowPresets))
         if isinstance(config, str):
             config = (config,)
         self.config: tuple[str, ...] = tuple(str(c) for c in config)
@@ -283,6 +275,7 @@ class BrainFlowSource(Source):
             eeg_rows=eeg_rows,
             timestamp_row=ts[0] if ts else None,
             marker_row=mk[0] if mk else None,
+            layout_board_id=self.layout_board_id,
             description=descr,
         )
 
@@ -472,22 +465,7 @@ class BrainFlowSource(Source):
         self._release(board)
         logger.info("Board %r stopped", self.name)
 
-    def insert_marker(self, value: float) -> None:
-        """Put a marker into the stream; it lands on the next sample.
-
-        Raises
-        ------
-        ConfigError
-            If ``value`` is 0 (which means "no marker") or not a finite number.
-        SourceError
-            If the source is not streaming.
-        """
-        value = float(value)
-        if value == 0 or not math.isfinite(value):
-            raise ConfigError(
-                f"Invalid value for the 'value' parameter: a marker must be a finite number "
-                f"other than 0, but got {value!r} instead."
-            )
+    def _put_marker(self, value: float) -> None:
         board = self._board
         if board is None or not self._streaming:
             raise SourceError(f"Cannot insert a marker: board {self.name!r} is not streaming.")

@@ -1,34 +1,36 @@
-"""Open a source by the name a user types: a BrainFlow board or the simulated subject."""
+"""Make a source by the name a user types: a BrainFlow board or the simulated subject.
+
+Which one, supervised or not, is decided once in :mod:`bci_desktop.core.session.spec`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.sources.base import Source
+from bci_desktop.core.validate import invalid
 
 #: Name of the simulated subject on the command line and in the GUI.
 SIMULATED = "simulated"
 
 
+#: The fastest speed given as a number; ``max`` runs as fast as the machine can.
+MAX_SPEED = 10_000.0
+
+
 def parse_speed(text: str | float | None) -> float | None:
-    """Parse ``--speed``: a positive number, or ``max`` (returned as ``None``)."""
+    """Parse ``--speed``: a positive number up to :data:`MAX_SPEED`, or ``max`` (``None``)."""
     if text is None:
         return 1.0
     if isinstance(text, str) and text.strip().lower() == "max":
         return None
+    expected = f"a number above 0 and at most {MAX_SPEED:g} (times real time), or 'max'"
     try:
         value = float(text)
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"Invalid value for the 'speed' parameter: expected a positive number or 'max', "
-            f"but got {text!r}."
-        ) from None
-    if not value > 0 or value == float("inf"):
-        raise ConfigError(
-            f"Invalid value for the 'speed' parameter: expected a positive number or 'max', "
-            f"but got {text!r}."
-        )
+    except (TypeError, ValueError, OverflowError):
+        raise invalid("speed", expected, text) from None
+    if isinstance(text, bool) or not 0 < value <= MAX_SPEED:
+        raise invalid("speed", expected, text)
     return value
 
 
@@ -37,58 +39,57 @@ def is_simulated(board: str | int) -> bool:
     return isinstance(board, str) and board.strip().lower() in (SIMULATED, "simulated_subject")
 
 
-def open_source(
-    board: str | int = "synthetic",
+def open_simulated(
     *,
-    params: object | None = None,
-    board_config: Sequence[str] = (),
     speed: float | None = 1.0,
     script: str | None = None,
     channels: int | None = None,
     seed: int = 0,
     subject_seed: int | None = None,
 ) -> Source:
-    """Create (but do not start) the source a user asked for.
+    """Create (but do not start) the simulated subject.
+
+    Parameters
+    ----------
+    speed : float or None
+        Times real time, ``None`` for as fast as possible.
+    script, channels, seed, subject_seed
+        State script, channel count, session seed, person seed.
+    """
+    from bci_desktop.core.sources.simulated import (
+        SYNTHETIC_MONTAGE,
+        SimulatedSubject,
+        SubjectProfile,
+        montage,
+    )
+
+    profile = SubjectProfile() if subject_seed is None else SubjectProfile(seed=subject_seed)
+    return SimulatedSubject(
+        script=script,
+        speed=speed,
+        channels=SYNTHETIC_MONTAGE if channels is None else montage(channels),
+        profile=profile,
+        seed=seed,
+    )
+
+
+def open_board(
+    board: str | int = "synthetic",
+    *,
+    params: object | None = None,
+    board_config: Sequence[str] = (),
+) -> Source:
+    """Create (but do not start) a BrainFlow board by name or id.
 
     Parameters
     ----------
     board : str or int
-        ``"simulated"`` for the simulated subject, else a BrainFlow board name or id.
+        A BrainFlow board name or id.
     params : ConnectionParams or None
         BrainFlow connection fields.
     board_config : sequence of str
         Strings sent with BrainFlow's ``config_board`` after the session is prepared.
-    speed : float or None
-        Simulated subject only: times real time, ``None`` for as fast as possible.
-    script, channels, seed, subject_seed
-        Simulated subject only: state script, channel count, session seed, person seed.
     """
-    if is_simulated(board):
-        from bci_desktop.core.sources.simulated import (
-            SYNTHETIC_MONTAGE,
-            SimulatedSubject,
-            SubjectProfile,
-            montage,
-        )
-
-        profile = SubjectProfile() if subject_seed is None else SubjectProfile(seed=subject_seed)
-        return SimulatedSubject(
-            script=script,
-            speed=speed,
-            channels=SYNTHETIC_MONTAGE if channels is None else montage(channels),
-            profile=profile,
-            seed=seed,
-        )
-    if speed != 1.0:
-        raise ConfigError(
-            "The 'speed' option applies to the simulated subject and to replay only; a live "
-            f"board such as {board!r} streams in real time."
-        )
-    if script is not None or channels is not None:
-        raise ConfigError(
-            "The 'script' and 'channels' options apply to the simulated subject only "
-            "(--board simulated)."
-        )
     from bci_desktop.core.sources.boards import ConnectionParams
     from bci_desktop.core.sources.brainflow_source import BrainFlowSource
 

@@ -22,6 +22,7 @@ from bci_desktop.core.errors import ConfigError, SourceError
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.replay_files import Recording, load_recording, place_markers
 from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.core.validate import check_positive
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,12 @@ __all__ = ["ReplaySource"]
 #: A paced read returns at most this much stream (or 0.25 s of wall time at high speed);
 #: when the reader stalls longer, the replay clock slips instead of bursting.
 _MAX_READ_S = 2.0
+
+
+def _check_speed(speed: float | None) -> float | None:
+    if speed is None:
+        return None
+    return check_positive("speed", speed)
 
 
 class ReplaySource(Source):
@@ -74,15 +81,7 @@ class ReplaySource(Source):
         master_board: str | int | None = None,
         chunk_s: float = 0.02,
     ) -> None:
-        if speed is not None and (
-            isinstance(speed, bool)
-            or not isinstance(speed, int | float)
-            or not 0 < speed < math.inf
-        ):
-            raise ConfigError(
-                f"Invalid value for the 'speed' parameter: expected a positive number or None "
-                f"(as fast as possible), but got {speed!r}."
-            )
+        speed = _check_speed(speed)
         if isinstance(chunk_s, bool) or not isinstance(chunk_s, int | float) or not chunk_s > 0:
             raise ConfigError(
                 f"Invalid value for the 'chunk_s' parameter: expected seconds > 0, but got "
@@ -90,7 +89,7 @@ class ReplaySource(Source):
             )
         self.path = Path(path)
         self._rec: Recording = load_recording(self.path, master_board=master_board)
-        self._speed = None if speed is None else float(speed)
+        self._speed = speed
         fs = self._rec.info.sample_rate
         self._fs = fs
         self._chunk_n = round(chunk_s * fs)
@@ -194,6 +193,20 @@ class ReplaySource(Source):
                 self._paused = False
                 self._anchor()
 
+    def set_speed(self, speed: float | None) -> None:
+        """Play on ``speed`` times faster than real time (``None``: as fast as read) from
+        where the replay is.
+
+        Raises
+        ------
+        ConfigError
+            If ``speed`` is not a positive number or None.
+        """
+        speed = _check_speed(speed)
+        with self._lock:
+            self._speed = speed
+            self._anchor()
+
     def seek(self, seconds: float) -> None:
         """Continue from ``seconds`` after the recording's start (clamped to the recording).
 
@@ -216,16 +229,10 @@ class ReplaySource(Source):
         self._anchor_pos = self._pos
         self._anchor_t = time.monotonic()
 
-    def insert_marker(self, value: float) -> None:
-        """Put ``value`` (finite, not 0) on the next sample read."""
-        v = float(value)
-        if v == 0.0 or not math.isfinite(v):
-            raise ConfigError(
-                f"Invalid value for the 'value' parameter: a marker must be a finite number "
-                f"other than 0, but got {value!r} instead."
-            )
+    def _put_marker(self, value: float) -> None:
+        """Put ``value`` on the next sample read."""
         with self._lock:
-            self._pending.append(v)
+            self._pending.append(value)
 
     # ------------------------------------------------------------------ reading
     def read(self) -> Chunk | None:

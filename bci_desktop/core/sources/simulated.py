@@ -782,19 +782,11 @@ class SimulatedSubject(Source):
             self._block_used += take
         self._pos += n
 
-    def insert_marker(self, value: float) -> None:
-        """Put ``value`` (finite, not 0) on the next generated sample.
-
-        Several markers inserted between two reads land on consecutive samples.
-        """
-        v = float(value)
-        if v == 0.0 or not math.isfinite(v):
-            raise ConfigError(
-                f"Invalid marker value {value!r}: markers must be finite and not 0 (0 means "
-                f"'no marker')."
-            )
+    def _put_marker(self, value: float) -> None:
+        """Put ``value`` on the next generated sample (several markers inserted between two
+        reads land on consecutive samples)."""
         with self._lock:
-            self._pending_markers.append(v)
+            self._pending_markers.append(value)
 
     def state_at(self, sample_index: int) -> str:
         """Return the scripted state at ``sample_index`` (0 is the first sample)."""

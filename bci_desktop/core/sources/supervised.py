@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -41,9 +40,10 @@ from dataclasses import dataclass
 
 from brainflow.exit_codes import BrainFlowError
 
-from bci_desktop.core.errors import BCIError, ConfigError, SourceError
+from bci_desktop.core.errors import BCIError, SourceError
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.core.validate import check_int, check_positive, invalid
 
 logger = logging.getLogger(__name__)
 
@@ -144,18 +144,6 @@ def _info_difference(expected: StreamInfo, got: StreamInfo) -> str | None:
     return None if same_layout else "a different board layout"
 
 
-def _positive(name: str, value: object, *, zero_ok: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    number = float(value) if ok else math.nan  # type: ignore[arg-type]
-    if not (math.isfinite(number) and (number >= 0 if zero_ok else number > 0)):
-        limit = "0 or more" if zero_ok else "more than 0"
-        raise ConfigError(
-            f"Invalid value for the {name!r} parameter: expected a finite number of seconds, "
-            f"{limit}, but got {value!r} instead."
-        )
-    return number
-
-
 class SupervisedSource(Source):
     """Wrap a source factory so the stream survives stalls, read errors and unplugs.
 
@@ -201,26 +189,17 @@ class SupervisedSource(Source):
         device_present: Callable[[], bool] | None = None,
     ) -> None:
         if not callable(factory):
-            raise ConfigError(
-                f"Invalid value for the 'factory' parameter: expected a callable that returns a "
-                f"Source, but got {factory!r} instead."
-            )
-        self.stall_timeout_s = _positive("stall_timeout_s", stall_timeout_s)
+            raise invalid("factory", "a callable that returns a Source", factory)
+        self.stall_timeout_s = check_positive("stall_timeout_s", stall_timeout_s, unit="seconds")
         if isinstance(backoff_s, str | bytes) or not isinstance(backoff_s, Sequence):
-            raise ConfigError(
-                f"Invalid value for the 'backoff_s' parameter: expected a sequence of seconds "
-                f"such as (1, 2, 4, 8, 16, 30), but got {backoff_s!r} instead."
-            )
+            raise invalid("backoff_s", "a sequence of seconds such as (1, 2, 4, 30)", backoff_s)
         if not backoff_s:
-            raise ConfigError("Invalid value for the 'backoff_s' parameter: it is empty.")
-        self.backoff_s = tuple(_positive("backoff_s", b, zero_ok=True) for b in backoff_s)
-        if max_attempts is not None and (
-            isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
-        ):
-            raise ConfigError(
-                f"Invalid value for the 'max_attempts' parameter: expected None (retry forever) "
-                f"or an integer of 1 or more, but got {max_attempts!r} instead."
-            )
+            raise invalid("backoff_s", "at least one delay", backoff_s)
+        self.backoff_s = tuple(
+            check_positive("backoff_s", b, zero_ok=True, unit="seconds") for b in backoff_s
+        )
+        if max_attempts is not None:
+            max_attempts = check_int("max_attempts", max_attempts, minimum=1)
         self.max_attempts = max_attempts
         self.on_event = on_event
         self.device_present = device_present
@@ -228,9 +207,7 @@ class SupervisedSource(Source):
         self._factory = factory
         first = factory()
         if not isinstance(first, Source):
-            raise ConfigError(
-                f"Invalid value for the 'factory' parameter: it returned {first!r}, not a Source."
-            )
+            raise invalid("factory", "a callable that returns a Source", first)
         self._unused: Source | None = first
         self._info = first.info
         self._realtime = first.realtime
@@ -469,14 +446,9 @@ class SupervisedSource(Source):
                 self._state = SourceState.SIGNAL_LOST
             self._spawn_worker(old, immediate=False)
 
-    def insert_marker(self, value: float) -> None:
-        """Pass a marker to the source while streaming.
-
-        Raises
-        ------
-        SourceError
-            While the signal is lost (there is no sample to put it on) or stopped.
-        """
+    def _put_marker(self, value: float) -> None:
+        """Pass a marker to the source while streaming; a SourceError while the signal is
+        lost (there is no sample to put it on) or stopped."""
         src = self._source
         if self._state is not SourceState.STREAMING or src is None:
             raise SourceError(
@@ -623,8 +595,12 @@ class SupervisedSource(Source):
                 if not self._events:
                     return
                 event = self._events.popleft()
-            if callback is not None:
+            if callback is None:
+                continue
+            try:
                 callback(event)
+            except Exception:  # a listener's fault must not stop the stream it listens to
+                logger.exception("Handling the %s event of %s failed", event.kind, self._name)
 
     def __repr__(self) -> str:
         return f"<SupervisedSource {self._name!r} {self._state.value}>"

@@ -215,7 +215,7 @@ def test_shape_errors() -> None:
 def test_bad_configuration() -> None:
     with pytest.raises(ConfigError, match="'line_freq' parameter"):
         QualityMonitor(NAMES, 100.0, line_freq=60.0)
-    with pytest.raises(ConfigError, match="'flat_uv' quality threshold"):
+    with pytest.raises(ConfigError, match="'flat_uv' parameter: expected a finite number above 0"):
         QualityThresholds(flat_uv=-1.0)
     with pytest.raises(ConfigError, match="amplitude_bad_uv"):
         QualityThresholds(amplitude_poor_uv=200.0, amplitude_bad_uv=100.0)

@@ -82,9 +82,7 @@ def test_fallback_replaces_the_slow_model_then_retries_it(slow_model, caplog):
     caplog.set_level(logging.INFO, logger="bci_desktop")
     fallback = EmotionModel.load(default_model_path())
     sim = SimulatedSubject(speed=None, seed=3)
-    config = EngineConfig(
-        latency_window=40, latency_fallback=True, fallback_model=fallback, latency_retry_s=5.0
-    )
+    config = EngineConfig(latency_window=40, fallback_model=fallback, latency_retry_s=5.0)
     engine = Engine(sim.info, model=slow_model, config=config)
     preds = _run(engine, 60.0)
     labels = [p.model for p in preds]
@@ -115,7 +113,7 @@ def test_fallback_armed_while_over_budget_takes_over_at_once(slow_model):
     """The GUI's switch can be turned on after the guard tripped: no new trip will come, so
     arming the fallback must switch at once; disarming goes back to the chosen model."""
     sim = SimulatedSubject(speed=None, seed=3, chunk_s=0.25)
-    config = EngineConfig(latency_window=40, latency_fallback=True)
+    config = EngineConfig(latency_window=40)
     engine = Engine(sim.info, model=slow_model, config=config)
     sim.start()
     preds = []

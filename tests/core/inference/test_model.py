@@ -133,29 +133,17 @@ def test_map_channels_names_what_is_missing():
     assert info.value.missing == ("F7", "F8")
 
 
-def test_bind_reports_missing_model_channels():
+def test_engine_maps_the_models_channels_or_names_the_missing_ones():
+    from bci_desktop.core.engine import Engine
+    from bci_desktop.core.sources.montage import SYNTHETIC_MONTAGE
+    from bci_desktop.core.stream import ChannelInfo, StreamInfo
+
+    def stream(names):
+        return StreamInfo("test", None, 250.0, tuple(ChannelInfo(n) for n in names))
+
     model = EmotionModel.load(default_model_path())
     with pytest.raises(ChannelMismatchError, match=r"Model 'emotion-default@1\.0\.0' needs"):
-        model.bind(["TP9", "AF7", "AF8", "TP10"])
-    binding = model.bind(
-        [
-            "Fz",
-            "C3",
-            "Cz",
-            "C4",
-            "Pz",
-            "PO7",
-            "Oz",
-            "PO8",
-            "F5",
-            "F7",
-            "F3",
-            "F1",
-            "F2",
-            "F4",
-            "F6",
-            "F8",
-        ]
-    )
-    assert binding.names == ("F7", "F3", "F4", "F8", "C3", "C4", "Pz", "Oz")
-    assert binding.indices == (9, 10, 13, 15, 1, 3, 4, 6)
+        Engine(stream(["TP9", "AF7", "AF8", "TP10"]), model=model)
+    engine = Engine(stream(SYNTHETIC_MONTAGE), model=model)
+    assert model.metadata.recipe.channels == ("F7", "F3", "F4", "F8", "C3", "C4", "Pz", "Oz")
+    assert tuple(engine.model_channel_index) == (9, 10, 13, 15, 1, 3, 4, 6)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 
@@ -104,22 +102,6 @@ def test_missing_channels_raise_in_strict_mode_and_keep_the_model(default_model,
     with pytest.raises(ChannelMismatchError, match="C3, C4, Pz, Oz"):
         engine.set_model(default_model)
     assert engine.model is None
-
-
-def test_request_model_from_another_thread(default_model, tmp_path):
-    second = _second_model(tmp_path / "s.onnx")
-    engine = Engine(SimulatedSubject(speed=None).info, model=default_model)
-
-    def from_gui_thread():
-        worker = threading.Thread(target=engine.request_model, args=(second,))
-        worker.start()
-        worker.join()
-
-    preds = _stream(engine, 8.0, {6.0: from_gui_thread})
-    switched = [p.t for p in preds if p.model == "second@0.1"]
-    assert switched and min(switched) >= 6.0
-    assert max(p.t for p in preds if p.model == DEFAULT) < 6.1
-    _assert_no_gap(preds, engine.hop_samples, 250.0)
 
 
 def test_switch_to_a_model_with_other_filters_changes_them(default_model, tmp_path):

@@ -256,7 +256,7 @@ def test_markers_land_on_the_next_samples():
     assert chunk.markers[:2].tolist() == [3.0, 4.5]
     assert not chunk.markers[2:].any()
     assert not subject.read().markers.any()
-    with pytest.raises(ConfigError, match="not 0"):
+    with pytest.raises(ConfigError, match="other than 0"):
         subject.insert_marker(0)
 
 

@@ -443,7 +443,7 @@ def test_predictions_resume_after_a_whole_new_window() -> None:
     gap_at = seen["gap_at"]
     before = [m for m in made if m[0] <= gap_at]
     after = [m for m in made if m[0] > gap_at]
-    assert before and after and engine.gaps == 1
+    assert before and after and engine.restarts == 1
     window = engine.window_samples
     # a prediction's window ends in the chunk that produced it; the first one after the gap
     # needs a whole window of new samples

@@ -1,0 +1,246 @@
+"""Commands that manage things rather than stream: boards, sessions, models, train, export,
+bench, and the window."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import IO
+
+from bci_desktop.cli.common import EXIT_OK, EXIT_USAGE, session_path, terminal_text
+from bci_desktop.core.errors import BCIError
+
+__all__ = [
+    "cmd_bench",
+    "cmd_boards",
+    "cmd_export",
+    "cmd_gui",
+    "cmd_models",
+    "cmd_sessions",
+    "cmd_train",
+]
+
+
+# -- commands ----------------------------------------------------------------------------
+def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
+    """List the boards BrainFlow knows (and the simulated subject)."""
+    from bci_desktop.core.sources.boards import list_boards
+
+    boards = list_boards()
+    if args.json:
+        rows = [
+            {
+                "name": "simulated",
+                "board_id": None,
+                "sample_rate": 250,
+                "n_eeg": 16,
+                "eeg_names": [],
+                "connection": [],
+            }
+        ]
+        rows += [
+            {
+                "name": b.name,
+                "board_id": b.board_id,
+                "enum_name": b.enum_name,
+                "sample_rate": b.sample_rate,
+                "n_eeg": b.n_eeg,
+                "eeg_names": list(b.eeg_names),
+                "connection": list(b.connection),
+            }
+            for b in boards
+        ]
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return EXIT_OK
+    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  CONNECTION\n")
+    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  (none: the app's simulated subject)\n")
+    for b in boards:
+        rate = "-" if b.sample_rate is None else str(b.sample_rate)
+        conn = ", ".join("--" + c.replace("_", "-") for c in b.connection) or "-"
+        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {conn}\n")
+    return EXIT_OK
+
+
+def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
+    """List recorded sessions; with --recover finish interrupted ones first."""
+    from bci_desktop.core.recording import data_dir, find_interrupted, list_sessions, recover
+
+    folder = Path(args.dir) if args.dir else data_dir()
+    recovered = []
+    if args.recover:
+        for path in find_interrupted(folder):
+            recover(path)
+            recovered.append(path)
+    sessions = list_sessions(folder)
+    if args.json:
+        json.dump([s.to_dict() for s in sessions], out, indent=2, default=str)
+        out.write("\n")
+    else:
+        for path in recovered:
+            sys.stderr.write(f"Recovered interrupted session {path}\n")
+        if not sessions:
+            out.write(f"No sessions in {folder}\n")
+        else:
+            out.write(
+                f"{'SESSION':<28}{'STARTED':<21}{'SUBJECT':<12}{'DURATION':>9}"
+                f"{'SIZE':>9}  {'STATE':<12}SOURCE\n"
+            )
+        for s in sessions:
+            started = _local_time(s.started)
+            size = f"{s.size_bytes / 1e6:.1f}MB"
+            state = s.state if s.error is None else f"broken: {s.error}"
+            row = (
+                f"{s.name:<28}{started:<21}{(s.subject or '-'):<12}{s.duration_s:>8.1f}s"
+                f"{size:>9}  {state:<12}{s.source_name}"
+            )
+            out.write(terminal_text(row) + "\n")
+        interrupted = [s for s in sessions if s.state == "interrupted"]
+        if interrupted and not args.recover:
+            sys.stderr.write(
+                f"{len(interrupted)} interrupted session(s): run 'bci-desktop sessions "
+                "--recover' to finish them.\n"
+            )
+    return EXIT_OK
+
+
+def _local_time(iso: str | None) -> str:
+    """An ISO 8601 time as 'YYYY-MM-DD HH:MM:SS' in the local time zone."""
+    import datetime as dt
+
+    if not iso:
+        return "-"
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso[:19]
+
+
+def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
+    """Manage models: list, import, activate, roll back, validate."""
+    from bci_desktop.core.inference.registry import ModelRegistry
+
+    registry = ModelRegistry()
+    action = args.action
+    if action == "validate":
+        report = registry.validate(args.file)
+        if args.json:
+            json.dump(report.to_dict(), out, indent=2)
+            out.write("\n")
+        else:
+            out.write(report.summary() + "\n")
+        return EXIT_OK if report.ok else EXIT_USAGE
+    if action == "import":
+        entry = registry.import_file(args.file, replace=args.replace)
+        out.write(f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}\n")
+        if args.activate:
+            registry.activate(entry.label)
+            out.write(f"Active model: {entry.label}\n")
+        return EXIT_OK
+    if action == "activate":
+        entry = registry.activate(args.ref)
+        out.write(f"Active model: {entry.label}\n")
+        return EXIT_OK
+    if action == "rollback":
+        entry = registry.rollback()
+        out.write(f"Rolled back; active model: {entry.label}\n")
+        return EXIT_OK
+    entries = registry.list()
+    if args.json:
+        rows = [
+            {
+                "name": e.name,
+                "version": e.version,
+                "label": e.label,
+                "active": e.active,
+                "source": e.source,
+                "classes": list(e.classes),
+                "sha256": e.sha256,
+                "path": None if e.path is None else str(e.path),
+                "p99_ms": e.p99_ms,
+                "latency_budget_ms": e.latency_budget_ms,
+                "metrics": e.metrics,
+            }
+            for e in entries
+        ]
+        json.dump(rows, out, indent=2, default=str)
+        out.write("\n")
+        return EXIT_OK
+    out.write(f"  {'MODEL':<34}{'SOURCE':<10}{'CLASSES':<34}ACCURACY\n")
+    for e in entries:
+        acc = e.metrics.get("heldout", {}).get("accuracy") if e.metrics else None
+        acc_txt = "-" if acc is None else f"{100 * acc:.1f}% (held out)"
+        mark = "*" if e.active else " "
+        row = f"{mark} {e.label:<34}{e.source:<10}{', '.join(e.classes)[:32]:<34}{acc_txt}"
+        out.write(terminal_text(row) + "\n")
+    out.write("* active\n")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
+    """Train a personal model on calibration sessions."""
+    from bci_desktop.core.calibration import train_personal_model
+
+    classes = None
+    if args.classes:
+        classes = tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    report = train_personal_model(
+        [session_path(s) for s in args.sessions],
+        args.output,
+        name=args.name,
+        version=args.version,
+        classes=classes,
+        overwrite=args.overwrite,
+    )
+    out.write(report.summary() + "\n")
+    if args.activate:
+        from bci_desktop.core.inference.registry import ModelRegistry
+
+        registry = ModelRegistry()
+        entry = registry.import_file(report.path, replace=args.overwrite)
+        registry.activate(entry.label)
+        out.write(f"Imported and activated {entry.label}\n")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
+    """Export a session to EDF+, BDF+, BrainFlow CSV or a predictions CSV."""
+    from bci_desktop.core.recording.export import export_session
+
+    path = export_session(
+        session_path(args.session),
+        args.output,
+        format=args.format,
+        anonymize=args.anonymize,
+        overwrite=args.overwrite,
+        all_rows=args.all_rows,
+    )
+    out.write(f"{path}\n")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
+    """Benchmark the pipeline (see bci_desktop.core.bench)."""
+    from bci_desktop.core.bench import format_report, run_benchmarks
+
+    report = run_benchmarks(quick=args.quick, repeats=args.repeats)
+    if args.json:
+        json.dump(report, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(format_report(report))
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace, out: IO[str]) -> int:
+    """Open the window."""
+    try:
+        from bci_desktop.gui.app import run_gui
+    except ImportError as exc:
+        raise BCIError(
+            f"The desktop window cannot start: {exc}. Headless commands still work "
+            "('bci-desktop run --help')."
+        ) from exc
+    return run_gui(args)

@@ -1,0 +1,163 @@
+"""The recording of a stream session: start, feed, report and stop one recording at a time.
+
+A recording error (disk full, unwritable folder) stops the recording and never the stream:
+every call here catches :class:`~bci_desktop.core.recording.RecordingError` and turns it into
+a :class:`~bci_desktop.core.session.status.RecordingStatus` with ``error`` set.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bci_desktop.core.engine import Engine, EngineUpdate
+from bci_desktop.core.recording import RecordingError, RecordingTap, SessionRecorder, model_info
+from bci_desktop.core.session.status import RecordingStatus
+from bci_desktop.core.stream import Chunk, StreamInfo
+
+__all__ = ["STATUS_EVERY_S", "RecordRequest", "RecordingLink"]
+
+logger = logging.getLogger(__name__)
+
+#: How often a running recording reports its elapsed time and size (s).
+STATUS_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """What to record: who, why, and where.
+
+    Parameters
+    ----------
+    subject : str
+        Pseudonymous subject id, stored in ``session.json``.
+    notes : str
+        Free notes about the session.
+    folder : str or None
+        The folder that holds sessions (a new session folder is made inside it); ``None``
+        uses the data folder (:func:`~bci_desktop.core.recording.catalog.data_dir`).
+    """
+
+    subject: str = ""
+    notes: str = ""
+    folder: str | None = None
+
+
+class RecordingLink:
+    """One recording at a time, fed by the thread that reads the source."""
+
+    def __init__(self) -> None:
+        self._tap = RecordingTap(None, on_error=self._on_error)
+        self._recorder: SessionRecorder | None = None
+        self._failed: str | None = None
+        self._due = 0.0
+
+    @property
+    def recording(self) -> bool:
+        """True while a recorder takes the stream (a plain flag: any thread may read it)."""
+        return self._recorder is not None
+
+    @property
+    def recorder(self) -> SessionRecorder | None:
+        """The running recorder, if any."""
+        return self._recorder
+
+    def status(self, error: str | None = None) -> RecordingStatus:
+        """The recording now (``error``: why it is not running)."""
+        rec = self._recorder
+        if rec is None:
+            return RecordingStatus(False, None, 0.0, 0, error)
+        return RecordingStatus(True, rec.folder, rec.elapsed_s, rec.size_bytes, error)
+
+    def start(self, request: RecordRequest, info: StreamInfo, engine: Engine) -> RecordingStatus:
+        """Start recording the stream ``info`` describes.
+
+        Raises
+        ------
+        BCIError
+            ``RecordingError`` or ``SessionError`` when the session cannot be created (the
+            message says why), ``ConfigError`` for a bad request.
+        """
+        folder = Path(request.folder).expanduser() if request.folder else None
+        recorder = SessionRecorder.create(
+            folder,
+            info,
+            subject=request.subject.strip(),
+            notes=request.notes,
+            filters=engine.filters.to_dict(),
+            model=model_info(engine.primary_model),
+            gap_threshold_s=None,  # gaps come from the session's one gap counter
+        )
+        self._failed = None
+        self._recorder = recorder
+        self._tap.error = None
+        self._tap.recorder = recorder
+        self._due = time.perf_counter() + STATUS_EVERY_S
+        logger.info("Recording into %s", recorder.folder)
+        return self.status()
+
+    def append(self, chunk: Chunk) -> None:
+        """Record a raw chunk (before the engine sees it)."""
+        self._tap(chunk)
+
+    def add_predictions(self, update: EngineUpdate) -> None:
+        """Record the predictions of an engine update."""
+        self._tap.on_update(update)
+
+    def stop(self) -> RecordingStatus | None:
+        """Stop the recording cleanly; the final status, ``None`` if none was running."""
+        rec = self._recorder
+        if rec is None:
+            return None
+        self._tap.recorder = None
+        self._recorder = None
+        error: str | None = None
+        try:
+            rec.stop()
+        except RecordingError as exc:
+            error = str(exc)
+        logger.info("Recording stopped: %s", rec.folder)
+        return RecordingStatus(False, rec.folder, rec.elapsed_s, rec.size_bytes, error)
+
+    def add_event(self, kind: str, detail: str, t: float | None = None) -> None:
+        """Record an event at stream time ``t`` (default: the last sample); a failure stops
+        the recording and is reported by the next :meth:`poll`."""
+        rec = self._recorder
+        if rec is None:
+            logger.debug("Event %s (%s) not recorded: no recording", kind, detail)
+            return
+        try:
+            rec.add_event(kind, detail, t=t)
+        except RecordingError as exc:
+            self._on_error(exc)
+
+    def poll(self, now: float) -> RecordingStatus | None:
+        """Flush if due; the status to report (a failure, or the once-a-second update)."""
+        rec = self._recorder
+        if rec is not None and self._failed is None:
+            try:
+                rec.flush_if_due()
+            except RecordingError as exc:
+                self._on_error(exc)
+        if self._failed is not None:
+            return self._take_failure()
+        if rec is None or now < self._due:
+            return None
+        self._due = now + STATUS_EVERY_S
+        return self.status()
+
+    def _on_error(self, exc: RecordingError) -> None:
+        """The recorder stopped itself on an error: streaming goes on without it."""
+        self._tap.recorder = None
+        if self._failed is None:
+            self._failed = str(exc)
+
+    def _take_failure(self) -> RecordingStatus:
+        rec, self._recorder = self._recorder, None
+        error, self._failed = self._failed, None
+        logger.warning("Recording stopped on an error, streaming goes on: %s", error)
+        if rec is None:
+            return RecordingStatus(False, None, 0.0, 0, error)
+        return RecordingStatus(False, rec.folder, rec.elapsed_s, rec.size_bytes, error)

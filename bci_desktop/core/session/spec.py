@@ -1,0 +1,227 @@
+"""What to stream, said once: a typed source specification and the one rule that opens it.
+
+A :data:`SourceSpec` is one of
+
+- :class:`BoardSpec`: a BrainFlow board (the synthetic board, a headset, a playback file),
+  with its connection fields;
+- :class:`SimulatedSpec`: the app's simulated subject;
+- :class:`ReplaySpec`: a recording (session folder, BrainFlow CSV, EDF/BDF) played again.
+
+:func:`open_source` turns a spec into a :class:`~bci_desktop.core.sources.base.Source`, and
+applies the one supervision rule: every *live* source (a board: a device that can stall or be
+unplugged) is wrapped in a :class:`~bci_desktop.core.sources.supervised.SupervisedSource`
+unless the user refused reconnection; the simulated subject and a replay are generated or
+read by the app itself and are never supervised.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.sources.base import Source
+from bci_desktop.core.sources.boards import ConnectionParams
+from bci_desktop.core.sources.factory import is_simulated, open_board, open_simulated
+from bci_desktop.core.sources.replay import ReplaySource
+from bci_desktop.core.sources.supervised import SupervisedSource
+from bci_desktop.core.validate import check_positive
+
+__all__ = [
+    "BoardSpec",
+    "OpenedSource",
+    "ReplaySpec",
+    "SimulatedSpec",
+    "SourceSpec",
+    "Supervision",
+    "describe_spec",
+    "open_source",
+    "spec_for_board",
+]
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """A BrainFlow board.
+
+    Parameters
+    ----------
+    board : str or int
+        Board name (``"synthetic"``, ``"cyton"``) or BrainFlow id.
+    params : ConnectionParams
+        BrainFlow's input parameters (serial port, MAC address, file, master board...).
+    board_config : tuple of str
+        Strings sent with BrainFlow's ``config_board`` after connecting.
+    """
+
+    board: str | int = "synthetic"
+    params: ConnectionParams = field(default_factory=ConnectionParams)
+    board_config: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SimulatedSpec:
+    """The simulated subject (see docs/simulated-subject.md).
+
+    Parameters
+    ----------
+    speed : float or None
+        Times real time, ``None`` for as fast as possible.
+    script : str or None
+        States and durations, e.g. ``"calm:60,happy:60"``; ``None`` for the default script.
+    channels : int or None
+        Number of channels; ``None`` for the synthetic board's 16.
+    seed : int
+        Session seed.
+    subject_seed : int or None
+        Which person; ``None`` for the default one.
+    """
+
+    speed: float | None = 1.0
+    script: str | None = None
+    channels: int | None = None
+    seed: int = 0
+    subject_seed: int | None = None
+
+
+@dataclass(frozen=True)
+class ReplaySpec:
+    """A recording played through the pipeline.
+
+    Parameters
+    ----------
+    path : Path
+        Session folder, BrainFlow CSV, EDF or BDF file.
+    speed : float or None
+        Times real time, ``None`` for as fast as possible.
+    master_board : str or None
+        Board layout of a BrainFlow CSV file (default synthetic).
+    """
+
+    path: Path
+    speed: float | None = 1.0
+    master_board: str | None = None
+
+
+SourceSpec = BoardSpec | SimulatedSpec | ReplaySpec
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """How a live source is watched.
+
+    Parameters
+    ----------
+    stall_timeout_s : float
+        Seconds without samples that count as a lost signal.
+    reconnect : bool
+        Watch the stream and reconnect automatically (with backoff) when it is lost.
+    """
+
+    stall_timeout_s: float = 2.0
+    reconnect: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive("stall-timeout", self.stall_timeout_s, unit="seconds")
+
+
+@dataclass
+class OpenedSource:
+    """A source made from a spec, with typed handles on what it can do beyond reading.
+
+    Attributes
+    ----------
+    source : Source
+        What the session reads.
+    supervisor : SupervisedSource or None
+        The same object as ``source`` when the source is supervised.
+    replay : ReplaySource or None
+        The same object as ``source`` when it replays a recording.
+    """
+
+    source: Source
+    supervisor: SupervisedSource | None = None
+    replay: ReplaySource | None = None
+
+
+def spec_for_board(
+    board: str | int,
+    *,
+    params: ConnectionParams | None = None,
+    board_config: tuple[str, ...] = (),
+    speed: float | None = 1.0,
+    script: str | None = None,
+    channels: int | None = None,
+    seed: int = 0,
+    subject_seed: int | None = None,
+) -> SourceSpec:
+    """The spec for what a user typed as ``--board`` (or chose in the window's board list).
+
+    Raises
+    ------
+    ConfigError
+        If simulated-subject options are given for a board, or a speed for a live board.
+    """
+    if is_simulated(board):
+        return SimulatedSpec(speed, script, channels, seed, subject_seed)
+    if speed != 1.0:
+        raise ConfigError(
+            "The 'speed' option applies to the simulated subject and to replay only; a live "
+            f"board such as {board!r} streams in real time."
+        )
+    if script is not None or channels is not None or subject_seed is not None:
+        raise ConfigError(
+            "The 'script', 'channels' and 'subject-seed' options apply to the simulated "
+            "subject only (board 'simulated')."
+        )
+    return BoardSpec(board, params if params is not None else ConnectionParams(), board_config)
+
+
+def describe_spec(spec: SourceSpec) -> str:
+    """What is being connected to, in words: "the simulated subject", "cyton"..."""
+    if isinstance(spec, SimulatedSpec):
+        return "the simulated subject"
+    if isinstance(spec, ReplaySpec):
+        return f"the recording {Path(spec.path).name}"
+    return str(spec.board)
+
+
+def open_source(spec: SourceSpec, supervision: Supervision | None = None) -> OpenedSource:
+    """Build (not start) the source for ``spec``; boards are supervised unless refused.
+
+    Raises
+    ------
+    BCIError
+        ``ConfigError`` for a spec the app cannot use, ``SourceError`` for a recording that
+        cannot be read.
+    """
+    supervision = supervision or Supervision()
+    if isinstance(spec, SimulatedSpec):
+        source = open_simulated(
+            speed=spec.speed,
+            script=spec.script,
+            channels=spec.channels,
+            seed=spec.seed,
+            subject_seed=spec.subject_seed,
+        )
+        return OpenedSource(source)
+    if isinstance(spec, ReplaySpec):
+        replay = ReplaySource(spec.path, speed=spec.speed, master_board=spec.master_board)
+        return OpenedSource(replay, replay=replay)
+    return _open_board(spec, supervision)
+
+
+def _open_board(spec: BoardSpec, supervision: Supervision) -> OpenedSource:
+    def make() -> Source:
+        return open_board(spec.board, params=spec.params, board_config=spec.board_config)
+
+    if not supervision.reconnect:
+        return OpenedSource(make())
+    port = spec.params.serial_port
+    supervisor = SupervisedSource(
+        make,
+        stall_timeout_s=supervision.stall_timeout_s,
+        device_present=(lambda: os.path.exists(port)) if port else None,
+    )
+    return OpenedSource(supervisor, supervisor=supervisor)

@@ -19,6 +19,7 @@ from PyQt6.QtCore import QMetaObject, Qt, QThread, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import QApplication, QMainWindow, QVBoxLayout, QWidget
 
+from bci_desktop.core.acquisition import ProcessLost
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.inference.registry import ModelRegistry
@@ -85,6 +86,9 @@ class MainWindow(QMainWindow):
         own); ``None`` for the real boards, simulated subject and recordings.
     registry : ModelRegistry or None
         Where the worker finds models (``None``: the user's registry).
+    isolate : bool
+        Run the stream in a child process (the default), so that a crashing or hanging
+        driver cannot take the window down; False runs it in the worker's thread.
 
     Attributes tests can read
     -------------------------
@@ -131,6 +135,7 @@ class MainWindow(QMainWindow):
         *,
         open_source: SourceOpener | None = None,
         registry: ModelRegistry | None = None,
+        isolate: bool = True,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("BCI Desktop")
@@ -152,6 +157,7 @@ class MainWindow(QMainWindow):
         self._saver.failed.connect(self._on_save_failed)
         self._model_label = ""
         self._first_show = True
+        self._restart_note = ""
 
         app = QApplication.instance()
         if isinstance(app, QApplication):  # plots take their colours when they are created
@@ -162,7 +168,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_central()
         paint_once_per_frame(self)
-        self._start_worker(open_source, registry)
+        self._start_worker(open_source, registry, isolate)
         self.log_view.attach()
 
         self._refresh_timer = QTimer(self)
@@ -245,14 +251,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _start_worker(
-        self, open_source: SourceOpener | None, registry: ModelRegistry | None
+        self, open_source: SourceOpener | None, registry: ModelRegistry | None, isolate: bool
     ) -> None:
         # No Qt parent: the thread must outlive the window until it has stopped (a running
         # QThread that is destroyed aborts the process). If the window is ever destroyed
         # without closing, its destroyed signal still stops the stream and the thread.
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("bci-stream-worker")
-        self.worker = StreamWorker(open_source=open_source, registry=registry)
+        self.worker = StreamWorker(open_source=open_source, registry=registry, isolate=isolate)
         self.worker.moveToThread(self.worker_thread)
         thread, worker = self.worker_thread, self.worker
         self.destroyed.connect(lambda _=None: stop_worker(thread, worker))
@@ -267,6 +273,7 @@ class MainWindow(QMainWindow):
         self.worker.status.connect(self._on_status)
         self.worker.notice.connect(self._on_notice)
         self.worker.marker_inserted.connect(self._on_marker_inserted)
+        self.worker.process_lost.connect(self._on_process_lost)
         self.worker_thread.start()
 
     # -- settings --------------------------------------------------------------------------
@@ -306,8 +313,9 @@ class MainWindow(QMainWindow):
 
     def connect_spec(self, spec: SourceSpec) -> None:
         """Stream ``spec`` (a board, the simulated subject, a recording to replay)."""
+        model = self.settings.model_request()  # a model named in the settings wins
         request = ConnectRequest(
-            spec=spec, filters=self.signal_view.filters, model=self.settings.model_request()
+            spec=spec, filters=self.signal_view.filters, model=model if model.explicit else None
         )
         self.save_in_background()
         self.banner.hide()
@@ -358,7 +366,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Error: {message}", 30000)
             logger.warning("Stream error: %s", message)
         elif state is StreamState.STREAMING:
-            self.banner.hide()
+            if self._restart_note:  # say what happened, now that it streams again
+                self.banner.show_message("warning", self._restart_note)
+                self._restart_note = ""
+            else:
+                self.banner.hide()
             self.statusBar().showMessage(message, 5000)
             focus = QApplication.focusWidget()
             if focus is None or not focus.isEnabled() or focus.window() is not self:
@@ -376,6 +388,16 @@ class MainWindow(QMainWindow):
     def _on_notice(self, notice: Notice) -> None:
         # The session logged it already; the status bar shows it.
         self.statusBar().showMessage(notice.text, 15000)
+
+    def _on_process_lost(self, lost: ProcessLost) -> None:
+        level = "warning" if lost.restarting else "error"
+        self.banner.show_message(level, f"The acquisition process {lost.reason}. {lost.advice}")
+        if lost.restarting:
+            clock = time.strftime("%H:%M:%S")
+            self._restart_note = (
+                f"The acquisition process {lost.reason} at {clock} and was restarted; a "
+                "recording in progress goes on in the same session, with a gap."
+            )
 
     def _on_marker_inserted(self, value: float) -> None:
         self.statusBar().showMessage(f"Marker {value:g} inserted", 3000)

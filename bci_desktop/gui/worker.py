@@ -1,34 +1,52 @@
-"""The worker thread: a Qt adapter around one :class:`~bci_desktop.core.session.StreamSession`.
+"""The window's worker: a Qt adapter around the host of one stream session.
 
 :class:`StreamWorker` is a ``QObject`` moved to a ``QThread`` by the main window. Its slots
-are invoked through queued signals from the GUI thread and call the session; its timer
-calls :meth:`StreamSession.poll`; its signals carry the session's typed messages. So
-connecting to a device (which can block for seconds in BrainFlow's ``prepare_session``),
-reading, recording, processing, switching models, steering a replay and disconnecting all
-happen in this thread; the GUI thread only draws.
+are invoked through queued signals from the GUI thread; each hands a command to the
+session's host (:mod:`bci_desktop.core.acquisition`); its timer polls the host and turns
+what comes back into signals carrying typed dataclasses. By default the host is a child
+process (:class:`~bci_desktop.core.acquisition.ProcessHost`): a driver that crashes or
+hangs takes down only that process, which the host restarts; the window stays up.
 
-Error policy, the same for every slot (:func:`_guarded`): a refusal the user can act on
-(:class:`~bci_desktop.core.errors.BCIError`) becomes a notice in their words and the
-stream goes on; an unexpected exception is logged with its traceback and shown as a notice
-too, and the stream goes on. Only a failure to connect or to keep reading tears the
-stream down (state ``ERROR``).
+Error policy, the same for every command: a refusal becomes a notice in the user's words
+(:func:`~bci_desktop.core.acquisition.commands.run_command`) and the stream goes on. Only a
+failure to connect or to keep streaming ends the stream (state ``ERROR``).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 
+from bci_desktop.core.acquisition import (
+    AddEvent,
+    ChildConfig,
+    Command,
+    InsertMarker,
+    ProcessHost,
+    ProcessLost,
+    ReconnectNow,
+    ReplayPause,
+    ReplayResume,
+    ReplaySeek,
+    ReplaySpeed,
+    SessionHost,
+    SetFilters,
+    SetLatencyFallback,
+    SetModel,
+    StartRecording,
+    StopRecording,
+    ThreadHost,
+)
+from bci_desktop.core.acquisition.commands import refusal
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import EngineUpdate
-from bci_desktop.core.errors import BCIError, SourceError
+from bci_desktop.core.errors import BCIError
 from bci_desktop.core.inference.registry import ModelRegistry
+from bci_desktop.core.logs import log_dir
 from bci_desktop.core.session import (
     MarkerInserted,
     ModelChanged,
@@ -38,16 +56,15 @@ from bci_desktop.core.session import (
     RecordingStatus,
     RecordRequest,
     ReplayStatus,
-    SessionMessage,
     SessionOptions,
     SourceOpener,
     SourceSpec,
     StateChanged,
-    StreamSession,
     StreamStarted,
     StreamState,
     StreamStatus,
     Supervision,
+    load_model,
     one_line,
 )
 from bci_desktop.core.sources.supervised import SourceEvent
@@ -66,10 +83,12 @@ logger = logging.getLogger(__name__)
 
 #: Seconds without samples from a live board that count as a lost signal.
 DEFAULT_STALL_TIMEOUT_S = 2.0
-#: Interval of the worker's streaming timer (ms).
+#: Interval of the worker's polling timer (ms).
 TICK_MS = 5
 #: Engine updates are sent to the GUI thread at most this often (s).
 BATCH_S = 0.025
+#: Where a crashing acquisition process writes its last words (in the log folder).
+CRASH_LOG = "acquisition-crash.log"
 
 
 @dataclass(frozen=True)
@@ -100,42 +119,21 @@ class ConnectRequest:
     reconnect: bool = True
 
 
-def _guarded(what: str) -> Callable:
-    """The one error policy of the worker's command slots (see the module docstring).
-
-    ``what`` begins the notice; ``{0}``... in it are the slot's arguments."""
-
-    def wrap(method: Callable) -> Callable:
-        @functools.wraps(method)
-        def run(self: StreamWorker, *args: Any) -> Any:
-            try:
-                return method(self, *args)
-            except BCIError as exc:
-                what_ = what.format(*args)
-                logger.warning("%s: %s", what_, exc)
-                self.notice.emit(Notice(f"{what_}: {one_line(exc)}", NoticeLevel.WARNING))
-            except Exception as exc:
-                what_ = what.format(*args)
-                logger.exception("%s failed", what_)
-                self.notice.emit(Notice(f"{what_}: {one_line(exc)}", NoticeLevel.ERROR))
-            return None
-
-        return run
-
-    return wrap
-
-
 class StreamWorker(QObject):
-    """Streams one session at a time in its own thread, and records it on request.
+    """Streams one session at a time through its host, and records it on request.
 
     Parameters
     ----------
     parent : QObject or None
         Qt parent.
     open_source : SourceOpener or None
-        Builds a source from its spec (tests and benchmarks inject their own).
+        Builds a source from its spec (tests and benchmarks inject their own; with the
+        child process it must be a top-level function, so it can be named across).
     registry : ModelRegistry or None
         Where models are found (``None``: the user's registry).
+    isolate : bool
+        Run the session in a child process (:class:`ProcessHost`, the default) or in this
+        worker's thread (:class:`ThreadHost`).
 
     Signals
     -------
@@ -144,7 +142,7 @@ class StreamWorker(QObject):
     state_changed(StreamState, str)
         The session's state and a one-line message.
     stream_info(StreamInfo, str)
-        A stream starts (or starts afresh after a replay seek), with its model label.
+        A stream starts (or starts afresh after a replay seek or a restart), with its model.
     status(StreamStatus)
         About once a second (twice while the signal is lost).
     notice(Notice)
@@ -159,6 +157,8 @@ class StreamWorker(QObject):
         While replaying, about 5 times a second and after every replay command.
     source_event(SourceEvent)
         A live board lost or regained its device.
+    process_lost(ProcessLost)
+        The acquisition process died or hung (and whether it is being restarted).
 
     Attributes
     ----------
@@ -176,6 +176,7 @@ class StreamWorker(QObject):
     model_changed = pyqtSignal(str)
     replay_changed = pyqtSignal(object)
     source_event = pyqtSignal(object)
+    process_lost = pyqtSignal(object)
 
     def __init__(
         self,
@@ -183,6 +184,7 @@ class StreamWorker(QObject):
         *,
         open_source: SourceOpener | None = None,
         registry: ModelRegistry | None = None,
+        isolate: bool = True,
     ) -> None:
         super().__init__(parent)
         self._timer = QTimer(self)
@@ -191,7 +193,9 @@ class StreamWorker(QObject):
         self._timer.timeout.connect(self._tick)
         self._open_source = open_source
         self._registry = registry
-        self._session: StreamSession | None = None
+        self._host: SessionHost = ProcessHost() if isolate else ThreadHost()
+        self._active = False
+        self._replaying = False
         self._pending: list[EngineUpdate] = []
         self._last_emit = 0.0
         self._filters: FilterSettings | None = None
@@ -209,19 +213,24 @@ class StreamWorker(QObject):
     @property
     def recording(self) -> bool:
         """True while a recording runs (a plain flag: any thread may read it)."""
-        session = self._session
-        return session is not None and session.recording
+        return self._host.recording
 
     @property
-    def session(self) -> StreamSession | None:
-        """The stream session (owned by the worker thread)."""
-        return self._session
+    def host(self) -> SessionHost:
+        """Where the session runs."""
+        return self._host
 
-    def _on_message(self, message: SessionMessage) -> None:
-        """The session speaks: forward its message as the matching signal."""
-        match message:
+    def _forward(self, item: object) -> None:
+        """Turn one thing the host said into the matching signal."""
+        match item:
+            case EngineUpdate():
+                if item.n_samples or item.predictions or item.quality is not None:
+                    self._pending.append(item)
             case StateChanged(state=state, message=text):
                 self._state = state
+                ended = state is StreamState.ENDED and not self._replaying
+                if state in (StreamState.IDLE, StreamState.ERROR) or ended:
+                    self._active = False
                 if not state.live:
                     self._flush(time.perf_counter())
                 self.state_changed.emit(state, text)
@@ -229,25 +238,34 @@ class StreamWorker(QObject):
                 self._flush(time.perf_counter())
                 self.stream_info.emit(info, label)
             case StreamStatus():
-                self.status.emit(message)
+                self.status.emit(item)
             case Notice():
-                self.notice.emit(message)
+                self.notice.emit(item)
             case RecordingStatus():
-                self.recording_changed.emit(message)
+                self.recording_changed.emit(item)
             case ReplayStatus():
-                self.replay_changed.emit(message)
+                self._replaying = item.active
+                self.replay_changed.emit(item)
             case ModelChanged(label=label):
                 self.model_changed.emit(label)
             case MarkerInserted(value=value):
                 self.marker_inserted.emit(value)
             case SourceEvent():
-                self.source_event.emit(message)
+                self.source_event.emit(item)
+            case ProcessLost():
+                level = NoticeLevel.WARNING if item.restarting else NoticeLevel.ERROR
+                self.notice.emit(
+                    Notice(f"The acquisition process {item.reason}. {item.advice}", level)
+                )
+                self.process_lost.emit(item)
 
     # -- connecting ----------------------------------------------------------------------
     @pyqtSlot(object)
     def connect_source(self, request: ConnectRequest) -> None:
-        """Open, start and stream ``request``'s source (stops any current stream first)."""
-        self._release("Disconnected")
+        """Stream ``request``'s source (stops any current stream first)."""
+        self._timer.stop()
+        self._host.stop()
+        self._drain()
         stall = request.stall_timeout_s
         options = SessionOptions(
             model=request.model or self._model_request or ModelRequest(),
@@ -259,51 +277,46 @@ class StreamWorker(QObject):
                 reconnect=request.reconnect,
             ),
         )
-        session = StreamSession(
-            request.spec,
-            options,
-            on_message=self._on_message,
-            registry=self._registry,
+        if request.filters is not None:
+            self._filters = request.filters
+        config = ChildConfig(
+            spec=request.spec,
+            options=options,
             open_source=self._open_source,
+            registry_root=Path(self._registry.root) if self._registry is not None else None,
+            log_level=logging.getLogger("bci_desktop").getEffectiveLevel(),
+            crash_log=log_dir() / CRASH_LOG,
         )
-        self._session = session
-        try:
-            session.start()
-        except Exception as exc:
-            if not isinstance(exc, BCIError):
-                logger.exception("Failed to connect")
-            else:
-                logger.warning("Connection refused: %s", exc)
-            self._session = None
-            self._state = StreamState.ERROR
-            self.state_changed.emit(StreamState.ERROR, one_line(exc))
-            return
-        engine = session.engine
-        self._filters = engine.filters if engine is not None else self._filters
         self._pending = []
+        self._replaying = False
         self._last_emit = time.perf_counter()
+        self._host.start(config)
+        self._active = True
         self._timer.start()
 
     @pyqtSlot()
     def disconnect_source(self) -> None:
         """Stop streaming (and recording) and release the source."""
-        had = self._session is not None
-        self._release("Disconnected" if had else "Not connected")
-        if not had:
-            self._state = StreamState.IDLE
-            self.state_changed.emit(StreamState.IDLE, "Not connected")
-
-    def _release(self, message: str) -> None:
         self._timer.stop()
-        session, self._session = self._session, None
-        if session is not None:
-            session.stop(message)  # never raises; reports the final recording status
+        had = self._active
+        self._host.stop()
+        self._active = False
+        self._drain()
+        if not had or self._state is not StreamState.IDLE:
+            self._state = StreamState.IDLE
+            self.state_changed.emit(StreamState.IDLE, "Disconnected" if had else "Not connected")
+
+    def _drain(self) -> None:
+        for item in self._host.poll():
+            self._forward(item)
         self._flush(time.perf_counter())
 
     @pyqtSlot()
     def shutdown(self) -> None:
         """Stop everything before the thread quits (the window is closing)."""
-        self._release("Disconnected")
+        self._timer.stop()
+        self._host.stop()
+        self._active = False
         self._state = StreamState.IDLE
         # Hand the worker (and its timer) back to the GUI thread, which outlives this one
         # and deletes it: no object is left behind in a finished thread.
@@ -314,23 +327,11 @@ class StreamWorker(QObject):
     # -- streaming -----------------------------------------------------------------------
     @pyqtSlot()
     def _tick(self) -> None:
-        session = self._session
-        if session is None:
-            return
-        try:
-            self._pending.extend(session.poll())
-        except Exception as exc:
-            logger.exception("Streaming failed")
-            self._timer.stop()
-            self._session = None
-            session.fail(exc)
-            return
+        for item in self._host.poll():
+            self._forward(item)
         now = time.perf_counter()
         if self._pending and now - self._last_emit >= BATCH_S:
             self._flush(now)
-        if session.state is StreamState.ENDED and session.replay is None:
-            self._timer.stop()
-            self._session = None
 
     def _flush(self, now: float) -> None:
         if self._pending:
@@ -338,129 +339,97 @@ class StreamWorker(QObject):
             self.updates.emit(batch)
         self._last_emit = now
 
+    def _send(self, command: Command) -> None:
+        if not self._active:
+            self._say(f"{refusal(command)}: connect a source first.", NoticeLevel.WARNING)
+            return
+        self._host.send(command)
+
     def _say(self, text: str, level: NoticeLevel = NoticeLevel.INFO) -> None:
         logger.log(int(level), "%s", text)
         self.notice.emit(Notice(text, level))
 
-    def _require(self) -> StreamSession:
-        if self._session is None:
-            raise SourceError("connect a source first.")
-        return self._session
-
     # -- commands ------------------------------------------------------------------------
     @pyqtSlot(float)
-    @_guarded("Marker {0:g} not inserted")
     def insert_marker(self, value: float) -> None:
         """Insert a marker into the stream (lands on the next sample, and is recorded)."""
-        self._require().insert_marker(value)
+        self._send(InsertMarker(float(value)))
 
     @pyqtSlot(object)
-    @_guarded("Filters not changed")
     def set_filters(self, settings: FilterSettings) -> None:
         """Use these filters now (when streaming) and for the next connection."""
-        if self._session is not None and self._session.engine is not None:
-            self._session.set_filters(settings)
+        if self._active:
+            self._host.send(SetFilters(settings))
         self._filters = settings
 
     @pyqtSlot()
-    @_guarded("Reconnect now")
     def reconnect_now(self) -> None:
         """Try to reconnect a lost live board at once instead of waiting for the backoff."""
-        session = self._require()
-        name = session.info.source_name if session.info is not None else "the device"
-        if session.reconnect_now():
-            self._say(f"Reconnecting to {name} now…")
-        else:
-            self._say(f"{name} is already reconnecting.")
+        self._send(ReconnectNow())
 
     @pyqtSlot(str)
-    @_guarded("Model not changed")
     def activate_model(self, ref: str) -> None:
-        """Use the model ``ref`` names (a registry ``NAME[@VERSION]`` or an ``.onnx`` file).
-
-        While streaming the engine switches between two predictions (an unusable model
-        leaves the current one in use); otherwise the next connection uses it.
-        """
-        session = self._session
-        if session is None or session.engine is None:
-            from bci_desktop.core.session import load_model
-
-            label = load_model(ref, None, self._registry).metadata.label
+        """Use the model ``ref`` names (a registry ``NAME[@VERSION]`` or an ``.onnx`` file):
+        at once while streaming, else from the next connection."""
+        if self._active:
+            self._host.send(SetModel(ref))
             self._model_request = ModelRequest(ref)
-            self._say(f"Model {label} will be used when streaming starts.")
-            self.model_changed.emit(label)
             return
-        session.set_model(ref)
+        try:
+            label = load_model(ref, None, self._registry).metadata.label
+        except BCIError as exc:
+            self._say(f"Model not changed: {one_line(exc)}", NoticeLevel.WARNING)
+            return
         self._model_request = ModelRequest(ref)
+        self._say(f"Model {label} will be used when streaming starts.")
+        self.model_changed.emit(label)
 
     @pyqtSlot(bool)
-    @_guarded("Latency fallback not changed")
     def set_latency_fallback(self, enabled: bool) -> None:
         """Fall back to the fastest other validated model for the same classes while the
         model in use is over its latency budget (at once while streaming, else at the next
         connection)."""
         self._latency_fallback = bool(enabled)
-        if self._session is not None:
-            self._session.set_latency_fallback(enabled)
+        if self._active:
+            self._host.send(SetLatencyFallback(bool(enabled)))
 
-    # -- recording -----------------------------------------------------------------------
     @pyqtSlot(object)
     def start_recording(self, request: RecordRequest) -> None:
         """Record the stream into a new session folder (refused when not streaming)."""
-        try:
-            if self._session is None:
-                raise SourceError(
-                    "Recording needs a stream: connect a board or open a recording first."
-                )
-            self._session.start_recording(request)
-        except Exception as exc:
-            if not isinstance(exc, BCIError):
-                logger.exception("Failed to start recording")
-            message = one_line(exc)
-            self.notice.emit(Notice(message, NoticeLevel.WARNING))
+        if not self._active:
+            message = "Recording needs a stream: connect a board or open a recording first."
+            self._say(message, NoticeLevel.WARNING)
             self.recording_changed.emit(RecordingStatus(error=message))
+            return
+        self._host.send(StartRecording(request))
 
     @pyqtSlot()
-    @_guarded("Recording")
     def stop_recording(self) -> None:
         """Stop the recording cleanly (the stream goes on)."""
-        if self._session is not None:
-            self._session.stop_recording()
+        self._send(StopRecording())
 
     @pyqtSlot(str, str)
-    @_guarded("Event not recorded")
     def add_event(self, kind: str, detail: str) -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
-        if self._session is not None:
-            self._session.add_event(kind, detail)
-
-    # -- replay --------------------------------------------------------------------------
-    def _replay(self):
-        session = self._session
-        if session is None or session.replay is None:
-            raise BCIError("no recording is being replayed.")
-        return session.replay
+        if self._active:
+            self._host.send(AddEvent(kind, detail))
 
     @pyqtSlot()
-    @_guarded("Replay")
     def pause_replay(self) -> None:
         """Hold the replay where it is."""
-        self._replay().pause()
+        self._send(ReplayPause())
 
     @pyqtSlot()
-    @_guarded("Replay")
     def resume_replay(self) -> None:
         """Play on from where the replay was held (or from the start once it ended)."""
-        self._replay().resume()
+        self._send(ReplayResume())
 
     @pyqtSlot(float)
-    @_guarded("Replay")
     def seek_replay(self, seconds: float) -> None:
         """Continue the replay from ``seconds`` after the recording's start."""
-        self._replay().seek(seconds)
+        self._send(ReplaySeek(float(seconds)))
 
     @pyqtSlot(float)
-    @_guarded("Replay")
     def set_replay_speed(self, speed: float) -> None:
         """Play the replay ``speed`` times faster than real time from where it is."""
-        self._replay().set_speed(speed)
+        self._send(ReplaySpeed(float(speed)))

@@ -106,7 +106,7 @@ def rig(qtbot):
         return OpenedSource(source)
 
     thread = QThread()
-    worker = StreamWorker(open_source=fake_open_source)
+    worker = StreamWorker(open_source=fake_open_source, isolate=False)
     worker.moveToThread(thread)
     driver = Driver()
     driver.connect_source.connect(worker.connect_source)

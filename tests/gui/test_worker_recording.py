@@ -66,7 +66,7 @@ def _fake_or_replay(spec, supervision):
 def rig(qtbot):
     """A worker in a QThread streaming fake sources (or real replays), and what it said."""
     thread = QThread()
-    worker = StreamWorker(open_source=_fake_or_replay)
+    worker = StreamWorker(open_source=_fake_or_replay, isolate=False)
     worker.moveToThread(thread)
     driver = Driver()
     for name in (

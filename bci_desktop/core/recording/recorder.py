@@ -34,6 +34,7 @@ from bci_desktop import __version__
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.recording.recovery import (
     drop_partial_line,
+    lock_owner,
     lock_text,
     truncate_partial_frame,
 )
@@ -45,8 +46,10 @@ from bci_desktop.core.recording.session import (
     PREDICTIONS_FILE,
     SAMPLES_FILE,
     STATUS_COMPLETE,
+    STATUS_RECORDING,
     SessionError,
     SessionMeta,
+    read_meta,
     write_json_atomic,
 )
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
@@ -331,6 +334,82 @@ class SessionRecorder:
             folder,
         )
         return rec
+
+    @classmethod
+    def resume(
+        cls,
+        folder: str | os.PathLike[str],
+        info: StreamInfo,
+        *,
+        flush_interval_s: float = 0.5,
+        gap_threshold_s: float | None = 0.5,
+    ) -> SessionRecorder:
+        """Go on recording ``info``'s stream into a session whose recorder died.
+
+        The window's acquisition process can crash mid-recording (a driver that aborts);
+        the one that replaces it continues the same session: partial last frames and lines
+        are cut as recovery would, the files are opened for appending and the lock is
+        taken over. The caller notes the gap.
+
+        Raises
+        ------
+        SessionError
+            If the folder is not a session being recorded, another live process records
+            it, or its rows or rate differ from ``info``'s.
+        RecordingError
+            If its files cannot be opened.
+        """
+        folder = Path(folder)
+        meta = read_meta(folder)
+        if meta.status != STATUS_RECORDING:
+            raise SessionError(f"Cannot continue '{folder}': its recording was finished.")
+        owner = lock_owner(folder)
+        if owner is not None and owner != os.getpid():
+            raise SessionError(f"Cannot continue '{folder}': process {owner} records it.")
+        layout = session_layout(info)
+        board = bool(layout.pop("board"))
+        if tuple(layout["rows"]) != tuple(meta.rows) or meta.sample_rate != info.sample_rate:
+            raise SessionError(
+                f"Cannot continue '{folder}': the stream now has other channels or another "
+                "rate than the recording."
+            )
+        rec = cls(
+            folder,
+            meta,
+            board=board,
+            flush_interval_s=flush_interval_s,
+            gap_threshold_s=gap_threshold_s,
+        )
+        try:
+            rec._reopen()
+        except OSError as exc:
+            rec._close_files()
+            raise RecordingError(
+                f"Cannot continue recording into {folder}: {_describe_os_error(exc)}."
+            ) from exc
+        logger.info("Continuing the recording %s at sample %d", folder, rec._n)
+        return rec
+
+    def _reopen(self) -> None:
+        folder = self._folder
+        kept, _ = truncate_partial_frame(self._paths["samples"], self._frame_bytes)
+        for key in ("markers", "predictions", "events"):
+            drop_partial_line(self._paths[key])
+        with open(folder / LOCK_FILE, "w", encoding="ascii") as fh:
+            fh.write(lock_text())
+            fh.flush()
+            os.fsync(fh.fileno())
+        for key, path in self._paths.items():
+            self._files[key] = open(path, "ab", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            self._bytes[key] = path.stat().st_size
+        self._meta_bytes = (folder / META_FILE).stat().st_size
+        self._n = kept
+        row = self._meta.timestamp_row
+        if kept and row is not None:
+            with open(self._paths["samples"], "rb") as fh:
+                fh.seek((kept - 1) * self._frame_bytes)
+                last = np.frombuffer(fh.read(self._frame_bytes), dtype="<f8")
+            self._last_t = float(last[row])
 
     def _open(self) -> None:
         folder = self._folder

@@ -98,6 +98,23 @@ class RecordingLink:
         logger.info("Recording into %s", recorder.folder)
         return self.status()
 
+    def resume(self, folder: Path, info: StreamInfo) -> RecordingStatus:
+        """Go on recording into ``folder``, a session whose recorder died (see
+        :meth:`SessionRecorder.resume`).
+
+        Raises
+        ------
+        BCIError
+            If the folder cannot be continued (the message says why).
+        """
+        recorder = SessionRecorder.resume(folder, info, gap_threshold_s=None)
+        self._failed = None
+        self._recorder = recorder
+        self._tap.error = None
+        self._tap.recorder = recorder
+        self._due = time.perf_counter() + STATUS_EVERY_S
+        return self.status()
+
     def append(self, chunk: Chunk) -> None:
         """Record a raw chunk (before the engine sees it)."""
         self._tap(chunk)

@@ -17,6 +17,7 @@ read by the app itself and are never supervised.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ __all__ = [
     "OpenedSource",
     "ReplaySpec",
     "SimulatedSpec",
+    "SourceOpener",
     "SourceSpec",
     "Supervision",
     "describe_spec",
@@ -143,6 +145,11 @@ class OpenedSource:
     source: Source
     supervisor: SupervisedSource | None = None
     replay: ReplaySource | None = None
+
+
+#: Builds the source of a spec (injectable, so tests and benchmarks can stream their own; a
+#: top-level function when the session runs in another process).
+SourceOpener = Callable[[SourceSpec, Supervision], OpenedSource]
 
 
 def spec_for_board(

@@ -36,7 +36,13 @@ from bci_desktop.core.session.models import (
 from bci_desktop.core.session.options import FilterOverrides, SessionOptions
 from bci_desktop.core.session.recording import RecordingLink, RecordRequest
 from bci_desktop.core.session.replay_control import ReplayControl
-from bci_desktop.core.session.spec import OpenedSource, SourceSpec, Supervision, open_source
+from bci_desktop.core.session.spec import (
+    OpenedSource,
+    SourceOpener,
+    SourceSpec,
+    Supervision,
+    open_source,
+)
 from bci_desktop.core.session.status import (
     MarkerInserted,
     ModelChanged,
@@ -61,9 +67,6 @@ POLL_BUDGET_S = 0.02
 #: How often the numbers are reported, and while the signal is lost (s).
 _STATUS_EVERY_S, _LOST_STATUS_EVERY_S = 1.0, 0.5
 
-#: Builds the source of a spec (injectable, so tests and benchmarks can stream their own).
-SourceOpener = Callable[[SourceSpec, Supervision], OpenedSource]
-
 
 class StreamSession:
     """One stream: source, model, engine, recording, gaps, status.
@@ -77,6 +80,9 @@ class StreamSession:
     on_message : callable or None
         Called with every :data:`~bci_desktop.core.session.status.SessionMessage`, on the
         thread that drives the session.
+    on_updates : callable or None
+        Called by :meth:`poll` with the updates it made, before the messages that follow
+        them (a stream that ends, a status), so that a listener sees both in order.
     registry : ModelRegistry or None
         Where models are found (``None``: the user's registry).
     open_source : callable or None
@@ -90,12 +96,14 @@ class StreamSession:
         options: SessionOptions | None = None,
         *,
         on_message: Callable[[SessionMessage], None] | None = None,
+        on_updates: Callable[[list[EngineUpdate]], None] | None = None,
         registry: ModelRegistry | None = None,
         open_source: SourceOpener | None = None,
     ) -> None:
         self.spec = spec
         self.options = options or SessionOptions()
         self._on_message = on_message
+        self._on_updates = on_updates
         self._registry = registry
         self._open = open_source or _default_opener
         self._state = StreamState.IDLE
@@ -309,6 +317,8 @@ class StreamSession:
         now = time.perf_counter()
         if updates:
             self._last_data = now
+            if self._on_updates is not None:
+                self._on_updates(updates)
         recording = self._link.poll(now)
         if recording is not None:
             self._report_recording(recording)
@@ -552,7 +562,28 @@ class StreamSession:
             )
         if self._link.recording:
             raise ConfigError(f"Already recording into {self._link.status().folder}.")
-        status = self._link.start(request, engine.info, engine)
+        try:
+            status = self._link.start(request, engine.info, engine)
+        except BCIError as exc:
+            self._emit(self._link.status(error=one_line(exc)))
+            raise
+        self._emit(status)
+        return status
+
+    def continue_recording(self, folder: Path, gaps: int, dropped: int) -> RecordingStatus:
+        """After the acquisition process that streamed this before died: continue its
+        recording in ``folder`` and its gap count, the break counting as one gap.
+
+        Raises
+        ------
+        BCIError
+            If nothing streams or the folder cannot be continued.
+        """
+        engine = self._require_engine("continue the recording")
+        status = self._link.resume(folder, engine.info)
+        if self._gaps is not None:
+            self._gaps.continue_from(gaps, dropped, "acquisition process restarted")
+        self._link.add_event("acquisition_restarted", "the acquisition process was restarted")
         self._emit(status)
         return status
 

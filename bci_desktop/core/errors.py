@@ -30,3 +30,11 @@ class ChannelMismatchError(ModelError):
     def __init__(self, message: str, missing: tuple[str, ...]) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+def one_line(exc: BaseException) -> str:
+    """A short message for the user: the app's own errors as they are, others typed."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, BCIError) and text:
+        return text
+    return f"Unexpected {type(exc).__name__}: {text or 'no details'} (details in the log)."

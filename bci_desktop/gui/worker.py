@@ -16,32 +16,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, QTimer, pyqtSignal, pyqtSlot
 
-from bci_desktop.core.acquisition import (
-    AddEvent,
-    ChildConfig,
-    Command,
-    InsertMarker,
-    ProcessHost,
-    ProcessLost,
-    ReconnectNow,
-    ReplayPause,
-    ReplayResume,
-    ReplaySeek,
-    ReplaySpeed,
-    SessionHost,
-    SetFilters,
-    SetLatencyFallback,
-    SetModel,
-    StartRecording,
-    StopRecording,
-    ThreadHost,
-)
+from bci_desktop.core import acquisition as acq
 from bci_desktop.core.acquisition.commands import refusal
+from bci_desktop.core.acquisition.connect import ConnectRequest
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import EngineUpdate
 from bci_desktop.core.errors import BCIError
@@ -56,14 +37,11 @@ from bci_desktop.core.session import (
     RecordingStatus,
     RecordRequest,
     ReplayStatus,
-    SessionOptions,
     SourceOpener,
-    SourceSpec,
     StateChanged,
     StreamStarted,
     StreamState,
     StreamStatus,
-    Supervision,
     load_model,
     one_line,
 )
@@ -91,34 +69,6 @@ BATCH_S = 0.025
 CRASH_LOG = "acquisition-crash.log"
 
 
-@dataclass(frozen=True)
-class ConnectRequest:
-    """What to stream and how.
-
-    Parameters
-    ----------
-    spec : SourceSpec
-        The board, the simulated subject or a recording to replay.
-    filters : FilterSettings or None
-        Streaming filters; ``None`` takes the model's (as do filters that cannot run at the
-        stream's sample rate, with a notice).
-    model : ModelRequest or None
-        The model; ``None`` uses the model last activated in this window, else the
-        automatic choice.
-    stall_timeout_s : float or None
-        Live boards: seconds without samples that count as a lost signal; ``None`` takes
-        :attr:`StreamWorker.stall_timeout_s`.
-    reconnect : bool
-        Live boards: watch the stream and reconnect automatically.
-    """
-
-    spec: SourceSpec
-    filters: FilterSettings | None = None
-    model: ModelRequest | None = None
-    stall_timeout_s: float | None = None
-    reconnect: bool = True
-
-
 class StreamWorker(QObject):
     """Streams one session at a time through its host, and records it on request.
 
@@ -135,30 +85,7 @@ class StreamWorker(QObject):
         Run the session in a child process (:class:`ProcessHost`, the default) or in this
         worker's thread (:class:`ThreadHost`).
 
-    Signals
-    -------
-    updates(list)
-        :class:`EngineUpdate` objects with samples, batched at most every ``BATCH_S``.
-    state_changed(StreamState, str)
-        The session's state and a one-line message.
-    stream_info(StreamInfo, str)
-        A stream starts (or starts afresh after a replay seek or a restart), with its model.
-    status(StreamStatus)
-        About once a second (twice while the signal is lost).
-    notice(Notice)
-        Something the user should know that does not stop the stream.
-    marker_inserted(float)
-        A marker was handed to the source.
-    recording_changed(RecordingStatus)
-        On start and stop, about once a second while recording, and on an error.
-    model_changed(str)
-        The label of the model now in use, after :meth:`activate_model`.
-    replay_changed(ReplayStatus)
-        While replaying, about 5 times a second and after every replay command.
-    source_event(SourceEvent)
-        A live board lost or regained its device.
-    process_lost(ProcessLost)
-        The acquisition process died or hung (and whether it is being restarted).
+    Signals carry the session's typed messages (see each declaration below).
 
     Attributes
     ----------
@@ -166,16 +93,27 @@ class StreamWorker(QObject):
         For requests that do not say (set it before connecting).
     """
 
+    #: list of EngineUpdate with samples, batched at most every BATCH_S
     updates = pyqtSignal(object)
+    #: StreamState and a one-line message
     state_changed = pyqtSignal(object, str)
+    #: StreamInfo and model label: a stream starts (or afresh: replay seek, restart)
     stream_info = pyqtSignal(object, str)
+    #: StreamStatus, about once a second (twice while the signal is lost)
     status = pyqtSignal(object)
+    #: Notice: something the user should know that does not stop the stream
     notice = pyqtSignal(object)
+    #: a marker value handed to the source
     marker_inserted = pyqtSignal(float)
+    #: RecordingStatus: start, stop, error, and about once a second while recording
     recording_changed = pyqtSignal(object)
+    #: the label of the model now in use
     model_changed = pyqtSignal(str)
+    #: ReplayStatus, about 5 times a second while replaying and after every command
     replay_changed = pyqtSignal(object)
+    #: SourceEvent: a live board lost or regained its device
     source_event = pyqtSignal(object)
+    #: acq.ProcessLost: the acquisition process died or hung (restarting or not)
     process_lost = pyqtSignal(object)
 
     def __init__(
@@ -193,7 +131,7 @@ class StreamWorker(QObject):
         self._timer.timeout.connect(self._tick)
         self._open_source = open_source
         self._registry = registry
-        self._host: SessionHost = ProcessHost() if isolate else ThreadHost()
+        self._host: acq.SessionHost = acq.ProcessHost() if isolate else acq.ThreadHost()
         self._active = False
         self._replaying = False
         self._pending: list[EngineUpdate] = []
@@ -216,7 +154,7 @@ class StreamWorker(QObject):
         return self._host.recording
 
     @property
-    def host(self) -> SessionHost:
+    def host(self) -> acq.SessionHost:
         """Where the session runs."""
         return self._host
 
@@ -226,38 +164,40 @@ class StreamWorker(QObject):
             case EngineUpdate():
                 if item.n_samples or item.predictions or item.quality is not None:
                     self._pending.append(item)
-            case StateChanged(state=state, message=text):
+                return
+            case StateChanged(state=state):
                 self._state = state
                 ended = state is StreamState.ENDED and not self._replaying
                 if state in (StreamState.IDLE, StreamState.ERROR) or ended:
                     self._active = False
                 if not state.live:
                     self._flush(time.perf_counter())
-                self.state_changed.emit(state, text)
-            case StreamStarted(info=info, model=label):
+                self.state_changed.emit(state, item.message)
+            case StreamStarted():
                 self._flush(time.perf_counter())
-                self.stream_info.emit(info, label)
-            case StreamStatus():
-                self.status.emit(item)
-            case Notice():
-                self.notice.emit(item)
-            case RecordingStatus():
-                self.recording_changed.emit(item)
+                self.stream_info.emit(item.info, item.model)
             case ReplayStatus():
                 self._replaying = item.active
                 self.replay_changed.emit(item)
-            case ModelChanged(label=label):
-                self.model_changed.emit(label)
-            case MarkerInserted(value=value):
-                self.marker_inserted.emit(value)
-            case SourceEvent():
-                self.source_event.emit(item)
-            case ProcessLost():
+            case ModelChanged():
+                self.model_changed.emit(item.label)
+            case MarkerInserted():
+                self.marker_inserted.emit(item.value)
+            case acq.ProcessLost():
                 level = NoticeLevel.WARNING if item.restarting else NoticeLevel.ERROR
                 self.notice.emit(
                     Notice(f"The acquisition process {item.reason}. {item.advice}", level)
                 )
                 self.process_lost.emit(item)
+            case _:
+                signal = {
+                    StreamStatus: self.status,
+                    Notice: self.notice,
+                    RecordingStatus: self.recording_changed,
+                    SourceEvent: self.source_event,
+                }.get(type(item))
+                if signal is not None:
+                    signal.emit(item)
 
     # -- connecting ----------------------------------------------------------------------
     @pyqtSlot(object)
@@ -266,22 +206,13 @@ class StreamWorker(QObject):
         self._timer.stop()
         self._host.stop()
         self._drain()
-        stall = request.stall_timeout_s
-        options = SessionOptions(
-            model=request.model or self._model_request or ModelRequest(),
-            filters=request.filters or self._filters,
-            keep_model_filters_if_invalid=True,
-            latency_fallback=self._latency_fallback,
-            supervision=Supervision(
-                stall_timeout_s=self.stall_timeout_s if stall is None else stall,
-                reconnect=request.reconnect,
-            ),
-        )
         if request.filters is not None:
             self._filters = request.filters
-        config = ChildConfig(
-            spec=request.spec,
-            options=options,
+        config = request.config(
+            model=self._model_request,
+            filters=self._filters,
+            latency_fallback=self._latency_fallback,
+            stall_timeout_s=self.stall_timeout_s,
             open_source=self._open_source,
             registry_root=Path(self._registry.root) if self._registry is not None else None,
             log_level=logging.getLogger("bci_desktop").getEffectiveLevel(),
@@ -339,7 +270,7 @@ class StreamWorker(QObject):
             self.updates.emit(batch)
         self._last_emit = now
 
-    def _send(self, command: Command) -> None:
+    def _send(self, command: acq.Command) -> None:
         if not self._active:
             self._say(f"{refusal(command)}: connect a source first.", NoticeLevel.WARNING)
             return
@@ -353,26 +284,26 @@ class StreamWorker(QObject):
     @pyqtSlot(float)
     def insert_marker(self, value: float) -> None:
         """Insert a marker into the stream (lands on the next sample, and is recorded)."""
-        self._send(InsertMarker(float(value)))
+        self._send(acq.InsertMarker(float(value)))
 
     @pyqtSlot(object)
     def set_filters(self, settings: FilterSettings) -> None:
         """Use these filters now (when streaming) and for the next connection."""
         if self._active:
-            self._host.send(SetFilters(settings))
+            self._host.send(acq.SetFilters(settings))
         self._filters = settings
 
     @pyqtSlot()
     def reconnect_now(self) -> None:
         """Try to reconnect a lost live board at once instead of waiting for the backoff."""
-        self._send(ReconnectNow())
+        self._send(acq.ReconnectNow())
 
     @pyqtSlot(str)
     def activate_model(self, ref: str) -> None:
         """Use the model ``ref`` names (a registry ``NAME[@VERSION]`` or an ``.onnx`` file):
         at once while streaming, else from the next connection."""
         if self._active:
-            self._host.send(SetModel(ref))
+            self._host.send(acq.SetModel(ref))
             self._model_request = ModelRequest(ref)
             return
         try:
@@ -391,7 +322,7 @@ class StreamWorker(QObject):
         connection)."""
         self._latency_fallback = bool(enabled)
         if self._active:
-            self._host.send(SetLatencyFallback(bool(enabled)))
+            self._host.send(acq.SetLatencyFallback(bool(enabled)))
 
     @pyqtSlot(object)
     def start_recording(self, request: RecordRequest) -> None:
@@ -401,35 +332,35 @@ class StreamWorker(QObject):
             self._say(message, NoticeLevel.WARNING)
             self.recording_changed.emit(RecordingStatus(error=message))
             return
-        self._host.send(StartRecording(request))
+        self._host.send(acq.StartRecording(request))
 
     @pyqtSlot()
     def stop_recording(self) -> None:
         """Stop the recording cleanly (the stream goes on)."""
-        self._send(StopRecording())
+        self._send(acq.StopRecording())
 
     @pyqtSlot(str, str)
     def add_event(self, kind: str, detail: str) -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
         if self._active:
-            self._host.send(AddEvent(kind, detail))
+            self._host.send(acq.AddEvent(kind, detail))
 
     @pyqtSlot()
     def pause_replay(self) -> None:
         """Hold the replay where it is."""
-        self._send(ReplayPause())
+        self._send(acq.ReplayPause())
 
     @pyqtSlot()
     def resume_replay(self) -> None:
         """Play on from where the replay was held (or from the start once it ended)."""
-        self._send(ReplayResume())
+        self._send(acq.ReplayResume())
 
     @pyqtSlot(float)
     def seek_replay(self, seconds: float) -> None:
         """Continue the replay from ``seconds`` after the recording's start."""
-        self._send(ReplaySeek(float(seconds)))
+        self._send(acq.ReplaySeek(float(seconds)))
 
     @pyqtSlot(float)
     def set_replay_speed(self, speed: float) -> None:
         """Play the replay ``speed`` times faster than real time from where it is."""
-        self._send(ReplaySpeed(float(speed)))
+        self._send(acq.ReplaySpeed(float(speed)))

@@ -6,6 +6,7 @@ restarts it when a driver crashes or hangs; :class:`ThreadHost` runs it in the c
 thread. The command line needs neither: it drives the session itself.
 """
 
+from bci_desktop.core.acquisition.connect import ConnectRequest
 from bci_desktop.core.acquisition.host import HostItem, ProcessLost, SessionHost, ThreadHost
 from bci_desktop.core.acquisition.process_host import ProcessHost
 from bci_desktop.core.acquisition.protocol import (
@@ -30,6 +31,7 @@ __all__ = [
     "AddEvent",
     "ChildConfig",
     "Command",
+    "ConnectRequest",
     "HostItem",
     "InsertMarker",
     "ProcessHost",

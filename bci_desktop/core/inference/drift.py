@@ -42,6 +42,7 @@ and below every changed signal measured. The alarm has hysteresis: it turns on a
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -224,4 +225,23 @@ class DriftMonitor:
         return self._score
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor"]
+__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor", "update_drift"]
+
+logger = logging.getLogger(__name__)
+
+
+def update_drift(monitor: DriftMonitor, feats: np.ndarray) -> float:
+    """Feed a feature vector to ``monitor``; log when its alarm turns on or off. The score."""
+    was = monitor.alarm
+    score = monitor.update(feats)
+    if monitor.alarm and not was:
+        logger.warning(
+            "Feature drift %.2f exceeds %.2f: the signal no longer looks like the model's "
+            "training data (another person, electrodes or montage?); its predictions may "
+            "be wrong. Check the electrodes or calibrate a personal model.",
+            score,
+            monitor.threshold,
+        )
+    elif was and not monitor.alarm:
+        logger.info("Feature drift back to %.2f, below %.2f.", score, monitor.threshold)
+    return score

@@ -17,13 +17,22 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bci_desktop.core.errors import BCIError
+from bci_desktop.core.engine import Engine
+from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.prediction import Classifier
 from bci_desktop.core.stream import StreamInfo
 from bci_desktop.core.validate import invalid
 
-__all__ = ["ModelRequest", "ResolvedModel", "load_fallback", "load_model", "resolve_model"]
+__all__ = [
+    "ModelRequest",
+    "ResolvedModel",
+    "arm_fallback",
+    "load_fallback",
+    "load_model",
+    "resolve_model",
+    "switch_model",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -142,3 +151,48 @@ def load_fallback(
             "an over-budget model only warns."
         )
     return fallback, None
+
+
+def switch_model(
+    engine: Engine, ref: str, registry: ModelRegistry | None = None
+) -> tuple[Classifier, str | None]:
+    """Make the model ``ref`` names the engine's, between two predictions.
+
+    Returns the model and, when it runs but every prediction will be withheld (a montage
+    without its channels), why.
+
+    Raises
+    ------
+    BCIError
+        If it cannot be loaded, or it cannot run here while another model can (that one
+        stays in use).
+    """
+    model = load_model(ref, engine.info, registry)
+    previous = engine.primary_model
+    engine.set_model(model)
+    problem = engine.model_problem
+    if problem and previous is not None:
+        engine.set_model(previous)
+        raise ConfigError(
+            f"Model {model.metadata.label} not used: {problem} The model "
+            f"{previous.metadata.label} stays in use."
+        )
+    return model, problem
+
+
+def arm_fallback(
+    engine: Engine, registry: ModelRegistry | None = None
+) -> tuple[str | None, str | None]:
+    """Give the engine the latency fallback of its model: (what is armed, in words) or
+    (None, why there is none)."""
+    engine.set_fallback_model(None)
+    model = engine.primary_model
+    fallback, why_not = load_fallback(model, engine.info, registry)
+    if fallback is None:
+        return None, why_not
+    engine.set_fallback_model(fallback)
+    logger.info("Latency fallback for %s: %s", model.metadata.label, fallback.metadata.label)
+    return (
+        f"Latency fallback on: {fallback.metadata.label} takes over while "
+        f"{model.metadata.label} is over its budget."
+    ), None

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bci_desktop.core.engine import Engine, EngineUpdate
+from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.recording import RecordingError, RecordingTap, SessionRecorder, model_info
 from bci_desktop.core.session.status import RecordingStatus
 from bci_desktop.core.stream import Chunk, StreamInfo
 
-__all__ = ["STATUS_EVERY_S", "RecordRequest", "RecordingLink"]
+__all__ = ["STATUS_EVERY_S", "RecordRequest", "RecordingLink", "check_record_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -178,3 +179,10 @@ class RecordingLink:
         if rec is None:
             return RecordingStatus(False, None, 0.0, 0, error)
         return RecordingStatus(False, rec.folder, rec.elapsed_s, rec.size_bytes, error)
+
+
+def check_record_folder(folder: str | None) -> None:
+    """Refuse, before connecting, a recording folder that is an existing file."""
+    path = Path(folder).expanduser() if folder else None
+    if path is not None and path.exists() and not path.is_dir():
+        raise ConfigError(f"Cannot record into '{path}': it is a file, not a folder.")

@@ -23,19 +23,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bci_desktop.core.engine import Engine, EngineConfig, EngineUpdate
-from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, SourceError
+from bci_desktop.core.errors import (
+    BCIError,
+    ChannelMismatchError,
+    ConfigError,
+    SourceError,
+    one_line,
+)
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
 from bci_desktop.core.session.gaps import GapCounter
 from bci_desktop.core.session.models import (
     ResolvedModel,
-    load_fallback,
-    load_model,
+    arm_fallback,
     resolve_model,
+    switch_model,
 )
 from bci_desktop.core.session.options import FilterOverrides, SessionOptions
-from bci_desktop.core.session.recording import RecordingLink, RecordRequest
+from bci_desktop.core.session.recording import (
+    RecordingLink,
+    RecordRequest,
+    check_record_folder,
+)
 from bci_desktop.core.session.replay_control import ReplayControl
+from bci_desktop.core.session.reporting import build_status
 from bci_desktop.core.session.spec import (
     OpenedSource,
     SourceOpener,
@@ -55,10 +66,10 @@ from bci_desktop.core.session.status import (
     StreamState,
     StreamStatus,
 )
-from bci_desktop.core.sources.supervised import SourceEvent, SourceState
+from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import Chunk, StreamInfo
 
-__all__ = ["POLL_BUDGET_S", "SourceOpener", "StreamSession"]
+__all__ = ["POLL_BUDGET_S", "SourceOpener", "StreamSession", "check_record_folder", "one_line"]
 
 logger = logging.getLogger(__name__)
 
@@ -372,37 +383,22 @@ class StreamSession:
         if runner is None or engine is None:
             return StreamStatus(self._state, "", self.model_label, math.nan, math.nan, 0, 0.0,
                                 0, 0, 0.0)  # fmt: skip
-        stats = runner.stats
+        samples = runner.stats.samples
         dt = now - self._status_time
-        rate = (stats.samples - self._status_samples) / dt if dt > 0 else math.nan
-        self._status_samples, self._status_time = stats.samples, now
-        p50, p99 = stats.latency.percentiles((50, 99))
-        supervisor = self._opened.supervisor if self._opened is not None else None
+        rate = (samples - self._status_samples) / dt if dt > 0 else math.nan
+        self._status_samples, self._status_time = samples, now
         replay = self._replay.status() if self._replay is not None else None
-        since = now - self._last_data
         if replay is not None and (replay.paused or replay.ended):
-            since, self._last_data = 0.0, now  # held on purpose: not a stalled device
-        gaps = self._gaps
-        return StreamStatus(
-            state=self._state,
-            source_name=engine.info.source_name,
+            self._last_data = now  # held on purpose: not a stalled device
+        return build_status(
+            self._state,
+            engine,
+            runner.stats,
             model=self.model_label,
-            sample_rate=engine.sample_rate,
             rate=rate,
-            samples=stats.samples,
-            stream_seconds=stats.stream_seconds,
-            gaps=gaps.gaps if gaps is not None else 0,
-            dropped=gaps.dropped if gaps is not None else 0,
-            since_data_s=since,
-            source_state=(supervisor.state if supervisor else SourceState.STREAMING).label,
-            lost_for_s=supervisor.lost_for_s if supervisor else None,
-            next_attempt_in_s=supervisor.next_attempt_in_s if supervisor else None,
-            predictions=stats.predictions,
-            withheld=stats.withheld,
-            latency_p50_ms=p50,
-            latency_p99_ms=p99,
-            last_prediction=stats.last_prediction,
-            quality=engine.quality,
+            since_data_s=now - self._last_data,
+            gaps=self._gaps,
+            supervisor=self._opened.supervisor if self._opened is not None else None,
             replay=replay,
             recording=self._link.status() if self._link.recording else None,
         )
@@ -495,17 +491,8 @@ class StreamSession:
             If it cannot be loaded or cannot run here (the message says why).
         """
         engine = self._require_engine("switch the model")
-        model = load_model(ref, engine.info, self._registry)
+        model, problem = switch_model(engine, ref, self._registry)
         label = model.metadata.label
-        previous = engine.primary_model
-        engine.set_model(model)
-        problem = engine.model_problem
-        if problem and previous is not None:
-            engine.set_model(previous)
-            raise ConfigError(
-                f"Model {label} not used: {problem} The model {previous.metadata.label} stays "
-                "in use."
-            )
         self._model = ResolvedModel(model, True, "chosen while streaming")
         self._link.add_event("model_changed", label)
         if self._latency_fallback:
@@ -531,21 +518,11 @@ class StreamSession:
             self._notice("Latency fallback off: over-budget models only warn.")
 
     def _arm_fallback(self, *, announce: bool) -> None:
-        engine = self._engine
-        engine.set_fallback_model(None)
-        model = engine.primary_model
-        fallback, why_not = load_fallback(model, engine.info, self._registry)
-        if fallback is None:
-            if why_not:
-                self._notice(why_not, NoticeLevel.WARNING)
-            return
-        engine.set_fallback_model(fallback)
-        logger.info("Latency fallback for %s: %s", model.metadata.label, fallback.metadata.label)
-        if announce:
-            self._notice(
-                f"Latency fallback on: {fallback.metadata.label} takes over while "
-                f"{model.metadata.label} is over its budget."
-            )
+        armed, why_not = arm_fallback(self._engine, self._registry)
+        if why_not:
+            self._notice(why_not, NoticeLevel.WARNING)
+        elif announce and armed:
+            self._notice(armed)
 
     def start_recording(self, request: RecordRequest) -> RecordingStatus:
         """Record the stream into a new session folder (the stream goes on either way).
@@ -616,21 +593,6 @@ class StreamSession:
         if engine is None:
             raise SourceError(f"Cannot {what}: nothing is streaming.")
         return engine
-
-
-def check_record_folder(folder: str | None) -> None:
-    """Refuse, before connecting, a recording folder that is an existing file."""
-    path = Path(folder).expanduser() if folder else None
-    if path is not None and path.exists() and not path.is_dir():
-        raise ConfigError(f"Cannot record into '{path}': it is a file, not a folder.")
-
-
-def one_line(exc: BaseException) -> str:
-    """A short message for the user: the app's own errors as they are, others typed."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, BCIError) and text:
-        return text
-    return f"Unexpected {type(exc).__name__}: {text or 'no details'} (details in the log)."
 
 
 def _default_opener(spec: SourceSpec, supervision: Supervision) -> OpenedSource:

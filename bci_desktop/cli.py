@@ -22,7 +22,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import IO, NoReturn
 
-from bci_desktop import __version__
 from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, ModelError
 
 logger = logging.getLogger("bci_desktop.cli")
@@ -35,6 +34,19 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the app's version, then its libraries' and the active model."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        from bci_desktop.core.versions import gather_versions
+
+        sys.stdout.write("\n".join(gather_versions().lines()) + "\n")
+        parser.exit(EXIT_OK)
 
 
 # -- argument groups ---------------------------------------------------------------------
@@ -708,7 +720,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time EEG: stream a headset or the synthetic board, filter, score "
         "signal quality, classify emotional state. Without a command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"bci-desktop {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the versions and exit")
     parser.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
         help="console log level (the log file always gets everything)",

@@ -53,7 +53,7 @@ PACKAGES = {
 RECOMMENDS = {
     "libbluetooth.so.3": "libbluetooth3",  # Bluetooth Classic boards, Unicorn
     "libusb-1.0.so.0": "libusb-1.0-0",  # ANT Neuro eego
-    # Qt's Wayland plug-in: every Wayland desktop has them; X11 needs none
+    # Qt's Wayland plug-in, if it is bundled (see hook-PyQt6.QtGui.py)
     "libwayland-client.so.0": "libwayland-client0",
     "libwayland-cursor.so.0": "libwayland-cursor0",
     "libwayland-egl.so.1": "libwayland-egl1",

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import fields
+from typing import NoReturn
 
-from bci_desktop import __version__
-from bci_desktop.cli.common import OneLineParser
+from bci_desktop.cli.common import EXIT_OK, OneLineParser
 
 __all__ = ["build_parser"]
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the app's version, then its libraries' and the active model."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        from bci_desktop.core.versions import gather_versions
+
+        sys.stdout.write("\n".join(gather_versions().lines()) + "\n")
+        parser.exit(EXIT_OK)
 
 _CONNECTION_HELP = {
     "serial_port": "serial port of the board, e.g. /dev/ttyUSB0 or COM3",
@@ -98,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time EEG: stream a headset or the synthetic board, filter, score "
         "signal quality, classify emotional state. Without a command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"bci-desktop {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the versions and exit")
     parser.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
         help="console log level (the log file always gets everything)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,12 @@ def _sklearn() -> Any:
         import skl2onnx  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError as exc:
+        if getattr(sys, "frozen", False):  # the stand-alone app leaves scikit-learn out
+            raise ConfigError(
+                "Training a model is not part of the stand-alone app: train it with BCI "
+                "Desktop installed with Python and its 'train' extra, then import the model "
+                "file here."
+            ) from exc
         raise ConfigError(
             "Training needs the optional 'train' extra: pip install 'bci-desktop[train]' "
             f"({exc.name} is missing)."

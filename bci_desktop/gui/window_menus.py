@@ -7,15 +7,17 @@ Feature modules extend what is built here through the window's attributes
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PyQt6.QtCore import Qt, QUrl
+from PyQt6.QtCore import PYQT_VERSION_STR, Qt, QUrl, qVersion
 from PyQt6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMessageBox, QToolBar
 
 from bci_desktop import __version__
 from bci_desktop.core.logs import log_dir
+from bci_desktop.core.versions import gather_versions
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -161,7 +163,8 @@ def open_log_folder(w: MainWindow) -> None:
 
 
 def show_about(w: MainWindow) -> None:
-    """The About box."""
+    """The About box, with the versions ``bci-desktop --version`` prints."""
+    versions = gather_versions(qt=qVersion(), pyqt=PYQT_VERSION_STR).lines()[1:]
     QMessageBox.about(
         w,
         "About BCI Desktop",
@@ -169,5 +172,6 @@ def show_about(w: MainWindow) -> None:
         "synthetic board, filter, score signal quality and classify emotional state."
         "<br><br>The shipped emotion model is a demonstration trained on simulated data; "
         "it is not validated on human EEG.<br><br>"
-        f"Log files: {log_dir()}",
+        + "<br>".join(html.escape(line) for line in versions)
+        + f"<br>Log files: {html.escape(str(log_dir()))}",
     )

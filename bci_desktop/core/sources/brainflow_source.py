@@ -32,6 +32,7 @@ from bci_desktop.core.sources.boards import (
     option_flag,
     resolve_board,
 )
+from bci_desktop.core.sources.serial_access import serial_access_problem
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 from bci_desktop.core.validate import check_choice, check_type, invalid
 
@@ -296,7 +297,10 @@ class BrainFlowSource(Source):
         board, p = self.name, self.params
         code = err.exit_code
         c = BrainFlowExitCodes
-        if code == c.UNABLE_TO_OPEN_PORT_ERROR and p.serial_port:
+        denied = self._serial_access_problem() if action == "open" else None
+        if denied:
+            msg = f"Cannot open serial port {p.serial_port!r} for board {board!r}: {denied} {tag}."
+        elif code == c.UNABLE_TO_OPEN_PORT_ERROR and p.serial_port:
             msg = (
                 f"Cannot open serial port {p.serial_port!r} for board {board!r}: the port does "
                 f"not exist or is busy {tag}. Check the cable and choose the right port."
@@ -355,6 +359,14 @@ class BrainFlowSource(Source):
         else:
             msg = f"Board {board!r} failed to {action} {tag}: {err}."
         return SourceError(msg)
+
+    def _serial_access_problem(self) -> str | None:
+        """Steps to get access to this board's serial port, if the user may not open it."""
+        required, optional = connection_hint(self.board_id)
+        port = self.params.serial_port
+        if not port or "serial_port" not in (*required, *optional):
+            return None
+        return serial_access_problem(port)
 
     def _check_required(self) -> None:
         """Refuse early, with the flag to pass, when a needed connection field is empty."""

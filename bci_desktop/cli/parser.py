@@ -24,6 +24,7 @@ class _VersionAction(argparse.Action):
         sys.stdout.write("\n".join(gather_versions().lines()) + "\n")
         parser.exit(EXIT_OK)
 
+
 _CONNECTION_HELP = {
     "serial_port": "serial port of the board, e.g. /dev/ttyUSB0 or COM3",
     "mac_address": "Bluetooth MAC address",

@@ -47,6 +47,7 @@ def open_source(
     channels: int | None = None,
     seed: int = 0,
     subject_seed: int | None = None,
+    montage: str | Sequence[str] | None = None,
 ) -> Source:
     """Create (but do not start) the source a user asked for.
 
@@ -62,22 +63,38 @@ def open_source(
         Simulated subject only: times real time, ``None`` for as fast as possible.
     script, channels, seed, subject_seed
         Simulated subject only: state script, channel count, session seed, person seed.
+    montage : str, sequence of str or None
+        Names of the EEG channels (``--montage``): a preset (``"cyton"``, ``"muse"``) or
+        10-05 names. For the simulated subject any number of channels, its sources placed
+        by scalp position; for a board exactly as many as it has EEG channels. ``None``
+        keeps the board's names (BrainFlow's, or its default placement).
+
+    Raises
+    ------
+    ConfigError
+        On an invalid option, montage or board.
     """
     if is_simulated(board):
+        from bci_desktop.core.montage.resolve import parse_montage
         from bci_desktop.core.sources.simulated import (
             SYNTHETIC_MONTAGE,
             SimulatedSubject,
             SubjectProfile,
-            montage,
         )
+        from bci_desktop.core.sources.simulated import montage as simulated_montage
 
         profile = SubjectProfile() if subject_seed is None else SubjectProfile(seed=subject_seed)
+        if montage is not None and channels is not None:
+            raise ConfigError(
+                "Give either 'channels' (a number of channels) or 'montage' (their names) for "
+                "the simulated subject, not both."
+            )
+        if montage is not None:
+            names = parse_montage(montage).channels
+        else:
+            names = SYNTHETIC_MONTAGE if channels is None else simulated_montage(channels)
         return SimulatedSubject(
-            script=script,
-            speed=speed,
-            channels=SYNTHETIC_MONTAGE if channels is None else montage(channels),
-            profile=profile,
-            seed=seed,
+            script=script, speed=speed, channels=names, profile=profile, seed=seed
         )
     if speed != 1.0:
         raise ConfigError(
@@ -93,5 +110,8 @@ def open_source(
     from bci_desktop.core.sources.brainflow_source import BrainFlowSource
 
     return BrainFlowSource(
-        board, params if params is not None else ConnectionParams(), config=tuple(board_config)
+        board,
+        params if params is not None else ConnectionParams(),
+        config=tuple(board_config),
+        montage=montage,
     )

@@ -35,6 +35,7 @@ from bci_desktop.core.inference.channels import map_channels
 from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD, DriftMonitor
 from bci_desktop.core.inference.latency_guard import LatencyGuard
 from bci_desktop.core.inference.metadata import ModelRecipe
+from bci_desktop.core.inference.novelty import NoveltyCheck
 from bci_desktop.core.prediction import Classifier, EngineUpdate, FeatureWindow, Prediction
 from bci_desktop.core.stream import Chunk, StreamInfo
 
@@ -116,6 +117,7 @@ class _ModelPlan:
     window_buf: np.ndarray | None = None
     segment_buf: np.ndarray | None = None
     drift: DriftMonitor | None = None
+    novelty: NoveltyCheck | None = None
 
 
 class Engine:
@@ -171,6 +173,7 @@ class Engine:
         self._window_buf: np.ndarray | None = None
         self._segment_buf: np.ndarray | None = None
         self._drift: DriftMonitor | None = None
+        self._novelty: NoveltyCheck | None = None
         self._window = 0
         self.total_samples = 0
         self.hops = 0
@@ -467,6 +470,7 @@ class Engine:
                 hop_s=self._hop_exact / self._fs,
                 threshold=self.config.drift_threshold,
             )
+            plan.novelty = NoveltyCheck.for_stream(reference, n_names, self.info)
         plan.window_buf = np.empty((len(idx), plan.window), dtype=np.float64)
         return plan
 
@@ -481,6 +485,7 @@ class Engine:
         self._window_buf = plan.window_buf
         self._segment_buf = plan.segment_buf
         self._drift = plan.drift
+        self._novelty = plan.novelty
         if plan.problem is not None:
             logger.info("%s Predictions will be withheld.", plan.problem)
         self._allocate(self._window)
@@ -638,7 +643,7 @@ class Engine:
         features: list[FeatureWindow],
     ) -> None:
         model = self.model
-        x = feats = None
+        x = feats = novelty = None
         if self.model_problem is None and self._filt.size < self._window:
             if model is None or not self._emitting:
                 return  # still filling the first window
@@ -650,6 +655,9 @@ class Engine:
             withheld = self._withheld_reason()
             if withheld is None or (self.collect_features and self.model_problem is None):
                 x, feats = self._model_input()
+            if withheld is None and feats is not None and self._novelty is not None:
+                withheld = self._novelty.check(feats)  # a window unlike the training data
+                novelty = round(self._novelty.last_score, 3)
         t = float(chunk.timestamps[last]) if chunk.timestamps.size else float("nan")
         truth = None
         if chunk.truth is not None and self.info.states:
@@ -684,6 +692,7 @@ class Engine:
                 truth=truth,
                 drift=None if drift is None else round(drift, 3),
                 model=model.metadata.label,
+                novelty=novelty,
             )
         )
         self._emitting = True

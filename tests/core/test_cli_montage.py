@@ -73,3 +73,12 @@ def test_run_simulated_on_a_montage_agrees_with_the_truth(tmp_path: Path) -> Non
 )
 def test_a_bad_montage_is_one_line_and_exit_2(args, needles) -> None:
     _one_line_error(cli("run", *args, "--duration", "1"), 2, *needles)
+
+
+def test_a_recorded_session_keeps_the_montage(tmp_path: Path) -> None:
+    proc = cli("run", "--board", "simulated", "--montage", "t3,T4,o1,O2", "--speed", "max",
+               "--duration", "5", "--record", str(tmp_path), "-q")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (meta_file,) = tmp_path.glob("*/session.json")
+    meta = json.loads(meta_file.read_text())
+    assert [meta["rows"][i]["name"] for i in meta["eeg_rows"]] == ["T3", "T4", "O1", "O2"]

@@ -166,11 +166,12 @@ def _old_name_note(a: str, b: str) -> str:
     return ""
 
 
-def parse_montage(text: str | Sequence[str]) -> Montage:
+def parse_montage(text: Montage | str | Sequence[str]) -> Montage:
     """Parse what a user gives after ``--montage``: a preset name, or names separated by commas.
 
     A single word is a preset (``cyton``, ``muse``, a board name such as ``muse_2``) or, if
-    no preset has that name, a one-channel montage (``Fp1``).
+    no preset has that name, a one-channel montage (``Fp1``). A list of names and a
+    :class:`Montage` (e.g. a saved one) are accepted too.
 
     Returns
     -------
@@ -182,6 +183,8 @@ def parse_montage(text: str | Sequence[str]) -> Montage:
     ConfigError
         On an unknown preset, an invalid electrode name or a duplicate.
     """
+    if isinstance(text, Montage):
+        return text
     if not isinstance(text, str):
         return Montage(check_channel_names(text), MontageOrigin.USER)
     if len(text) > _MAX_TEXT:

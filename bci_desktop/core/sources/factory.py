@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.montage.resolve import Montage
 from bci_desktop.core.sources.base import Source
 
 #: Name of the simulated subject on the command line and in the GUI.
@@ -47,7 +48,7 @@ def open_source(
     channels: int | None = None,
     seed: int = 0,
     subject_seed: int | None = None,
-    montage: str | Sequence[str] | None = None,
+    montage: Montage | str | Sequence[str] | None = None,
 ) -> Source:
     """Create (but do not start) the source a user asked for.
 
@@ -63,11 +64,12 @@ def open_source(
         Simulated subject only: times real time, ``None`` for as fast as possible.
     script, channels, seed, subject_seed
         Simulated subject only: state script, channel count, session seed, person seed.
-    montage : str, sequence of str or None
-        Names of the EEG channels (``--montage``): a preset (``"cyton"``, ``"muse"``) or
-        10-05 names. For the simulated subject any number of channels, its sources placed
-        by scalp position; for a board exactly as many as it has EEG channels. ``None``
-        keeps the board's names (BrainFlow's, or its default placement).
+    montage : Montage, str, sequence of str or None
+        Names of the EEG channels (``--montage``, or a saved montage): a preset
+        (``"cyton"``, ``"muse"``) or 10-05 names. For the simulated subject any number of
+        channels, its sources placed by scalp position; for a board exactly as many as it
+        has EEG channels. ``None`` keeps the board's names (BrainFlow's, or its default
+        placement).
 
     Raises
     ------

@@ -108,3 +108,14 @@ def test_open_source_names_a_board_s_channels() -> None:
     assert open_source("ganglion").info.channel_names == ("F3", "F4", "O1", "O2")
     with pytest.raises(ConfigError, match="names 4 channels, but the Cyton board has 8"):
         open_source("cyton", montage="muse")
+
+
+def test_a_saved_montage_opens_a_source() -> None:
+    from bci_desktop.core.settings import AppSettings
+
+    settings = AppSettings().with_montage(
+        "cyton", ["F3", "F4", "C3", "C4", "P3", "P4", "O1", "O2"]
+    )
+    saved = settings.saved_montage("cyton")
+    assert open_source("cyton", montage=saved).info.channel_names[:2] == ("F3", "F4")
+    assert open_source("simulated", montage=saved, speed=None).info.n_channels == 8

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import IO
 
 from bci_desktop.cli.common import EXIT_OK, EXIT_USAGE, session_path, terminal_text
 from bci_desktop.core.errors import BCIError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "cmd_bench",
@@ -25,10 +28,20 @@ __all__ = [
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
-    """List the boards BrainFlow knows (and the simulated subject)."""
+    """List the boards BrainFlow knows (and the simulated subject): their channels and the
+    model each would get."""
+    from bci_desktop.core.montage.resolve import Montage, MontageOrigin, board_montage
     from bci_desktop.core.sources.boards import list_boards
+    from bci_desktop.core.sources.simulated import SYNTHETIC_MONTAGE
 
     boards = list_boards()
+    entries, problem = _registry_entries()
+    simulated = Montage(SYNTHETIC_MONTAGE, MontageOrigin.PRESET, "synthetic")
+    montages = [simulated] + [
+        board_montage(b.name, b.n_eeg, brainflow_names=b.eeg_names, title=b.name) for b in boards
+    ]
+    ids = [None, *(b.board_id for b in boards)]
+    choices = [_model_for(m, i, entries, problem) for m, i in zip(montages, ids, strict=True)]
     if args.json:
         rows = [
             {
@@ -52,16 +65,60 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
             }
             for b in boards
         ]
+        for row, montage, (label, reason) in zip(rows, montages, choices, strict=True):
+            row["channels"] = list(montage.channels)
+            row["montage"] = {"name": montage.name, "origin": montage.origin.value}
+            row["model"] = label
+            row["model_reason"] = reason
         json.dump(rows, out, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  CONNECTION\n")
-    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  (none: the app's simulated subject)\n")
-    for b in boards:
+    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  {'MODEL':<26}CONNECTION\n")
+    model = choices[0][0] or "-"
+    sim = "(none: the app's simulated subject)"
+    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  {model:<26}{sim}\n")
+    for b, (label, _) in zip(boards, choices[1:], strict=True):
         rate = "-" if b.sample_rate is None else str(b.sample_rate)
         conn = ", ".join("--" + c.replace("_", "-") for c in b.connection) or "-"
-        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {conn}\n")
+        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {label or '-':<26}{conn}\n")
+    out.write(
+        "MODEL: the model each board's channels get ('bci-desktop boards --json' says why); "
+        "name the channels with --montage.\n"
+    )
     return EXIT_OK
+
+
+def _registry_entries() -> tuple[list, str | None]:
+    """The registry's models, or none and why (``boards`` still lists the boards)."""
+    from bci_desktop.core.inference.registry import ModelRegistry
+
+    try:
+        return ModelRegistry().list(), None
+    except (BCIError, OSError) as exc:
+        logger.warning("Cannot read the model registry: %s", exc)
+        return [], f"The model registry cannot be read: {exc}"
+
+
+def _model_for(
+    montage, board_id: int | None, entries: list, problem: str | None
+) -> tuple[str | None, str]:
+    from bci_desktop.core.inference.model_choice import choose_model
+    from bci_desktop.core.sources.boards import PROXY_BOARDS
+
+    if problem is not None:
+        return None, problem
+    if board_id in PROXY_BOARDS:
+        return None, "Carries the data of its master board (--master-board): see that board."
+    if not montage.channels:
+        return None, "This board streams no EEG channels."
+    choice = choose_model(montage.channels, entries)
+    if board_id == -1 and choice.entry is not None:
+        return choice.label, (
+            f"{choice.reason} BrainFlow's synthetic board sends sine waves, not EEG: its "
+            "predictions are withheld as unreliable (the simulated subject streams EEG-like "
+            "data)."
+        )
+    return choice.label, choice.reason
 
 
 def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:

@@ -59,6 +59,15 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="simulated subject: states and durations, e.g. 'calm:60,happy:60'",
     )
+    src.add_argument(
+        "--montage",
+        default=None,
+        metavar="NAME|Fp1,Fp2,...",
+        help="names of the EEG channels: a preset (cyton, cyton_daisy, ganglion, muse, unicorn, "
+        "crown, notion_1, notion_2, brainbit, enophone, galea, explore_8, freeeeg32, synthetic) "
+        "or 10-05 electrode names in the order of the board's inputs (default: BrainFlow's "
+        "names, or the board's default placement); with --board simulated, any montage",
+    )
     src.add_argument("--channels", type=int, default=None, help="simulated subject: channels")
     src.add_argument("--seed", type=int, default=0, help="simulated subject: session seed")
     src.add_argument(

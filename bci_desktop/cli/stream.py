@@ -73,6 +73,7 @@ def source_spec(args: argparse.Namespace) -> SourceSpec:
         channels=args.channels,
         seed=check_int("seed", args.seed, minimum=0, maximum=2**32 - 1),
         subject_seed=subject_seed,
+        montage=args.montage,
     )
 
 
@@ -186,18 +187,31 @@ class _Printer:
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
         self.recording_error: str | None = None
+        self._withheld: str | None = None
 
     def on_message(self, message: SessionMessage) -> None:
         match message:
             case StreamStatus():
+                self._withheld_once(message)
                 self._say(status_line(message))
             case SourceEvent():
                 stamp = time.strftime("%H:%M:%S", time.localtime(message.wall_time))
                 self._say(f"[{stamp}] {message.kind.replace('_', ' ')}: {message.detail}")
             case Notice(level=level) if level >= NoticeLevel.WARNING:
                 self._say(f"bci-desktop: warning: {message.text}")
+            case Notice():
+                self._say(f"bci-desktop: {message.text}")
             case RecordingStatus(recording=False):
                 self._recording_ended(message)
+
+    def _withheld_once(self, status: StreamStatus) -> None:
+        """Say in full why predictions are withheld, once per reason (the status line cuts
+        it short)."""
+        last = status.last_prediction
+        reason = last.withheld if last is not None else None
+        if reason is not None and reason != self._withheld:
+            self._say(f"bci-desktop: predictions withheld: {reason}")
+        self._withheld = reason
 
     def _recording_ended(self, status: RecordingStatus) -> None:
         if status.error is not None:

@@ -32,6 +32,7 @@ from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.inference.drift import DriftMonitor, update_drift
 from bci_desktop.core.inference.latency_guard import LatencyGuard
 from bci_desktop.core.inference.metadata import ModelRecipe
+from bci_desktop.core.inference.novelty import NoveltyCheck
 from bci_desktop.core.prediction import Classifier, EngineUpdate, FeatureWindow, Prediction
 from bci_desktop.core.stream import Chunk, StreamInfo
 from bci_desktop.core.validate import check_positive
@@ -92,6 +93,7 @@ class Engine:
         self._window_buf: np.ndarray | None = None
         self._segment_buf: np.ndarray | None = None
         self._drift: DriftMonitor | None = None
+        self._novelty: NoveltyCheck | None = None
         self._window = 0
         self.total_samples = 0
         self.hops = 0
@@ -331,7 +333,7 @@ class Engine:
         return plan_model(
             recipe,
             model,
-            channel_names=self.info.channel_names,
+            info=self.info,
             sample_rate=self._fs,
             hop_samples=self._hop_exact,
             config=self.config,
@@ -348,6 +350,7 @@ class Engine:
         self._window_buf = plan.window_buf
         self._segment_buf = plan.segment_buf
         self._drift = plan.drift
+        self._novelty = plan.novelty
         if plan.problem is not None:
             logger.info("%s Predictions will be withheld.", plan.problem)
         self._allocate(self._window)
@@ -493,7 +496,7 @@ class Engine:
         features: list[FeatureWindow],
     ) -> None:
         model = self.model
-        x = feats = None
+        x = feats = novelty = None
         if self.model_problem is None and self._filt.size < self._window:
             if model is None or not self._emitting:
                 return  # still filling the first window
@@ -505,6 +508,9 @@ class Engine:
             withheld = self._withheld_reason()
             if withheld is None or (self.collect_features and self.model_problem is None):
                 x, feats = self._model_input()
+            if withheld is None and feats is not None and self._novelty is not None:
+                withheld = self._novelty.check(feats)  # a window unlike the training data
+                novelty = round(self._novelty.last_score, 3)
         t = float(chunk.timestamps[last]) if chunk.timestamps.size else float("nan")
         truth = None
         if chunk.truth is not None and self.info.states:
@@ -540,6 +546,7 @@ class Engine:
                 drift=None if drift is None else round(drift, 3),
                 drift_alarm=self.drift_alarm,
                 model=model.metadata.label,
+                novelty=novelty,
             )
         )
         self._emitting = True

@@ -21,6 +21,8 @@ from bci_desktop.core.errors import ChannelMismatchError, ModelError
 from bci_desktop.core.inference.channels import map_channels
 from bci_desktop.core.inference.drift import DriftMonitor
 from bci_desktop.core.inference.metadata import ModelRecipe
+from bci_desktop.core.inference.novelty import NoveltyCheck
+from bci_desktop.core.stream import StreamInfo
 
 if TYPE_CHECKING:
     from bci_desktop.core.prediction import Classifier
@@ -41,13 +43,14 @@ class ModelPlan:
     window_buf: np.ndarray | None = None
     segment_buf: np.ndarray | None = None
     drift: DriftMonitor | None = None
+    novelty: NoveltyCheck | None = None
 
 
 def plan_model(
     recipe: ModelRecipe,
     model: Classifier | None,
     *,
-    channel_names: tuple[str, ...],
+    info: StreamInfo,
     sample_rate: float,
     hop_samples: float,
     config: Any,
@@ -75,7 +78,7 @@ def plan_model(
         )
     plan = ModelPlan(recipe)
     try:
-        idx = map_channels(channel_names, recipe.channels, what=label)
+        idx = map_channels(info.channel_names, recipe.channels, what=label)
     except ChannelMismatchError as exc:
         if config.strict_channels:
             raise
@@ -107,5 +110,6 @@ def plan_model(
             hop_s=hop_samples / fs,
             threshold=config.drift_threshold,
         )
+        plan.novelty = NoveltyCheck.for_stream(reference, n_names, info)
     plan.window_buf = np.empty((len(idx), plan.window), dtype=np.float64)
     return plan

@@ -61,6 +61,10 @@ class Prediction:
     cpu_ms : float or None
         CPU time the engine's thread spent over the same span as ``latency_ms`` (ms), when
         the engine measures it (``EngineConfig.measure_cpu``).
+    novelty : float or None
+        How unlike the model's training data this one window is (about 1 for windows like
+        it; above 4 the prediction is withheld as unreliable), see
+        :mod:`bci_desktop.core.inference.novelty`; ``None`` when not scored.
     """
 
     t: float
@@ -76,6 +80,7 @@ class Prediction:
     drift_alarm: bool = False
     model: str | None = None
     cpu_ms: float | None = None
+    novelty: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-lines record of the CLI (keys are a stable contract)."""
@@ -96,6 +101,7 @@ class Prediction:
             "drift": self.drift,
             "drift_alarm": self.drift_alarm,
             "model": self.model,
+            "novelty": self.novelty,
         } | ({} if self.cpu_ms is None else {"cpu_ms": round(self.cpu_ms, 4)})
 
 

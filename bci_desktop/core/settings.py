@@ -91,6 +91,11 @@ class AppSettings:
         as ``bci-desktop run`` does (see :func:`~bci_desktop.core.session.resolve_model`).
     latency_fallback : bool
         Models > Fall back to a faster model when over budget (``--latency-fallback``).
+    montages : dict
+        Channel names the user gave, per board and per device: keys from
+        :func:`~bci_desktop.core.montage.saved.device_key` (``"cyton"``,
+        ``"muse_2 mac 00:55:da:b0:12:34"``), values lists of 10-05 names. Look one up with
+        :meth:`saved_montage`.
     """
 
     board: str = "synthetic"
@@ -105,6 +110,7 @@ class AppSettings:
     theme: str = "system"
     model_path: str | None = None
     latency_fallback: bool = False
+    montages: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to disk (with the schema version)."""
@@ -124,6 +130,45 @@ class AppSettings:
         from bci_desktop.core.session.models import ModelRequest
 
         return ModelRequest(self.model_path) if self.model_path else ModelRequest()
+
+    def saved_montage(self, board: str, *, serial_number: str = "", mac_address: str = "") -> Any:
+        """The montage saved for this device (MAC, then serial number) or board, else None.
+
+        Returns
+        -------
+        Montage or None
+        """
+        from bci_desktop.core.montage.saved import saved_montage
+
+        return saved_montage(
+            self.montages, board, serial_number=serial_number, mac_address=mac_address
+        )
+
+    def with_montage(
+        self,
+        board: str,
+        channels: Any,
+        *,
+        serial_number: str = "",
+        mac_address: str = "",
+    ) -> AppSettings:
+        """A copy with ``channels`` saved for this device (or board); ``None`` forgets it.
+
+        Raises
+        ------
+        ConfigError
+            If a channel name is not a 10-05 position (or a non-scalp label such as X1).
+        """
+        from bci_desktop.core.montage.resolve import check_channel_names
+        from bci_desktop.core.montage.saved import device_key
+
+        key = device_key(board, serial_number=serial_number, mac_address=mac_address)
+        montages = dict(self.montages)
+        if channels is None:
+            montages.pop(key, None)
+        else:
+            montages[key] = list(check_channel_names(list(channels)))
+        return dataclasses.replace(self, montages=montages)
 
     def filter_settings(self) -> Any:
         """The stored filters as a ``FilterSettings``."""
@@ -176,6 +221,12 @@ def _check_connection(value: Any, warnings: list[str]) -> dict[str, Any]:
             continue
         kept[key] = item
     return kept
+
+
+def _check_montages(value: Any, warnings: list[str]) -> dict[str, list[str]]:
+    from bci_desktop.core.montage.saved import check_saved_montages
+
+    return check_saved_montages(value, warnings)
 
 
 def _check_speed(value: Any) -> float:
@@ -268,6 +319,8 @@ def _from_document(doc: dict[str, Any], warnings: list[str]) -> AppSettings:
         try:
             if name == "connection":
                 values[name] = _check_connection(doc[name], warnings)
+            elif name == "montages":
+                values[name] = _check_montages(doc[name], warnings)
             else:
                 values[name] = _CHECKS[name](doc[name])
         except ConfigError as exc:

@@ -118,6 +118,8 @@ def test_ctrl_c_stops_cleanly(tmp_path, sig):
     )
     try:
         first = proc.stderr.readline()  # the first status line: streaming has started
+        while first and not first.startswith("["):  # after the model chosen, say
+            first = proc.stderr.readline()
         assert first.startswith("["), first
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=20)

@@ -42,7 +42,7 @@ def test_versions_are_those_of_the_loaded_libraries(data_dir: Path) -> None:
     assert v.qt == _installed("PyQt6-Qt6") and v.pyqt == _installed("PyQt6")
     assert v.active_model.startswith("emotion-default@")  # nothing activated: the default
     assert not v.bundled
-    assert (v.location / "cli.py").is_file()
+    assert (v.location / "cli" / "__init__.py").is_file()
     with pytest.raises(dataclasses.FrozenInstanceError):
         v.app = "9"  # type: ignore[misc]
 

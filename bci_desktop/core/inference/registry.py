@@ -117,6 +117,9 @@ class ModelEntry:
         When it was imported (ISO 8601), for user models.
     original : str or None
         The file it was imported from, for user models.
+    channels : tuple of str
+        The electrodes the model needs (empty for BrainFlow's built-in models, which use
+        every EEG channel, and for user models indexed before channels were recorded).
     """
 
     name: str
@@ -134,6 +137,7 @@ class ModelEntry:
     p99_ms: float | None = None
     imported: str | None = None
     original: str | None = None
+    channels: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -282,6 +286,14 @@ class ModelRegistry:
             "and none was imported."
         )
 
+    def chosen_label(self) -> str | None:
+        """``name@version`` of the model the user activated, ``None`` while the default
+        applies (the app then picks the best validated model for each stream's montage)."""
+        with self._locked():
+            index = self._read_index()
+            label = index.get("active")
+            return label if label is not None and self._find(index, label) else None
+
     def history(self) -> list[str]:
         """Labels of the previously active models, oldest first (rollback pops the last)."""
         with self._locked():
@@ -292,15 +304,27 @@ class ModelRegistry:
         return validate_model_file(path, runs=self.runs)
 
     def fastest_for(
-        self, classes: Sequence[str], *, exclude: str | None = None
+        self,
+        classes: Sequence[str],
+        *,
+        exclude: str | None = None,
+        channels: Sequence[str] | None = None,
     ) -> ModelEntry | None:
         """The validated model predicting ``classes`` with the lowest measured p99 latency
-        (a latency fallback), or ``None``. ``exclude`` is a label to leave out."""
+        (a latency fallback), or ``None``. ``exclude`` is a label to leave out; with
+        ``channels``, only models that need no other channel are considered (old and new
+        names of a position are one)."""
+        from bci_desktop.core.inference.channels import normalize_channel_name
+
+        have = None if channels is None else {normalize_channel_name(c) for c in channels}
         best: tuple[float, ModelEntry] | None = None
         for entry in self.list():
             if entry.label == exclude or tuple(entry.classes) != tuple(classes):
                 continue
             if entry.source == "brainflow":
+                continue
+            needs = {normalize_channel_name(c) for c in entry.channels}
+            if have is not None and (not needs or not needs <= have):
                 continue
             p99 = entry.p99_ms
             if p99 is None:
@@ -314,9 +338,11 @@ class ModelRegistry:
 
     def load_fallback_for(self, model: Any, info: StreamInfo | None = None) -> Any:
         """The latency fallback of ``model``: the fastest other validated model for its
-        classes (:meth:`fastest_for`), loaded for ``info``; ``None`` when there is none.
+        classes (:meth:`fastest_for`) that reads no channel ``model`` does not read (so it
+        fits wherever ``model`` fits), loaded for ``info``; ``None`` when there is none.
         What ``bci-desktop run --latency-fallback`` and the window's switch use."""
-        entry = self.fastest_for(model.classes, exclude=model.metadata.label)
+        channels = tuple(model.metadata.recipe.channels)
+        entry = self.fastest_for(model.classes, exclude=model.metadata.label, channels=channels)
         return None if entry is None else entry.load(info)
 
     # -- changing ------------------------------------------------------------------------
@@ -563,6 +589,9 @@ class ModelRegistry:
                     p99_ms=self._p99_cache.get(rec["sha256"], rec.get("p99_ms")),
                     imported=rec.get("imported"),
                     original=rec.get("original"),
+                    channels=tuple(str(c) for c in rec.get("channels", ()) if isinstance(c, str))
+                    if isinstance(rec.get("channels"), list)
+                    else (),
                 )
             )
         return out
@@ -601,6 +630,7 @@ class ModelRegistry:
             input_kind=meta.recipe.input_kind,
             description=meta.description,
             latency_budget_ms=meta.latency_budget_ms,
+            channels=meta.recipe.channels,
         )
 
     def _builtin(self) -> list[ModelEntry]:
@@ -714,6 +744,7 @@ def _summary(meta: ModelMetadata) -> dict[str, Any]:
         "description": meta.description,
         "latency_budget_ms": meta.latency_budget_ms,
         "metrics": meta.metrics,
+        "channels": list(meta.recipe.channels),
     }
 
 

@@ -4,11 +4,14 @@
 and returns the model with how it was chosen. The rule:
 
 1. ``ModelRequest.none()`` (``--no-model``): no model, filtering and quality only.
-2. An explicit reference (``--model``, or a model picked in the window): a ``.onnx`` file
-   (or any existing file) is loaded as it is; anything else is a registry name
-   ``NAME[@VERSION]``.
-3. Otherwise the registry's active model (the shipped default until the user activates
-   another).
+2. A model file the user named (``--model x.onnx``, or a file in the window's settings) is
+   loaded as it is.
+3. Otherwise :func:`~bci_desktop.core.inference.model_choice.choose_model` decides among the
+   registry's models: a model the user named (``--model NAME[@VERSION]``) or activated stays
+   on top even when it does not fit the montage; else the best validated model whose
+   channels the stream has.
+4. When none fits, the registry's active model runs anyway and every prediction is withheld
+   with the reason (the channels it lacks).
 """
 
 from __future__ import annotations
@@ -121,12 +124,22 @@ def resolve_model(
     BCIError
         If the named model cannot be loaded, or no model is available at all.
     """
+    from bci_desktop.core.inference.model_choice import choose_model
+
     if not request.enabled:
         return ResolvedModel(None, False, "no model asked for")
-    if request.ref is not None:
-        return ResolvedModel(load_model(request.ref, info, registry), True, "named by the user")
-    entry = (registry or ModelRegistry()).active()
-    return ResolvedModel(entry.load(info), False, f"the active model {entry.label}")
+    ref = request.ref.strip() if request.ref is not None else None
+    if ref is not None and (ref.lower().endswith(".onnx") or Path(ref).expanduser().is_file()):
+        return ResolvedModel(load_model(ref, info, registry), True, f"the file {ref}")
+    registry = registry or ModelRegistry()
+    preferred = ref if ref else registry.chosen_label()
+    if ref is not None:
+        registry.get(ref)  # a name that is not in the registry is an error, not a choice
+    choice = choose_model(info.channel_names, registry.list(), preferred=preferred)
+    if choice.entry is None:
+        entry = registry.active()
+        return ResolvedModel(entry.load(info), False, choice.reason)
+    return ResolvedModel(choice.entry.load(info), ref is not None, choice.reason)
 
 
 def load_fallback(

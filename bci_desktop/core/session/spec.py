@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.montage.resolve import Montage
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.boards import ConnectionParams
 from bci_desktop.core.sources.factory import is_simulated, open_board, open_simulated
@@ -55,11 +56,15 @@ class BoardSpec:
         BrainFlow's input parameters (serial port, MAC address, file, master board...).
     board_config : tuple of str
         Strings sent with BrainFlow's ``config_board`` after connecting.
+    montage : Montage, str, tuple of str or None
+        Names of the EEG channels (a preset or 10-05 names); ``None``: BrainFlow's, or the
+        board's default placement (docs/montages.md).
     """
 
     board: str | int = "synthetic"
     params: ConnectionParams = field(default_factory=ConnectionParams)
     board_config: tuple[str, ...] = ()
+    montage: Montage | str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,9 @@ class SimulatedSpec:
         Session seed.
     subject_seed : int or None
         Which person; ``None`` for the default one.
+    montage : Montage, str, tuple of str or None
+        Any montage (a preset or 10-05 names): the simulated sources are placed by scalp
+        position; ``None``: the synthetic board's 16 channels (or ``channels``).
     """
 
     speed: float | None = 1.0
@@ -85,6 +93,7 @@ class SimulatedSpec:
     channels: int | None = None
     seed: int = 0
     subject_seed: int | None = None
+    montage: Montage | str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +171,7 @@ def spec_for_board(
     channels: int | None = None,
     seed: int = 0,
     subject_seed: int | None = None,
+    montage: Montage | str | tuple[str, ...] | None = None,
 ) -> SourceSpec:
     """The spec for what a user typed as ``--board`` (or chose in the window's board list).
 
@@ -171,7 +181,7 @@ def spec_for_board(
         If simulated-subject options are given for a board, or a speed for a live board.
     """
     if is_simulated(board):
-        return SimulatedSpec(speed, script, channels, seed, subject_seed)
+        return SimulatedSpec(speed, script, channels, seed, subject_seed, montage)
     if speed != 1.0:
         raise ConfigError(
             "The 'speed' option applies to the simulated subject and to replay only; a live "
@@ -182,7 +192,9 @@ def spec_for_board(
             "The 'script', 'channels' and 'subject-seed' options apply to the simulated "
             "subject only (board 'simulated')."
         )
-    return BoardSpec(board, params if params is not None else ConnectionParams(), board_config)
+    return BoardSpec(
+        board, params if params is not None else ConnectionParams(), board_config, montage
+    )
 
 
 def describe_spec(spec: SourceSpec) -> str:
@@ -211,6 +223,7 @@ def open_source(spec: SourceSpec, supervision: Supervision | None = None) -> Ope
             channels=spec.channels,
             seed=spec.seed,
             subject_seed=spec.subject_seed,
+            montage=spec.montage,
         )
         return OpenedSource(source)
     if isinstance(spec, ReplaySpec):
@@ -221,7 +234,9 @@ def open_source(spec: SourceSpec, supervision: Supervision | None = None) -> Ope
 
 def _open_board(spec: BoardSpec, supervision: Supervision) -> OpenedSource:
     def make() -> Source:
-        return open_board(spec.board, params=spec.params, board_config=spec.board_config)
+        return open_board(
+            spec.board, params=spec.params, board_config=spec.board_config, montage=spec.montage
+        )
 
     if not supervision.reconnect:
         return OpenedSource(make())

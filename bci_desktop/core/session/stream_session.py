@@ -236,6 +236,8 @@ class StreamSession:
         self._status_samples, self._status_time, self._last_data = 0, now, now
         if engine.model_problem:
             self._notice(f"{engine.model_problem} Predictions are withheld.", NoticeLevel.WARNING)
+        elif self._model.model is not None and not self._model.explicit:
+            self._notice(f"Model {self._model.reason}")
         self._emit(StreamStarted(info, self.model_label))
         self._set_state(StreamState.STREAMING, f"Streaming {info.source_name}")
         logger.info(

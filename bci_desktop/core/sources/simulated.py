@@ -26,6 +26,7 @@ import numpy as np
 from scipy import signal
 
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.montage.tenfive import position
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.montage import (
     MODEL_CHANNELS,
@@ -33,6 +34,7 @@ from bci_desktop.core.sources.montage import (
     blink_weights,
     montage,
     muscle_weights,
+    on_scalp,
     scalp_positions,
     spatial_kernel,
 )
@@ -272,7 +274,8 @@ class _Person:
 
 
 def _channel_rng(seed: int, tag: int, name: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed), tag, zlib.crc32(name.strip().lower().encode())])
+    site = position(name) or name.strip()  # T3 and T7 are one electrode site
+    return np.random.default_rng([int(seed), tag, zlib.crc32(site.lower().encode())])
 
 
 def _band_edges(band: str, person: _Person, fs: float) -> tuple[float, float] | None:
@@ -368,7 +371,8 @@ class _Generator:
         self.amp0 = amp0
         self.src_band = np.array([_BANDS.index(r[1]) for r in _RHYTHMS])
         src_xy = np.array([[r[2], r[3]] for r in _RHYTHMS])
-        self.mix = spatial_kernel(xy, src_xy)
+        scalp = np.array([on_scalp(name) for name in channels], dtype=np.float64)
+        self.mix = spatial_kernel(xy, src_xy) * scalp[:, None]  # X1, EXG1...: no brain
         self.effects = _effect_matrix(profile, person)
 
         self.bg_ba = _background_filter(person, fs)
@@ -383,8 +387,8 @@ class _Generator:
         self.env_shared = _ENV_SHARED
 
         # Artifacts.
-        self.blink_w = blink_weights(xy) * person.blink_gain
-        self.muscle_w = muscle_weights(xy) * person.muscle_gain
+        self.blink_w = blink_weights(xy) * person.blink_gain * scalp
+        self.muscle_w = muscle_weights(xy) * person.muscle_gain * scalp
         self.muscle_side = np.sign(xy[:, 0])
         lo, hi = min(20.0, 0.3 * fs), min(100.0, 0.45 * fs)
         self.sos_muscle = signal.butter(4, [lo, hi], btype="band", fs=fs, output="sos")
@@ -578,7 +582,8 @@ class SimulatedSubject(Source):
         Samples per second (>= 32).
     channels : sequence of str or int
         Channel names, or a number of channels for :func:`montage`. Names are 10-10
-        positions; unknown names are simulated at the vertex.
+        positions (10-05, old T3-T6 too); labels that are not positions (X1, EXG1...)
+        carry no brain signal: background, mains and electrode noise only.
     profile : SubjectProfile
         Who the person is.
     seed : int

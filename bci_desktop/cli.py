@@ -23,7 +23,13 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from bci_desktop import __version__
-from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, ModelError
+from bci_desktop.core.errors import (
+    BCIError,
+    ChannelMismatchError,
+    ConfigError,
+    InputFileError,
+    ModelError,
+)
 
 logger = logging.getLogger("bci_desktop.cli")
 
@@ -840,8 +846,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``bci-desktop``."""
-    from bci_desktop.core.logs import setup_logging
+    """Entry point of ``bci-desktop``: the one error boundary of the command line.
+
+    Whatever a command raises ends here as one line on stderr (escaped: no terminal
+    control characters) and an exit code: 2 for bad input (:class:`ConfigError`,
+    :class:`ModelError`, :class:`InputFileError`), 1 for a failure (a device, a disk, an
+    internal error). The traceback goes to the log file only.
+    """
+    from bci_desktop.core.logs import FILE_ONLY, setup_logging
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -851,17 +863,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args, sys.stdout)
     except BCIError as exc:
         logger.debug("Refused: %s", exc, exc_info=True)
-        sys.stderr.write(f"bci-desktop: error: {exc}\n")
-        return EXIT_USAGE if isinstance(exc, ConfigError | ModelError) else EXIT_FAILURE
-    except KeyboardInterrupt:
+        _error_line(str(exc))
+        bad_input = isinstance(exc, ConfigError | ModelError | InputFileError)
+        return EXIT_USAGE if bad_input else EXIT_FAILURE
+    except (KeyboardInterrupt, BrokenPipeError):
         return EXIT_OK
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as exc:
-        logger.exception("Unexpected error")
-        where = f"; details in {log_file}" if log_file else ""
-        sys.stderr.write(f"bci-desktop: error: unexpected {type(exc).__name__}: {exc}{where}\n")
+    except MemoryError:
+        logger.error("Out of memory", exc_info=True, extra=FILE_ONLY)
+        _error_line(f"out of memory{_details(log_file)}")
         return EXIT_FAILURE
+    except Exception as exc:  # the boundary: anything else is an internal error
+        logger.error("Unexpected error", exc_info=True, extra=FILE_ONLY)
+        text = str(exc).strip().splitlines()
+        what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        _error_line(f"unexpected {what}{_details(log_file)}")
+        return EXIT_FAILURE
+
+
+def _details(log_file: Path | None) -> str:
+    return f"; details in {log_file}" if log_file else ""
+
+
+def _error_line(message: str) -> None:
+    """Print ``bci-desktop: error: MESSAGE`` as one escaped line (a closed stderr is ignored)."""
+    from bci_desktop.core.terminal import printable
+
+    try:
+        sys.stderr.write(f"bci-desktop: error: {printable(message, limit=2000)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        logger.debug("stderr is closed; the error was: %s", message)
 
 
 def gui_main() -> int:

@@ -15,7 +15,15 @@ Checks, in order:
 4. a float output of probabilities with one column per declared class;
 5. on the embedded test vector the outputs lie in [0, 1], each row sums to one, and they
    reproduce the expected probabilities within the stated tolerance;
-6. p99 latency of one call, measured here, within the model's latency budget.
+6. on probes near the test vector (each row scaled by 0.9 to 1.1) and at the training
+   features' mean, the outputs are finite probabilities too (a graph that gives NaN for any
+   input but its test vector is refused);
+7. p99 latency of one call, measured here, within the model's latency budget.
+
+:func:`validate_model_bytes` runs these checks in the calling process: it is the one
+validation function. :func:`validate_model_file`, the registry and
+:meth:`~bci_desktop.core.inference.model.EmotionModel.load` run it in a child process with a
+time and memory limit (:mod:`.sandbox`), because the checks run the untrusted graph.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +47,20 @@ from bci_desktop.core.inference.metadata import (
     ModelMetadata,
     reference_problems,
 )
+from bci_desktop.core.inference.probabilities import (
+    RANGE_TOLERANCE,
+    SUM_TOLERANCE,
+    probability_problem,
+)
 
 logger = logging.getLogger(__name__)
 
-#: How far a row of probabilities may sum from one.
-SUM_TOLERANCE = 1e-3
-#: How far a probability may stray outside [0, 1] (float32 rounding).
-RANGE_TOLERANCE = 1e-5
+#: Largest model file read (bytes).
+MAX_MODEL_BYTES = 512 << 20
+#: Wall-clock seconds the latency measurement may take (fewer calls are timed past it).
+LATENCY_SECONDS = 2.0
 _WARMUP_RUNS = 10
+_PROBE_SCALES = (0.9, 0.97, 1.03, 1.1)
 
 
 @dataclass(frozen=True)
@@ -117,16 +132,29 @@ class ValidationReport:
         }
 
 
+class ModelValidationError(ModelError):
+    """A model was refused; :attr:`report` lists every reason."""
+
+    def __init__(self, message: str, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 # -- the shared checks ---------------------------------------------------------------------
 def read_model_bytes(path: str | Path) -> tuple[bytes, str]:
-    """The file's bytes and their SHA-256; raise :class:`ModelError` if it cannot be read."""
+    """The file's bytes and their SHA-256; raise :class:`ModelError` if it cannot be read
+    (missing, not a regular file, larger than :data:`MAX_MODEL_BYTES`)."""
+    from bci_desktop.core.regular_files import read_regular
+
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ModelError(f"Model file '{path}' does not exist.")
     try:
-        data = path.read_bytes()
+        data = read_regular(path, max_bytes=MAX_MODEL_BYTES)
+    except FileNotFoundError as exc:
+        raise ModelError(f"Model file '{path}' does not exist.") from exc
     except OSError as exc:
-        raise ModelError(f"Model file '{path}' cannot be read ({exc.strerror}).") from exc
+        raise ModelError(f"Model file '{path}' cannot be read: {exc.strerror or exc}.") from exc
     return data, hashlib.sha256(data).hexdigest()
 
 
@@ -372,10 +400,48 @@ def _run_test_vector(
     return problems, True
 
 
+def probe_problems(session: ort.InferenceSession, metadata: ModelMetadata) -> list[str]:
+    """Run the model on inputs near its test vector (each row scaled by 0.9 to 1.1) and at
+    the training features' mean: every output must be a finite probability row.
+
+    A test vector shows the file reproduces one known answer; the probes show it gives
+    probabilities for other inputs too. Returns the problems found (empty: none).
+    """
+    x, _ = embedded_test_vector(metadata)
+    probes = [x * np.float32(k) for k in _PROBE_SCALES]
+    mean = metadata.reference.get("mean") if metadata.reference else None
+    if mean is not None and len(mean) == math.prod(x.shape[1:]):
+        probes.append(np.asarray(mean, dtype=np.float32).reshape((1, *x.shape[1:])))
+    batch = np.ascontiguousarray(np.concatenate(probes, axis=0), dtype=np.float32)
+    name = probability_output(session, len(metadata.classes))
+    try:
+        got = np.asarray(
+            session.run([name], {session.get_inputs()[0].name: batch})[0], dtype=np.float64
+        )
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no base but Exception
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return [f"the model fails on inputs near its test vector ({first[:200]})"]
+    problem = probability_problem(got, len(metadata.classes), rows=batch.shape[0])
+    if problem is None:
+        return []
+    return [
+        f"on inputs near its test vector {problem}: a model must give probabilities for "
+        "every input, not only for the one it was tested with"
+    ]
+
+
 def measure_latency(
-    session: ort.InferenceSession, metadata: ModelMetadata, runs: int
+    session: ort.InferenceSession,
+    metadata: ModelMetadata,
+    runs: int,
+    *,
+    max_seconds: float = LATENCY_SECONDS,
 ) -> np.ndarray:
-    """Time ``runs`` single-input calls as the engine makes them; return milliseconds."""
+    """Time up to ``runs`` single-input calls as the engine makes them; return milliseconds.
+
+    Stops after ``max_seconds`` of timed calls (at least one call is timed), so a slow
+    model is measured on fewer calls rather than holding the caller up.
+    """
     x, _ = embedded_test_vector(metadata)
     buf = np.ascontiguousarray(x[:1])
     feeds = {session.get_inputs()[0].name: buf}
@@ -383,11 +449,17 @@ def measure_latency(
     for _ in range(_WARMUP_RUNS):
         session.run(out, feeds)
     times = np.empty(runs, dtype=np.float64)
+    deadline = time.perf_counter_ns() + int(max_seconds * 1e9)
+    done = 0
     for i in range(runs):
         t0 = time.perf_counter_ns()
         session.run(out, feeds)
-        times[i] = (time.perf_counter_ns() - t0) / 1e6
-    return times
+        t1 = time.perf_counter_ns()
+        times[i] = (t1 - t0) / 1e6
+        done = i + 1
+        if t1 > deadline:
+            break
+    return times[:done]
 
 
 # -- the public entry point ----------------------------------------------------------------
@@ -411,7 +483,14 @@ def validate_model_file(
     ValidationReport
         ``ok`` is True only if every check passed. Never raises for a bad file: problems
         are reasons.
+
+    Notes
+    -----
+    The checks run :func:`validate_model_bytes` in a child process with a time and memory
+    limit (:func:`~bci_desktop.core.inference.sandbox.validate_isolated`).
     """
+    from bci_desktop.core.inference.sandbox import validate_isolated
+
     path = Path(path)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
         raise ConfigError(f"Invalid value for the 'runs' parameter: {runs!r}; must be >= 0.")
@@ -419,7 +498,7 @@ def validate_model_file(
         data, sha = read_model_bytes(path)
     except ModelError as exc:
         return ValidationReport(path, False, (str(exc),))
-    return validate_model_bytes(
+    return validate_isolated(
         data, path, sha256=sha, latency_budget_ms=latency_budget_ms, runs=runs
     )
 
@@ -432,7 +511,9 @@ def validate_model_bytes(
     latency_budget_ms: float | None = None,
     runs: int = 200,
 ) -> ValidationReport:
-    """:func:`validate_model_file` on bytes already read (``path`` names them in messages)."""
+    """:func:`validate_model_file` on bytes already read (``path`` names them in messages),
+    in this process: the one validation function. Run it on untrusted bytes through
+    :func:`~bci_desktop.core.inference.sandbox.validate_isolated`."""
     path = Path(path)
     sha = sha256 or hashlib.sha256(data).hexdigest()
     try:
@@ -448,11 +529,14 @@ def validate_model_bytes(
     if input_fits:
         out, runnable = _run_test_vector(session, metadata)
         reasons += out
+        if runnable and not out:  # probes add nothing to a test vector that failed
+            reasons += probe_problems(session, metadata)
     budget = float(metadata.latency_budget_ms if latency_budget_ms is None else latency_budget_ms)
     p99 = p50 = None
     if runnable and runs > 0:
         times = measure_latency(session, metadata, runs)
         p50, p99 = (float(v) for v in np.percentile(times, [50, 99]))
+        runs = int(times.size)
         if p99 > budget:
             reasons.append(
                 f"its p99 latency on this machine is {p99:.3f} ms, over its budget of "
@@ -475,6 +559,8 @@ def validate_model_bytes(
 
 
 __all__ = [
+    "MAX_MODEL_BYTES",
+    "ModelValidationError",
     "ValidationReport",
     "declared_input_shape",
     "embedded_test_vector",
@@ -485,6 +571,8 @@ __all__ = [
     "output_problems",
     "output_spec_problems",
     "probability_output",
+    "probability_problem",
+    "probe_problems",
     "read_metadata",
     "read_model_bytes",
     "validate_model_bytes",

@@ -470,14 +470,26 @@ def _session_path(text: str, *, must_be_session: bool = True) -> Path:
 
 
 def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
-    """List recorded sessions; with --recover finish interrupted ones first."""
+    """List recorded sessions; with --recover finish interrupted ones first.
+
+    Every field is printed escaped (:func:`~bci_desktop.core.terminal.printable`): a subject
+    or source name holding escape sequences or line breaks cannot forge rows.
+    """
     from bci_desktop.core.recording import data_dir, find_interrupted, list_sessions, recover
+    from bci_desktop.core.terminal import printable as p
 
     folder = Path(args.dir) if args.dir else data_dir()
-    recovered = []
+    if args.dir and not folder.is_dir():
+        raise ConfigError(f"No sessions folder '{folder}': it does not exist or is not a folder.")
+    recovered, failed = [], 0
     if args.recover:
         for path in find_interrupted(folder):
-            recover(path)
+            try:
+                recover(path)
+            except BCIError as exc:
+                failed += 1
+                sys.stderr.write(f"bci-desktop: error: {p(exc)}\n")
+                continue
             recovered.append(path)
     sessions = list_sessions(folder)
     if args.json:
@@ -485,9 +497,9 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
         out.write("\n")
     else:
         for path in recovered:
-            sys.stderr.write(f"Recovered interrupted session {path}\n")
+            sys.stderr.write(f"Recovered interrupted session {p(path)}\n")
         if not sessions:
-            out.write(f"No sessions in {folder}\n")
+            out.write(f"No sessions in {p(folder)}\n")
         else:
             out.write(
                 f"{'SESSION':<28}{'STARTED':<21}{'SUBJECT':<12}{'DURATION':>9}"
@@ -498,8 +510,8 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
             size = f"{s.size_bytes / 1e6:.1f}MB"
             state = s.state if s.error is None else f"broken: {s.error}"
             out.write(
-                f"{s.name:<28}{started:<21}{(s.subject or '-'):<12}{s.duration_s:>8.1f}s"
-                f"{size:>9}  {state:<12}{s.source_name}\n"
+                f"{p(s.name):<28}{p(started):<21}{p(s.subject or '-'):<12}"
+                f"{s.duration_s:>8.1f}s{size:>9}  {p(state):<12}{p(s.source_name)}\n"
             )
         interrupted = [s for s in sessions if s.state == "interrupted"]
         if interrupted and not args.recover:
@@ -507,7 +519,7 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
                 f"{len(interrupted)} interrupted session(s): run 'bci-desktop sessions "
                 "--recover' to finish them.\n"
             )
-    return EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def _local_time(iso: str | None) -> str:
@@ -707,6 +719,24 @@ def cmd_gui(args: argparse.Namespace, out: IO[str]) -> int:
     return run_gui(args)
 
 
+#: Longest --duration (s): about 31 years; more overflows the sample count.
+_MAX_DURATION_S = 1e9
+
+
+def _duration(text: str) -> float:
+    """``--duration``: a positive, finite number of seconds up to :data:`_MAX_DURATION_S`."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= _MAX_DURATION_S):
+        raise argparse.ArgumentTypeError(
+            f"invalid value for the 'duration' parameter: expected a positive number of "
+            f"seconds up to {_MAX_DURATION_S:g}, but got {text!r}"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``bci-desktop`` argument parser."""
     parser = _Parser(
@@ -738,7 +768,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(p)
     _add_pipeline_args(p)
     p.add_argument(
-        "--duration", type=float, default=None, help="seconds of stream time (default: forever)"
+        "--duration",
+        type=_duration,
+        default=None,
+        help="seconds of stream time (default: forever)",
     )
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
@@ -777,7 +810,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--master-board", default=None, help="board layout of a BrainFlow CSV (default synthetic)"
     )
     _add_pipeline_args(p)
-    p.add_argument("--duration", type=float, default=None, help="seconds of recording to play")
+    p.add_argument("--duration", type=_duration, default=None, help="seconds of recording to play")
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
     p.set_defaults(func=cmd_replay)

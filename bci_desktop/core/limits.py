@@ -14,9 +14,13 @@ __all__ = [
     "MAX_CHANNELS",
     "MAX_REPLAY_BYTES",
     "MAX_SAMPLE_RATE",
+    "MAX_SEED",
+    "MAX_SPEED",
     "MAX_WINDOW_S",
     "MIN_SAMPLE_RATE",
     "sample_rate_problem",
+    "seed_problem",
+    "speed_problem",
 ]
 
 #: Highest sample rate accepted from a file (Hz); EEG amplifiers stop well below.
@@ -29,6 +33,10 @@ MAX_CHANNELS = 1024
 MAX_WINDOW_S = 600.0
 #: Most memory a replayed recording may take once decoded to float64 (bytes).
 MAX_REPLAY_BYTES = 1 << 30
+#: Fastest paced playback (times real time); ``max`` (unpaced) is faster still.
+MAX_SPEED = 1e6
+#: Largest seed of a random generator (numpy takes any non-negative integer).
+MAX_SEED = 2**63 - 1
 
 
 def sample_rate_problem(rate: object) -> str | None:
@@ -39,4 +47,27 @@ def sample_rate_problem(rate: object) -> str | None:
         return (
             f"the sample rate {rate:g} Hz is outside {MIN_SAMPLE_RATE:g} to {MAX_SAMPLE_RATE:g} Hz"
         )
+    return None
+
+
+def speed_problem(speed: object) -> str | None:
+    """Why ``speed`` cannot pace a playback, or ``None`` when it can."""
+    if isinstance(speed, bool) or not isinstance(speed, int | float):
+        return f"expected a positive number or 'max', but got {speed!r}"
+    if not (math.isfinite(speed) and 0 < speed <= MAX_SPEED):
+        return (
+            f"expected a positive number up to {MAX_SPEED:g} (or 'max' for as fast as "
+            f"possible), but got {speed!r}"
+        )
+    return None
+
+
+def seed_problem(seed: object) -> str | None:
+    """Why ``seed`` cannot seed a random generator, or ``None`` when it can."""
+    import numbers
+
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        return f"expected a whole number, but got {seed!r}"
+    if not 0 <= int(seed) <= MAX_SEED:
+        return f"expected a whole number from 0 to {MAX_SEED}, but got {seed!r}"
     return None

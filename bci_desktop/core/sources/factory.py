@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.limits import speed_problem
 from bci_desktop.core.sources.base import Source
 
 #: Name of the simulated subject on the command line and in the GUI.
@@ -24,11 +25,9 @@ def parse_speed(text: str | float | None) -> float | None:
             f"Invalid value for the 'speed' parameter: expected a positive number or 'max', "
             f"but got {text!r}."
         ) from None
-    if not value > 0 or value == float("inf"):
-        raise ConfigError(
-            f"Invalid value for the 'speed' parameter: expected a positive number or 'max', "
-            f"but got {text!r}."
-        )
+    problem = speed_problem(value)
+    if problem is not None:
+        raise ConfigError(f"Invalid value for the 'speed' parameter: {problem}.")
     return value
 
 

@@ -244,28 +244,23 @@ def _exists(path: Path) -> str:
 def check_model_output(path: str | Path, *, overwrite: bool) -> Path:
     """Check where a trained model will be written, before any training is done.
 
-    Missing folders are created. Returns the path.
+    Returns the path.
 
     Raises
     ------
     ConfigError
-        If ``path`` is a folder, exists and ``overwrite`` is False, or its folder cannot
-        be created.
+        If ``path`` is a folder, its folder does not exist, or it exists and ``overwrite``
+        is False.
     """
     path = Path(path).expanduser()
     if path.is_dir():
         raise ConfigError(
             f"'{path}' is a folder: give the model's file name, e.g. {path / 'personal.onnx'}."
         )
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"Cannot write the model to '{path}': the folder '{path.parent}' does not exist."
+        )
     if os.path.lexists(path) and not overwrite:
         raise ConfigError(_exists(path))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot write the model to '{path}': the folder '{path.parent}' cannot be "
-            f"created ({exc.strerror or exc})."
-        ) from exc
-    if not path.parent.is_dir():
-        raise ConfigError(f"Cannot write the model to '{path}': '{path.parent}' is not a folder.")
     return path

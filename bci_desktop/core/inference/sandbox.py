@@ -116,7 +116,7 @@ def validate_isolated(
 def _refusal(path: Path, sha: str, reason: str) -> Any:
     from bci_desktop.core.inference.validation import ValidationReport
 
-    logger.warning("Model %s refused: %s", path.name, reason)
+    logger.info("Model %s refused: %s", path.name, reason)
     return ValidationReport(path, False, (reason,), sha256=sha)
 
 

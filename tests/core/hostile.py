@@ -362,3 +362,22 @@ def memory_model(path: Path, elements: int = 10**10) -> Path:
     x = rng.normal(0, 1, (1, n_f)).astype(np.float32)
     probs = _softmax(x.astype(np.float64) @ w + b)
     return _save_model(path, graph, _meta("memory-net", names, classes, x, probs))
+
+
+# -- sessions ---------------------------------------------------------------------------------
+
+
+def record_session(root: Path, *, seconds: float = 6.0, subject: str = "S01", **kwargs: Any):
+    """Record ``seconds`` of the simulated subject (4 channels) with a real SessionRecorder;
+    return its folder."""
+    from bci_desktop.core.recording import SessionRecorder
+    from bci_desktop.core.sources.simulated import SimulatedSubject
+
+    sim = SimulatedSubject(speed=None, seed=3, chunk_s=0.5, channels=4)
+    rec = SessionRecorder.create(root, sim.info, subject=subject, **kwargs)
+    sim.start()
+    for _ in range(round(seconds / 0.5)):
+        rec.append(sim.read())
+    sim.stop()
+    rec.stop()
+    return rec.folder

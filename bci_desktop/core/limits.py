@@ -17,6 +17,7 @@ __all__ = [
     "MAX_SEED",
     "MAX_SPEED",
     "MAX_WINDOW_S",
+    "MAX_WINDOW_VALUES",
     "MIN_SAMPLE_RATE",
     "sample_rate_problem",
     "seed_problem",
@@ -31,6 +32,8 @@ MIN_SAMPLE_RATE = 0.01
 MAX_CHANNELS = 1024
 #: Longest analysis window or hop of a model (s).
 MAX_WINDOW_S = 600.0
+#: Most values (channels x samples) in a model's window: the engine keeps four copies.
+MAX_WINDOW_VALUES = 1 << 22
 #: Most memory a replayed recording may take once decoded to float64 (bytes).
 MAX_REPLAY_BYTES = 1 << 30
 #: Fastest paced playback (times real time); ``max`` (unpaced) is faster still.

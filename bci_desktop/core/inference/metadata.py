@@ -17,7 +17,12 @@ from bci_desktop.core import jsonsafe
 from bci_desktop.core.dsp.features import FeatureSpec
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import ConfigError, ModelError
-from bci_desktop.core.limits import MAX_CHANNELS, MAX_WINDOW_S, sample_rate_problem
+from bci_desktop.core.limits import (
+    MAX_CHANNELS,
+    MAX_WINDOW_S,
+    MAX_WINDOW_VALUES,
+    sample_rate_problem,
+)
 
 METADATA_KEY = "bci_desktop"
 SCHEMA = "bci-desktop-model/1"
@@ -214,6 +219,14 @@ class ModelMetadata:
                 timing_ok = False
         if timing_ok and rate is not None:
             problems += _timing_problems(float(rate), float(window_s), float(hop_s))
+            n_ch = len(channels) if isinstance(channels, list) else 1
+            values = n_ch * round(float(window_s) * float(rate))
+            if values > MAX_WINDOW_VALUES:
+                problems.append(
+                    f"its window holds {values} values ({n_ch} channels x "
+                    f"{round(float(window_s) * float(rate))} samples), more than "
+                    f"{MAX_WINDOW_VALUES}"
+                )
         input_kind = raw.get("input_kind", "features")
         if input_kind not in INPUT_KINDS:
             problems.append(f"'input_kind' must be one of {INPUT_KINDS}, got {input_kind!r}")

@@ -79,7 +79,7 @@ def edf_bytes(
     for values, width in per_signal:
         head += b"".join(_field(v, width) for v in values)
     rng = np.random.default_rng(0)
-    record = rng.integers(-1000, 1000, ns * samples_per_record, dtype="<i2").tobytes()
+    record = rng.integers(-1000, 1000, max(ns * samples_per_record, 0), dtype="<i2").tobytes()
     return head + record * written
 
 

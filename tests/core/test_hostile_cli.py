@@ -54,7 +54,7 @@ def session(tmp_path_factory):
         pytest.param(["--speed", "max", "--duration", "1e308"], "'duration'", id="duration"),
         pytest.param(
             ["--subject-seed", "-1", "--duration", "2"],
-            "'subject_seed'",
+            "--subject-seed",
             id="subject-seed-negative",
         ),
         pytest.param(["--seed", "-1", "--duration", "2"], "'seed'", id="seed-negative"),

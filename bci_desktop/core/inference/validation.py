@@ -360,7 +360,7 @@ def validate_model_bytes(
     if input_fits:
         out, runnable = run_test_vector(session, metadata)
         reasons += out
-        if runnable and not out:  # probes add nothing to a test vector that failed
+        if runnable and not reasons:  # probes only matter once everything else passed
             reasons += probe_problems(session, metadata)
     budget = float(metadata.latency_budget_ms if latency_budget_ms is None else latency_budget_ms)
     p99 = p50 = None

@@ -210,7 +210,9 @@ class SubjectProfile:
     def __post_init__(self) -> None:
         problem = seed_problem(self.seed)
         if problem is not None:  # numpy refuses negative seeds deep inside
-            raise ConfigError(f"Invalid value for the 'subject_seed' parameter: {problem}.")
+            raise ConfigError(
+                f"Invalid value for SubjectProfile.seed (--subject-seed): {problem}."
+            )
         if self.alpha_peak_hz is not None and not 7.0 <= self.alpha_peak_hz <= 14.0:
             raise ConfigError(
                 f"Invalid value for SubjectProfile.alpha_peak_hz: allowed are None or 7 to "

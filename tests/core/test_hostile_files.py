@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from bci_desktop.core.errors import BCIError, InputFileError
+from bci_desktop.core.errors import InputFileError
 from bci_desktop.core.recording import list_sessions, read_session
 from bci_desktop.core.recording.export import export_session
 from bci_desktop.core.recording.session import SessionError
@@ -244,7 +244,3 @@ def test_csv_rows_beyond_the_memory_bound_are_refused(tmp_path, monkeypatch):
     np.savetxt(path, np.zeros((150, 32)), fmt="%f", delimiter="\t")
     with pytest.raises(RecordingFileError, match="more than 100 samples"):
         ReplaySource(path)
-
-
-def test_every_bad_file_above_is_a_bci_error():
-    assert issubclass(RecordingFileError, BCIError) and issubclass(SessionError, BCIError)

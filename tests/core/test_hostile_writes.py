@@ -270,8 +270,3 @@ def test_python_warnings_go_to_the_log_file_not_the_console(tmp_path):
     assert done.returncode == 0 and done.stderr == ""
     log = (tmp_path / "bci-desktop.log").read_text()
     assert "Mean of empty slice" in log and "edfio-like warning" in log
-
-
-def test_copying_a_session_keeps_it_readable(tmp_path, session):
-    shutil.copytree(session, tmp_path / "copy")
-    assert read_session(tmp_path / "copy").n_samples == read_session(session).n_samples

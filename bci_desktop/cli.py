@@ -546,11 +546,13 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
             json.dump(report.to_dict(), out, indent=2)
             out.write("\n")
         else:
-            out.write(report.summary() + "\n")
+            _write_lines(out, report.summary())
         return EXIT_OK if report.ok else EXIT_USAGE
     if action == "import":
         entry = registry.import_file(args.file, replace=args.replace)
-        out.write(f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}\n")
+        _write_lines(
+            out, f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}"
+        )
         if args.activate:
             registry.activate(entry.label)
             out.write(f"Active model: {entry.label}\n")
@@ -589,7 +591,8 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
         acc = e.metrics.get("heldout", {}).get("accuracy") if e.metrics else None
         acc_txt = "-" if acc is None else f"{100 * acc:.1f}% (held out)"
         mark = "*" if e.active else " "
-        out.write(f"{mark} {e.label:<34}{e.source:<10}{', '.join(e.classes)[:32]:<34}{acc_txt}\n")
+        classes = _printable(", ".join(e.classes), limit=32)
+        out.write(f"{mark} {_printable(e.label):<34}{e.source:<10}{classes:<34}{acc_txt}\n")
     out.write("* active\n")
     return EXIT_OK
 
@@ -609,7 +612,7 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
         classes=classes,
         overwrite=args.overwrite,
     )
-    out.write(report.summary() + "\n")
+    _write_lines(out, report.summary())
     if args.activate:
         from bci_desktop.core.inference.registry import ModelRegistry
 
@@ -632,7 +635,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
         overwrite=args.overwrite,
         all_rows=args.all_rows,
     )
-    out.write(f"{path}\n")
+    _write_lines(out, str(path))
     return EXIT_OK
 
 
@@ -911,6 +914,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
         _error_line(f"unexpected {what}{_details(log_file)}")
         return EXIT_FAILURE
+
+
+def _printable(value: object, *, limit: int | None = None) -> str:
+    from bci_desktop.core.terminal import printable
+
+    return printable(value, limit=limit)
+
+
+def _write_lines(out: IO[str], text: str) -> None:
+    """Write ``text`` line by line, each escaped (file contents never drive the terminal)."""
+    for line in text.split("\n"):
+        out.write(_printable(line) + "\n")
 
 
 def _details(log_file: Path | None) -> str:

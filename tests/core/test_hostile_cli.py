@@ -135,6 +135,17 @@ def test_sessions_listing_escapes_every_field(env, tmp_path, session):
     assert "\\x1b[2J" in lines[1] and "\\u202e" in lines[1]
 
 
+def test_model_reports_escape_what_the_file_says(env, tmp_path):
+    from tests.core.modelfiles import feature_names
+
+    names = list(feature_names())
+    names[3] = "\x1b[2J\x1b]0;pwned\x07F7 alpha"
+    path = hostile.model_with_metadata(tmp_path / "m.onnx", feature_names=names)
+    proc = cli(env, "models", "validate", str(path))
+    assert proc.returncode == 2 and "REFUSED" in proc.stdout
+    assert "\x1b" not in proc.stdout and "\\x1b[2J" in proc.stdout
+
+
 # -- item 13: exit codes -----------------------------------------------------------------------
 def test_bad_files_exit_2(env, tmp_path, session):
     garbage = tmp_path / "garbage.csv"

@@ -18,6 +18,7 @@ same bytes is reused within a process.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -47,7 +48,7 @@ _MAX_ANSWER = 256 << 20
 #: First argument that turns a frozen (PyInstaller) app into the checking child.
 CHILD_ARG = "--bci-desktop-model-check"
 _MEMO_SIZE = 64
-_memo: OrderedDict[tuple[str, str], Any] = OrderedDict()
+_memo: OrderedDict[str, Any] = OrderedDict()  # SHA-256 -> a passing report
 _memo_lock = threading.Lock()
 
 
@@ -91,23 +92,21 @@ def validate_isolated(
     -------
     ValidationReport
         As :func:`validate_model_bytes` returns it, or a refusal naming the limit the model
-        hit (or how the child ended). A report without latency (``runs=0``) on bytes that
-        passed before in this process is reused.
+        hit (or how the child ended). A load's check (``runs=0``) of bytes that passed before
+        in this process reuses that verdict (without latency figures).
     """
     path = Path(path)
     sha = sha256 or hashlib.sha256(data).hexdigest()
-    key = (sha, str(path))
-    memo = runs == 0 and latency_budget_ms is None
-    if memo:
+    if runs == 0 and latency_budget_ms is None:
         with _memo_lock:
-            if key in _memo:
-                _memo.move_to_end(key)
-                return _memo[key]
+            if sha in _memo:
+                _memo.move_to_end(sha)
+                return dataclasses.replace(_memo[sha], path=path, p99_ms=None, p50_ms=None, runs=0)
     limit = memory_limit if memory_limit is not None else DEFAULT_MEMORY_LIMIT + 4 * len(data)
     report = _run_child(data, path, sha, latency_budget_ms, runs, time_limit_s, limit)
-    if memo and report.ok:
+    if report.ok and latency_budget_ms is None:  # a later load of these bytes needs no child
         with _memo_lock:
-            _memo[key] = report
+            _memo[sha] = report
             while len(_memo) > _MEMO_SIZE:
                 _memo.popitem(last=False)
     return report

@@ -658,8 +658,7 @@ class SessionRecorder:
                 f"{_describe_os_error(exc)}. The {self._n} samples recorded are kept; the "
                 f"session is finished by 'bci-desktop sessions --recover' once there is room."
             )
-            logger.error("%s", problem)
-            _unlink(self._folder / (META_FILE + ".tmp"))
+            logger.error("%s", problem)  # the atomic write removed its temporary
         _unlink(self._folder / LOCK_FILE)
         return problem
 

@@ -889,8 +889,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     :class:`ModelError`, :class:`InputFileError`), 1 for a failure (a device, a disk, an
     internal error). The traceback goes to the log file only.
     """
+    from bci_desktop.core.inference.sandbox import CHILD_ARG, child_main
     from bci_desktop.core.logs import FILE_ONLY, setup_logging
 
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == [CHILD_ARG]:  # a stand-alone app checking a model in a child process
+        return child_main(given[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = setup_logging(getattr(logging, args.log_level.upper()))
@@ -945,6 +949,10 @@ def _error_line(message: str) -> None:
 
 def gui_main() -> int:
     """Entry point of the windowed launcher."""
+    from bci_desktop.core.inference.sandbox import CHILD_ARG
+
+    if sys.argv[1:2] == [CHILD_ARG]:  # the stand-alone app as a model-checking child
+        return main(sys.argv[1:])
     return main(["gui"])
 
 

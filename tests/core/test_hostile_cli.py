@@ -174,3 +174,20 @@ def test_train_output_problems_are_one_line_before_training(env, tmp_path, sessi
     one_line(cli(env, "train", str(session), "-o", str(folder), "--overwrite"), 2, "folder")
     assert not list(tmp_path.glob("*.tmp"))
     one_line(cli(env, "train", str(session), "-o", str(exists / "x.onnx")), 2, "does not exist")
+
+
+def test_the_app_itself_can_be_the_model_checking_child(env):
+    # a stand-alone (PyInstaller) app has no `python -m`: its executable checks models
+    import hashlib
+
+    from bci_desktop.core.inference.sandbox import CHILD_ARG
+    from bci_desktop.core.resources import default_model_path
+
+    data = default_model_path().read_bytes()
+    header = json.dumps({"path": "m.onnx", "sha256": hashlib.sha256(data).hexdigest(),
+                         "budget": None, "runs": 0})  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "bci_desktop", CHILD_ARG, str(1 << 30), "7"],
+                          input=header.encode() + b"\n" + data, capture_output=True, env=env,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ok"] is True

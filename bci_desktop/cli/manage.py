@@ -10,8 +10,15 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from bci_desktop.cli.common import EXIT_OK, EXIT_USAGE, session_path, terminal_text
-from bci_desktop.core.errors import BCIError
+from bci_desktop.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    session_path,
+    terminal_text,
+    write_lines,
+)
+from bci_desktop.core.errors import BCIError, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -126,10 +133,17 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
     from bci_desktop.core.recording import data_dir, find_interrupted, list_sessions, recover
 
     folder = Path(args.dir) if args.dir else data_dir()
-    recovered = []
+    if args.dir and not folder.is_dir():
+        raise ConfigError(f"No sessions folder '{folder}': it does not exist or is not a folder.")
+    recovered, failed = [], 0
     if args.recover:
         for path in find_interrupted(folder):
-            recover(path)
+            try:
+                recover(path)
+            except BCIError as exc:
+                failed += 1
+                sys.stderr.write(f"bci-desktop: error: {terminal_text(exc)}\n")
+                continue
             recovered.append(path)
     sessions = list_sessions(folder)
     if args.json:
@@ -137,9 +151,9 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
         out.write("\n")
     else:
         for path in recovered:
-            sys.stderr.write(f"Recovered interrupted session {path}\n")
+            sys.stderr.write(f"Recovered interrupted session {terminal_text(path)}\n")
         if not sessions:
-            out.write(f"No sessions in {folder}\n")
+            out.write(f"No sessions in {terminal_text(folder)}\n")
         else:
             out.write(
                 f"{'SESSION':<28}{'STARTED':<21}{'SUBJECT':<12}{'DURATION':>9}"
@@ -160,7 +174,7 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
                 f"{len(interrupted)} interrupted session(s): run 'bci-desktop sessions "
                 "--recover' to finish them.\n"
             )
-    return EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def _local_time(iso: str | None) -> str:
@@ -187,11 +201,13 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
             json.dump(report.to_dict(), out, indent=2)
             out.write("\n")
         else:
-            out.write(report.summary() + "\n")
+            write_lines(out, report.summary())
         return EXIT_OK if report.ok else EXIT_USAGE
     if action == "import":
         entry = registry.import_file(args.file, replace=args.replace)
-        out.write(f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}\n")
+        write_lines(
+            out, f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}"
+        )
         if args.activate:
             registry.activate(entry.label)
             out.write(f"Active model: {entry.label}\n")
@@ -251,7 +267,7 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
         classes=classes,
         overwrite=args.overwrite,
     )
-    out.write(report.summary() + "\n")
+    write_lines(out, report.summary())
     if args.activate:
         from bci_desktop.core.inference.registry import ModelRegistry
 
@@ -274,7 +290,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
         overwrite=args.overwrite,
         all_rows=args.all_rows,
     )
-    out.write(f"{path}\n")
+    write_lines(out, str(path))
     return EXIT_OK
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import fields
 from typing import NoReturn
@@ -10,6 +11,23 @@ from typing import NoReturn
 from bci_desktop.cli.common import EXIT_OK, OneLineParser
 
 __all__ = ["build_parser"]
+
+#: Longest --duration (s): about 31 years; more overflows the sample count.
+_MAX_DURATION_S = 1e9
+
+
+def _duration(text: str) -> float:
+    """``--duration``: a positive, finite number of seconds up to :data:`_MAX_DURATION_S`."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= _MAX_DURATION_S):
+        raise argparse.ArgumentTypeError(
+            f"invalid value for the 'duration' parameter: expected a positive number of "
+            f"seconds up to {_MAX_DURATION_S:g}, but got {text!r}"
+        )
+    return value
 
 
 class _VersionAction(argparse.Action):
@@ -146,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(p)
     _add_pipeline_args(p)
     p.add_argument(
-        "--duration", type=float, default=None, help="seconds of stream time (default: forever)"
+        "--duration",
+        type=_duration,
+        default=None,
+        help="seconds of stream time (default: forever)",
     )
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
@@ -185,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--master-board", default=None, help="board layout of a BrainFlow CSV (default synthetic)"
     )
     _add_pipeline_args(p)
-    p.add_argument("--duration", type=float, default=None, help="seconds of recording to play")
+    p.add_argument("--duration", type=_duration, default=None, help="seconds of recording to play")
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
     p.set_defaults(func="replay")

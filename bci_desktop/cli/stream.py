@@ -9,7 +9,6 @@ one status line per second on stderr, one JSON object per prediction with ``--js
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import signal
@@ -21,6 +20,8 @@ from typing import IO, Any
 
 from bci_desktop.cli.common import EXIT_FAILURE, EXIT_OK, session_path, terminal_text
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.jsonsafe import prediction_json
+from bci_desktop.core.limits import MAX_SEED
 from bci_desktop.core.session import (
     KEEP,
     FilterOverrides,
@@ -45,7 +46,7 @@ from bci_desktop.core.validate import check_int, invalid
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["cmd_replay", "cmd_run", "strict_json"]
+__all__ = ["cmd_replay", "cmd_run"]
 
 
 # -- from options to a session ---------------------------------------------------------------
@@ -63,7 +64,7 @@ def source_spec(args: argparse.Namespace) -> SourceSpec:
     """The source ``run`` streams."""
     subject_seed = args.subject_seed
     if subject_seed is not None:
-        subject_seed = check_int("subject-seed", subject_seed, minimum=0, maximum=2**32 - 1)
+        subject_seed = check_int("subject-seed", subject_seed, minimum=0, maximum=MAX_SEED)
     return spec_for_board(
         args.board,
         params=connection_params(args),
@@ -71,7 +72,7 @@ def source_spec(args: argparse.Namespace) -> SourceSpec:
         speed=parse_speed(args.speed),
         script=args.script,
         channels=args.channels,
-        seed=check_int("seed", args.seed, minimum=0, maximum=2**32 - 1),
+        seed=check_int("seed", args.seed, minimum=0, maximum=MAX_SEED),
         subject_seed=subject_seed,
         montage=args.montage,
     )
@@ -272,21 +273,6 @@ def _gaps_text(n: int) -> str:
     return "1 gap" if n == 1 else f"{n} gaps"
 
 
-def strict_json(record: dict[str, Any]) -> str:
-    """One JSON line any parser accepts: NaN and infinities become ``null``."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [clean(v) for v in value]
-        return value
-
-    return json.dumps(clean(record), allow_nan=False)
-
-
 class _JsonLines:
     """``--jsonl FILE|-``: one strict JSON object per prediction. A failure to write (a full
     disk) stops the JSON lines with a warning, never the stream or its recording."""
@@ -318,7 +304,7 @@ class _JsonLines:
         try:
             for update in updates:
                 for p in update.predictions:
-                    out.write(strict_json(p.to_dict()) + "\n")
+                    out.write(prediction_json(p) + "\n")
             if out is self._out:
                 out.flush()
         except OSError as exc:

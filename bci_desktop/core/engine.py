@@ -33,6 +33,7 @@ from bci_desktop.core.inference.drift import DriftMonitor, update_drift
 from bci_desktop.core.inference.latency_guard import LatencyGuard
 from bci_desktop.core.inference.metadata import ModelRecipe
 from bci_desktop.core.inference.novelty import NoveltyCheck
+from bci_desktop.core.inference.probabilities import probability_problem
 from bci_desktop.core.prediction import Classifier, EngineUpdate, FeatureWindow, Prediction
 from bci_desktop.core.stream import Chunk, StreamInfo
 from bci_desktop.core.validate import check_positive
@@ -524,10 +525,14 @@ class Engine:
         label = probs = confidence = None
         if withheld is None and x is not None:
             p = model.predict_proba(x)
-            k = int(np.argmax(p))
-            label, probs, confidence = model.classes[k], tuple(p.tolist()), float(p[k])
-            if self._drift is not None and feats is not None:
-                update_drift(self._drift, feats)
+            wrong = probability_problem(p, len(model.classes))
+            if wrong is None:
+                k = int(np.argmax(p))
+                label, probs, confidence = model.classes[k], tuple(p.tolist()), float(p[k])
+                if self._drift is not None and feats is not None:
+                    update_drift(self._drift, feats)
+            else:  # never a label from NaN: withheld, with the reason
+                withheld = f"Model '{model.metadata.label}' gave no probabilities: {wrong}"
         drift = self.drift
         latency_ms = (time.perf_counter_ns() - start[0]) / 1e6
         cpu_ms = (time.thread_time_ns() - start[1]) / 1e6 if self.config.measure_cpu else None

@@ -20,6 +20,14 @@ class SourceError(BCIError):
     """A source of samples (board, file, simulator) failed or cannot be opened."""
 
 
+class InputFileError(BCIError, ValueError):
+    """A file the user gave is not what it should be: missing, not a regular file (a FIFO,
+    a device), truncated, corrupt, too deeply nested or declaring more than it holds.
+
+    Bad input, like :class:`ConfigError`: the CLI exits with code 2.
+    """
+
+
 class ModelError(BCIError):
     """A model file is unreadable, invalid, or does not fit the stream."""
 

@@ -19,7 +19,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,11 @@ from typing import Any
 
 import platformdirs
 
+from bci_desktop.core import jsonsafe
+from bci_desktop.core.atomic import write_atomic
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.logs import APP_NAME
+from bci_desktop.core.regular_files import read_regular
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -51,6 +53,7 @@ VIEW_MODES: tuple[str, ...] = ("main", "clinician")
 #: Allowed values of :attr:`AppSettings.theme`.
 THEMES: tuple[str, ...] = ("system", "dark", "light")
 _FILE_NAME = "settings.json"
+_MAX_BYTES = 4 << 20
 
 
 def _default_filters() -> dict[str, Any]:
@@ -366,24 +369,25 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> tuple[AppSettin
     path = Path(path) if path is not None else settings_path()
     warnings: list[str] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, max_bytes=_MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         return AppSettings(), warnings
-    except (OSError, UnicodeDecodeError) as exc:
-        warnings.append(f"Cannot read the settings file {path} ({exc}); using the defaults.")
+    except (OSError, UnicodeDecodeError) as exc:  # a FIFO, a device, too large, unreadable
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        warnings.append(f"Cannot read the settings file {path} ({reason}); using the defaults.")
         logger.warning("%s", warnings[-1])
         return AppSettings(), warnings
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = jsonsafe.loads(text)
+    except jsonsafe.JSONInputError as exc:
         doc = None
-        problem = f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        problem = str(exc)
     else:
         problem = None if isinstance(doc, dict) else f"holds a {type(doc).__name__}, not a mapping"
     if problem is not None:
         kept = _keep_aside(path, move=True)
         where = f"; it was kept as {kept.name}" if kept else ""
-        warnings.append(f"The settings file {path} {problem}: using the defaults{where}.")
+        warnings.append(f"The settings file {path}: {problem}; using the defaults{where}.")
         logger.warning("%s", warnings[-1])
         return AppSettings(), warnings
 
@@ -426,27 +430,14 @@ def save_settings(settings: AppSettings, path: str | os.PathLike[str] | None = N
     """
     path = Path(path) if path is not None else settings_path()
     text = json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n"
-    tmp_name: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
+        write_atomic(path, text)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(
             f"Cannot save the settings to {path}: {reason}. Check that the folder "
             f"{path.parent} is writable (or set BCI_DESKTOP_CONFIG_DIR to one that is)."
         ) from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError as exc:
-                logger.warning("Could not remove the temporary file %s: %s", tmp_name, exc)
     logger.debug("Saved the settings to %s", path)
     return path

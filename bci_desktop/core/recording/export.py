@@ -17,10 +17,11 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from bci_desktop.core.atomic import atomic_write
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.recording.session import (
     STATUS_RECORDING,
@@ -130,14 +131,14 @@ def export_session(
         )
 
     writer = _writer(format, anonymize=anonymize, all_rows=all_rows)
-    _write_atomic(out, lambda tmp: writer(session, tmp))
+    _write_atomic(out, lambda fh: writer(session, fh), overwrite=overwrite)
     logger.info("Exported session %s as %s to %s", session.path, format, out)
     return out
 
 
 def _writer(
     format: str, *, anonymize: bool, all_rows: bool
-) -> Callable[[SessionData, Path], None]:
+) -> Callable[[SessionData, BinaryIO], None]:
     """The function that writes ``format`` (imported lazily: edfio only when needed)."""
     if format in ("edf", "bdf"):
         from bci_desktop.core.recording.export_edf import write_edf
@@ -161,22 +162,25 @@ def _check_destination(out: Path, *, overwrite: bool) -> None:
         raise ExportError(f"Cannot export to '{out}': the folder '{parent}' does not exist.")
 
 
-def _write_atomic(out: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``out``, then rename it to ``out``."""
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+def _write_atomic(out: Path, write: Callable[[BinaryIO], None], *, overwrite: bool) -> None:
+    """Call ``write(file)`` on a temporary beside ``out``, then rename it to ``out``.
+
+    :func:`~bci_desktop.core.atomic.atomic_write`: an unguessable temporary created
+    exclusively, synced, its size on disk checked against what was written; any error
+    removes it and leaves ``out`` as it was.
+    """
     try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        with atomic_write(out, overwrite=overwrite) as fh:
+            write(fh)
+    except FileExistsError as exc:
+        raise ExportError(
+            f"'{out}' already exists: choose another name or allow overwriting (--overwrite)."
+        ) from exc
     except OSError as exc:
         raise ExportError(
             f"Cannot write '{out}': {exc.strerror or exc}. Check that the folder is writable "
             f"and the disk has room."
         ) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def merged_markers(session: SessionData) -> tuple[Marker, ...]:

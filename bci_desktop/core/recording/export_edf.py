@@ -25,8 +25,7 @@ import math
 import re
 import unicodedata
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from edfio import Bdf, BdfSignal, Edf, EdfAnnotation, EdfSignal, Patient, Recording
@@ -66,6 +65,11 @@ def record_layout(n_samples: int, sample_rate: float) -> tuple[float, int, int]:
         )
     duration = frac.denominator
     per_record = frac.numerator
+    if per_record < 1:
+        raise ExportError(
+            f"Cannot write EDF/BDF at {sample_rate} Hz: a data record of {duration} s would "
+            "hold no sample."
+        )
     n_records = max(1, math.ceil(n_samples / per_record))
     return float(duration), per_record, n_records * per_record
 
@@ -204,13 +208,13 @@ def _signal(
 
 def write_edf(
     session: SessionData,
-    path: Path,
+    fh: BinaryIO,
     *,
     bdf: bool = False,
     anonymize: bool = False,
     all_rows: bool = False,
 ) -> None:
-    """Write ``session`` to ``path`` as EDF+ (or BDF+ with ``bdf=True``).
+    """Write ``session`` to the binary file ``fh`` as EDF+ (or BDF+ with ``bdf=True``).
 
     See the module docstring for the layout; :func:`~.export.export_session` is the public
     entry point (it checks the destination and writes atomically).
@@ -253,14 +257,14 @@ def write_edf(
             data_record_duration=duration,
             annotations=edf_annotations(session, n_written),
         )
-        edf.write(path)
+        edf.write(fh)
     except ValueError as exc:
         raise ExportError(
             f"Cannot write the session as {'BDF' if bdf else 'EDF'}: {exc}."
         ) from exc
     logger.debug(
         "Wrote %s: %d signals, %d samples (+%d padding), %g s records",
-        path,
+        "BDF+" if bdf else "EDF+",
         len(signals),
         session.n_samples,
         n_written - session.n_samples,

@@ -16,11 +16,9 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -31,6 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from bci_desktop import __version__
+from bci_desktop.core.atomic import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, fsync_dir
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.recording.recovery import (
     drop_partial_line,
@@ -83,11 +82,6 @@ class RecordingError(BCIError):
 def now_iso() -> str:
     """The local time now, ISO 8601 with its time zone offset."""
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")[:40]
 
 
 def _jsonable(value: Any) -> Any:
@@ -224,8 +218,9 @@ class SessionRecorder:
         ----------
         data_dir_or_folder : path or None
             The sessions directory (created if missing) in which a new folder
-            ``YYYYmmdd-HHMMSS[_subject]`` is made (``-2``, ``-3`` ... is appended when two
-            start in the same second); ``None`` uses
+            ``YYYYmmdd-HHMMSS`` is made, mode 0700 with files 0600 (``-2``, ``-3`` ... is
+            appended when two start in the same second; the subject id is stored in
+            ``session.json`` only, never in the folder's name); ``None`` uses
             :func:`~bci_desktop.core.recording.catalog.data_dir`. An existing session folder
             is refused.
         info : StreamInfo
@@ -283,8 +278,8 @@ class SessionRecorder:
         if layout_board_id is None and board_layout:
             layout_board_id = info.layout_board
         try:
-            sessions_dir.mkdir(parents=True, exist_ok=True)
-            folder = _make_unique_folder(sessions_dir, started_at, subject, name)
+            sessions_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+            folder = _make_unique_folder(sessions_dir, started_at, name)
         except OSError as exc:
             raise RecordingError(
                 f"Cannot start recording: {_describe_os_error(exc)} while creating a session "
@@ -413,19 +408,19 @@ class SessionRecorder:
 
     def _open(self) -> None:
         folder = self._folder
-        with open(folder / LOCK_FILE, "w", encoding="ascii") as fh:  # first: never unlocked
-            fh.write(lock_text())
+        with _create_private(folder / LOCK_FILE, buffering=-1) as fh:  # first: never unlocked
+            fh.write(lock_text().encode("ascii"))
             fh.flush()
             os.fsync(fh.fileno())
         write_json_atomic(folder / META_FILE, self._meta.to_dict())
         self._meta_bytes = (folder / META_FILE).stat().st_size
         for key, path in self._paths.items():
-            self._files[key] = open(path, "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            self._files[key] = _create_private(path, buffering=_BUFFER_BYTES)
         self._files["markers"].write(MARKERS_HEADER)
         self._bytes["markers"] = len(MARKERS_HEADER)
         self._dirty.add("markers")
         self._flush()
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -724,7 +719,8 @@ class SessionRecorder:
         if error is not None:
             try:
                 t = self._last_t if self._last_t is not None else time.time()
-                line = {"t": t, "sample": self._n, "kind": "recording_error", "detail": error}
+                at = max(self._n - 1, 0)  # on the last sample kept, where exports find it
+                line = {"t": t, "sample": at, "kind": "recording_error", "detail": error}
                 with open(self._paths["events"], "ab") as fh:
                     fh.write((json.dumps(line) + "\n").encode("ascii"))
             except OSError as exc:
@@ -742,8 +738,7 @@ class SessionRecorder:
                 f"{_describe_os_error(exc)}. The {self._n} samples recorded are kept; the "
                 f"session is finished by 'bci-desktop sessions --recover' once there is room."
             )
-            logger.error("%s", problem)
-            _unlink(self._folder / (META_FILE + ".tmp"))
+            logger.error("%s", problem)  # the atomic write removed its temporary
         _unlink(self._folder / LOCK_FILE)
         return problem
 
@@ -778,21 +773,29 @@ def _unlink(path: Path) -> None:
         logger.error("Could not remove %s: %s", path, exc)
 
 
-def _make_unique_folder(
-    sessions_dir: Path, started_at: datetime, subject: str, name: str | None
-) -> Path:
+def _create_private(path: Path, *, buffering: int) -> IO[bytes]:
+    """Create a new file 0600 for writing; never follows or reuses what is there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+    try:
+        return os.fdopen(fd, "wb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _make_unique_folder(sessions_dir: Path, started_at: datetime, name: str | None) -> Path:
+    """A new session folder, 0700, named after its start time only: the subject id stays
+    in ``session.json`` (folder names show in file browsers, backups and the log)."""
     if name is not None:
         folder = sessions_dir / name
-        folder.mkdir()
+        folder.mkdir(mode=PRIVATE_DIR_MODE)
         return folder
     base = started_at.strftime("%Y%m%d-%H%M%S")
-    slug = _slug(subject)
-    if slug:
-        base = f"{base}_{slug}"
     for i in range(1, 10_000):
         folder = sessions_dir / (base if i == 1 else f"{base}-{i}")
         try:
-            folder.mkdir()
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
         except FileExistsError:
             continue
         return folder
@@ -805,21 +808,6 @@ def _remove_new_folder(folder: Path) -> None:
         shutil.rmtree(folder)
     except OSError as exc:
         logger.error("Could not remove the unfinished session folder %s: %s", folder, exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the new folder's entries durable (where the platform allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        logger.debug("Cannot open %s to fsync it: %s", folder, exc)
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        logger.debug("Cannot fsync %s: %s", folder, exc)
-    finally:
-        os.close(fd)
 
 
 class RecordingTap:

@@ -8,16 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.limits import MAX_SPEED
 from bci_desktop.core.montage.resolve import Montage
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.validate import invalid
 
 #: Name of the simulated subject on the command line and in the GUI.
 SIMULATED = "simulated"
-
-
-#: The fastest speed given as a number; ``max`` runs as fast as the machine can.
-MAX_SPEED = 10_000.0
 
 
 def parse_speed(text: str | float | None) -> float | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.limits import MAX_SPEED
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.replay_files import Recording, load_recording, place_markers
 from bci_desktop.core.stream import Chunk, StreamInfo
@@ -36,7 +37,7 @@ _MAX_READ_S = 2.0
 def _check_speed(speed: float | None) -> float | None:
     if speed is None:
         return None
-    return check_positive("speed", speed)
+    return check_positive("speed", speed, maximum=MAX_SPEED)
 
 
 class ReplaySource(Source):
@@ -54,14 +55,15 @@ class ReplaySource(Source):
         BrainFlow files only: the board that recorded the file (its row layout); the
         synthetic board when ``None``.
     chunk_s : float
-        Length of a chunk when ``speed`` is None.
+        Length of a chunk when ``speed`` is None (at least one sample).
 
     Raises
     ------
     ConfigError
         If ``speed`` or ``chunk_s`` is invalid, or the file type is unknown.
-    SourceError
-        If the recording cannot be read (missing, truncated, not what its name says).
+    RecordingFileError
+        If the recording cannot be read (missing, not a regular file, truncated, not what
+        its name says); a :class:`SourceError` and bad input (CLI exit code 2).
 
     Notes
     -----
@@ -92,12 +94,7 @@ class ReplaySource(Source):
         self._speed = speed
         fs = self._rec.info.sample_rate
         self._fs = fs
-        self._chunk_n = round(chunk_s * fs)
-        if self._chunk_n < 1:
-            raise ConfigError(
-                f"Invalid value for the 'chunk_s' parameter: {chunk_s!r} s is less than one "
-                f"sample at {fs:g} Hz."
-            )
+        self._chunk_n = max(1, round(chunk_s * fs))  # a slow recording (1 Hz): one sample
         self._n = self._rec.n_samples
         self._lock = threading.Lock()
         self._pending: deque[float] = deque()

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import signal
 
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.limits import seed_problem, speed_problem
 from bci_desktop.core.montage.tenfive import position
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.montage import (
@@ -209,8 +210,11 @@ class SubjectProfile:
     state_effect: float = 1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
-            raise ConfigError(f"SubjectProfile.seed must be an integer, got {self.seed!r}.")
+        problem = seed_problem(self.seed)
+        if problem is not None:  # numpy refuses negative seeds deep inside
+            raise ConfigError(
+                f"Invalid value for SubjectProfile.seed (--subject-seed): {problem}."
+            )
         if self.alpha_peak_hz is not None and not 7.0 <= self.alpha_peak_hz <= 14.0:
             raise ConfigError(
                 f"Invalid value for SubjectProfile.alpha_peak_hz: allowed are None or 7 to "
@@ -619,6 +623,8 @@ class SimulatedSubject(Source):
                     f"such as 'calm:60,happy:60', but got {script!r}."
                 )
         self._speed = None if speed is None else _positive("speed", speed)
+        if self._speed is not None and (problem := speed_problem(self._speed)) is not None:
+            raise ConfigError(f"Invalid value for the 'speed' parameter: {problem}.")
         self._fs = _positive("sample_rate", sample_rate, 0.0)
         if self._fs < _MIN_SAMPLE_RATE:
             raise ConfigError(
@@ -633,8 +639,9 @@ class SimulatedSubject(Source):
             )
         if not isinstance(profile, SubjectProfile):
             raise ConfigError(f"'profile' must be a SubjectProfile, got {profile!r}.")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ConfigError(f"Invalid value for the 'seed' parameter: got {seed!r}.")
+        problem = seed_problem(seed)
+        if problem is not None:
+            raise ConfigError(f"Invalid value for the 'seed' parameter: {problem}.")
         if start_time is not None and not math.isfinite(start_time):
             raise ConfigError(f"Invalid value for the 'start_time' parameter: {start_time!r}.")
         self._steps = steps

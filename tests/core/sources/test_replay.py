@@ -383,4 +383,7 @@ def test_empty_session_and_bad_options(session, tmp_path):
         with pytest.raises(ConfigError, match="'speed'"):
             ReplaySource(session, speed=bad)
     with pytest.raises(ConfigError, match="'chunk_s'"):
-        ReplaySource(session, chunk_s=0.001)
+        ReplaySource(session, chunk_s=0)
+    tiny = ReplaySource(session, speed=None, chunk_s=0.001)  # under one sample: one sample
+    tiny.start()
+    assert tiny.read().n_samples == 1

@@ -54,7 +54,7 @@ def session(tmp_path_factory):
         pytest.param(["--speed", "max", "--duration", "1e308"], "'duration'", id="duration"),
         pytest.param(
             ["--subject-seed", "-1", "--duration", "2"],
-            "--subject-seed",
+            "'subject-seed'",
             id="subject-seed-negative",
         ),
         pytest.param(["--seed", "-1", "--duration", "2"], "'seed'", id="seed-negative"),
@@ -85,9 +85,9 @@ def test_unexpected_errors_are_one_line_and_the_traceback_is_in_the_log(env, tmp
     # a folder (IsADirectoryError deep in numpy) would be one; here the boundary itself is
     # checked by making the command raise
     code = (
-        "import sys, bci_desktop.cli as c\n"
+        "import sys, bci_desktop.cli as c, bci_desktop.cli.manage as m\n"
         "def boom(args, out): raise RuntimeError('boom\\nsecond line \\x1b[2J')\n"
-        "c.cmd_boards = boom\n"
+        "m.cmd_boards = boom\n"
         "sys.exit(c.main(['boards']))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

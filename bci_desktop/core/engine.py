@@ -85,6 +85,9 @@ class EngineConfig:
         latency it does not count time the thread waited for the CPU while other programs
         ran, so it shows whether the pipeline's own work changes over a long session.
         Costs about 1 µs per prediction.
+    source_clock : callable or None
+        Now, on the clock of the chunks' time stamps (an LSL stream's: its sender's clock
+        mapped to this machine); gives :attr:`Prediction.source_latency_ms`.
     """
 
     filters: FilterSettings | None = None
@@ -100,6 +103,7 @@ class EngineConfig:
     fallback_model: Any = None
     latency_retry_s: float = 60.0
     measure_cpu: bool = False
+    source_clock: Callable[[], float] | None = None
 
 
 @dataclass
@@ -565,6 +569,7 @@ class Engine:
             quality=self._quality if quality_changed else None,
             predictions=tuple(predictions),
             features=tuple(features),
+            marker_texts=chunk.marker_texts,
         )
 
     def _assess(self) -> QualityReport:
@@ -643,6 +648,8 @@ class Engine:
         drift = self.drift
         latency_ms = (time.perf_counter_ns() - start[0]) / 1e6
         cpu_ms = (time.thread_time_ns() - start[1]) / 1e6 if self.config.measure_cpu else None
+        clock = self.config.source_clock
+        source_ms = (clock() - t) * 1e3 if clock is not None and math.isfinite(t) else None
         predictions.append(
             Prediction(
                 t=t,
@@ -653,6 +660,7 @@ class Engine:
                 confidence=confidence,
                 latency_ms=latency_ms,
                 cpu_ms=cpu_ms,
+                source_latency_ms=source_ms,
                 withheld=withheld,
                 truth=truth,
                 drift=None if drift is None else round(drift, 3),

@@ -131,15 +131,19 @@ def _metadata(info: dict[str, Any]) -> tuple[list, list, list]:
 
 
 def _load(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    import gzip
+
     import pyxdf
 
     try:
-        return pyxdf.load_xdf(
-            str(path),
-            synchronize_clocks=True,
-            handle_clock_resets=True,
-            dejitter_timestamps=True,
-        )
+        # Opened here, so that the file is closed whatever pyxdf raises.
+        with gzip.open(path, "rb") if path.suffix.lower() == ".xdfz" else open(path, "rb") as fh:
+            return pyxdf.load_xdf(
+                fh,
+                synchronize_clocks=True,
+                handle_clock_resets=True,
+                dejitter_timestamps=True,
+            )
     except Exception as exc:  # pyxdf raises many kinds on a damaged file
         logger.debug("pyxdf could not read %s", path, exc_info=True)
         raise SourceError(

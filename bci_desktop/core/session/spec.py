@@ -30,7 +30,7 @@ from bci_desktop.core.lsl.discovery import LslDirectory, StreamQuery, is_lsl_boa
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.boards import ConnectionParams
 from bci_desktop.core.sources.factory import is_simulated, open_board, open_simulated
-from bci_desktop.core.sources.lsl_source import LslSource
+from bci_desktop.core.sources.lsl_source import RECONNECT_ANSWER_S, LslSource
 from bci_desktop.core.sources.reader_supervised import ReaderSupervisedSource
 from bci_desktop.core.sources.replay import ReplaySource
 from bci_desktop.core.sources.supervised import SupervisedSource
@@ -259,8 +259,9 @@ def _open_lsl(spec: LslSpec, supervision: Supervision) -> OpenedSource:
     waits = [spec.wait_s]  # the first connection waits for the stream; reconnections do not
 
     def make() -> Source:
-        wait = waits.pop() if waits else 0.0
-        return LslSource(spec.query, directory=directory, clock=clock, wait_s=wait)
+        if waits:
+            return LslSource(spec.query, directory=directory, clock=clock, wait_s=waits.pop())
+        return LslSource(spec.query, directory=directory, clock=clock, answer_s=RECONNECT_ANSWER_S)
 
     if not supervision.reconnect:
         return OpenedSource(make(), clock=clock)

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 MAX_CHANNELS, MAX_RATE_HZ = 1024, 100_000.0
 #: Longest a connection step (full info, opening, first clock offset) may take (s).
 CONNECT_TIMEOUT_S = 3.0
+#: How long a stream may take to answer a reconnection attempt (s).
+RECONNECT_ANSWER_S = 0.5
 #: Most stream time one read returns (s); the rest waits for the next read.
 _READ_S = 0.5
 #: Seconds of samples liblsl keeps for the app while it is busy.
@@ -80,6 +82,9 @@ class LslSource(Source):
         The session's mapping from LSL time to stream time.
     wait_s : float
         How long to wait for the stream to appear (0: it must be visible now).
+    answer_s : float
+        How long the stream may take to answer (its full description, opening it): a
+        stream that stopped may still be listed for a moment.
 
     Raises
     ------
@@ -95,6 +100,7 @@ class LslSource(Source):
         directory: LslDirectory,
         clock: LslClock,
         wait_s: float = 0.0,
+        answer_s: float = CONNECT_TIMEOUT_S,
     ) -> None:
         self._pylsl = pylsl = pylsl_module()
         self.query = query
@@ -108,8 +114,9 @@ class LslSource(Source):
             recover=False,  # a lost stream is the supervisor's to reconnect
             processing_flags=pylsl.proc_clocksync | pylsl.proc_dejitter | pylsl.proc_monotonize,
         )
+        self._answer_s = float(answer_s)
         try:
-            full = inlet.info(CONNECT_TIMEOUT_S)
+            full = inlet.info(self._answer_s)
         except (pylsl.util.TimeoutError, pylsl.util.LostError) as exc:
             raise SourceError(
                 f"{self._name} did not answer ({exc}): is its sender still running?"
@@ -212,7 +219,7 @@ class LslSource(Source):
             return
         pylsl = self._pylsl
         try:
-            self._inlet.open_stream(CONNECT_TIMEOUT_S)
+            self._inlet.open_stream(self._answer_s)
             offset = self._inlet.time_correction(CONNECT_TIMEOUT_S)
         except (pylsl.util.TimeoutError, pylsl.util.LostError) as exc:
             raise SourceError(f"{self._name} could not be opened ({exc}).") from exc

@@ -92,7 +92,9 @@ def write_xdf(path: Path, streams: list[XdfStream], *, chunk: int = 100,
               datetime: str = "2026-11-30T10:00:00+0100") -> Path:  # fmt: skip
     """Write ``streams`` to ``path`` as an XDF 1.0 file (samples interleaved by chunk)."""
     data = bytearray(b"XDF:")
-    header = f'<?xml version="1.0"?><info><version>1.0</version><datetime>{datetime}</datetime></info>'
+    header = (
+        f'<?xml version="1.0"?><info><version>1.0</version><datetime>{datetime}</datetime></info>'
+    )
     data += _chunk(1, header.encode())
     for s in streams:
         data += _chunk(2, struct.pack("<I", s.stream_id) + s.header_xml())

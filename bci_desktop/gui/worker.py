@@ -31,6 +31,7 @@ from bci_desktop.core.errors import BCIError, SourceError
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.session import (
     MarkerInserted,
+    MarkerReceived,
     ModelChanged,
     ModelRequest,
     Notice,
@@ -159,6 +160,8 @@ class StreamWorker(QObject):
         While replaying, about 5 times a second and after every replay command.
     source_event(SourceEvent)
         A live board lost or regained its device.
+    marker_received(MarkerReceived)
+        A marker another program sent over LSL was put on its sample.
 
     Attributes
     ----------
@@ -176,6 +179,7 @@ class StreamWorker(QObject):
     model_changed = pyqtSignal(str)
     replay_changed = pyqtSignal(object)
     source_event = pyqtSignal(object)
+    marker_received = pyqtSignal(object)
 
     def __init__(
         self,
@@ -197,6 +201,7 @@ class StreamWorker(QObject):
         self._filters: FilterSettings | None = None
         self._model_request: ModelRequest | None = None
         self._latency_fallback = False
+        self._lsl_outlets = self._lsl_markers = False
         self._state = StreamState.IDLE
         self.stall_timeout_s = DEFAULT_STALL_TIMEOUT_S
 
@@ -242,6 +247,8 @@ class StreamWorker(QObject):
                 self.marker_inserted.emit(value)
             case SourceEvent():
                 self.source_event.emit(message)
+            case MarkerReceived():
+                self.marker_received.emit(message)
 
     # -- connecting ----------------------------------------------------------------------
     @pyqtSlot(object)
@@ -258,6 +265,8 @@ class StreamWorker(QObject):
                 stall_timeout_s=self.stall_timeout_s if stall is None else stall,
                 reconnect=request.reconnect,
             ),
+            lsl_outlets=self._lsl_outlets,
+            lsl_markers=self._lsl_markers,
         )
         session = StreamSession(
             request.spec,
@@ -402,6 +411,15 @@ class StreamWorker(QObject):
         self._latency_fallback = bool(enabled)
         if self._session is not None:
             self._session.set_latency_fallback(enabled)
+
+    @pyqtSlot(bool, bool)
+    @_guarded("Lab Streaming Layer")
+    def set_lsl(self, outlets: bool, markers: bool) -> None:
+        """Publish the stream on LSL, and follow LSL marker streams, or not (at once while
+        streaming, else from the next connection)."""
+        self._lsl_outlets, self._lsl_markers = bool(outlets), bool(markers)
+        if self._session is not None:
+            self._session.lsl.configure(outlets=outlets, markers=markers)
 
     # -- recording -----------------------------------------------------------------------
     @pyqtSlot(object)

@@ -23,6 +23,7 @@ from bci_desktop.core.lsl.discovery import StreamQuery
 from bci_desktop.core.lsl.markers import MarkerFollower
 from bci_desktop.core.lsl.outlets import LslOutlets
 from bci_desktop.core.session.markers import MarkerPlacer
+from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.status import MarkerReceived, Notice, NoticeLevel, SessionMessage
 from bci_desktop.core.stream import Chunk, StreamInfo
 
@@ -52,6 +53,10 @@ class LslLink:
         self.follower: MarkerFollower | None = None
         self._placer: MarkerPlacer | None = None
         self._warned: set[str] = set()
+        self._info: StreamInfo | None = None
+        self._clock: LslClock | None = None
+        self._live = True
+        self._query: StreamQuery | None = None
 
     @property
     def active(self) -> bool:
@@ -59,32 +64,51 @@ class LslLink:
         return self.outlets is not None or self.follower is not None
 
     def start(
-        self,
-        info: StreamInfo,
-        *,
-        clock: LslClock | None,
-        live: bool,
-        outlets: bool,
-        markers: bool,
-        marker_query: StreamQuery | None,
+        self, info: StreamInfo, options: SessionOptions, *, clock: LslClock | None, live: bool
     ) -> None:
-        """Open the outlets and/or start following marker streams for the stream ``info``.
+        """A stream starts: open the outlets and/or follow marker streams, as ``options``
+        ask (``lsl_outlets``, ``lsl_markers``, ``lsl_marker_query``).
 
         Raises
         ------
         SourceError
             If liblsl cannot be loaded.
         """
-        if not (outlets or markers):
+        self._info, self._clock, self._live = info, clock, live
+        self._query = options.lsl_marker_query
+        self._apply(options.lsl_outlets, options.lsl_markers)
+
+    def configure(self, *, outlets: bool, markers: bool) -> None:
+        """Publish or not, follow marker streams or not, from now on (while streaming; the
+        session's options say what the next stream does).
+
+        Raises
+        ------
+        SourceError
+            If liblsl cannot be loaded.
+        """
+        was = self.outlets is not None
+        self._apply(outlets, markers)
+        if self._info is not None and was != outlets:
+            self._emit(Notice("Publishing on LSL." if outlets else "Stopped publishing on LSL."))
+
+    def _apply(self, outlets: bool, markers: bool) -> None:
+        info = self._info
+        if info is None:
             return
-        clock = clock or LslClock()
-        if outlets:
-            self.outlets = LslOutlets(info, clock, live=live)
-        if markers:
-            self.follower = MarkerFollower(marker_query, clock=clock)
+        if (outlets or markers) and self._clock is None:
+            self._clock = LslClock()
+        if outlets and self.outlets is None:
+            self.outlets = LslOutlets(info, self._clock, live=self._live)
+        elif not outlets and self.outlets is not None:
+            self._close_outlets()
+        if markers and self.follower is None:
+            self.follower = MarkerFollower(self._query, clock=self._clock)
             self._placer = MarkerPlacer(info)
-            which = marker_query.describe() if marker_query else "every LSL marker stream"
+            which = self._query.describe() if self._query else "every LSL marker stream"
             logger.info("Following %s", which.replace("the LSL stream", "LSL streams"))
+        elif not markers and self.follower is not None:
+            self._close_follower()
 
     def chunk(self, chunk: Chunk) -> Chunk:
         """Publish a raw chunk; return it with the markers other programs sent for it."""
@@ -133,9 +157,7 @@ class LslLink:
         logger.exception("Publishing on LSL failed")
         self._emit(Notice(f"Publishing on LSL stopped: {exc}. Streaming goes on.",
                           NoticeLevel.WARNING))  # fmt: skip
-        outlets, self.outlets = self.outlets, None
-        if outlets is not None:
-            outlets.close()
+        self._close_outlets()
 
     def restart(self) -> None:
         """The stream jumped (a replay seek)."""
@@ -144,7 +166,16 @@ class LslLink:
 
     def close(self) -> None:
         """Stop publishing and following (on the session's thread). Safe to call twice."""
+        self._close_outlets()
+        self._close_follower()
+        self._info = self._clock = None
+
+    def _close_outlets(self) -> None:
         outlets, self.outlets = self.outlets, None
+        if outlets is not None:
+            outlets.close()
+
+    def _close_follower(self) -> None:
         follower, self.follower = self.follower, None
         placer, self._placer = self._placer, None
         if placer is not None and placer.pending:
@@ -152,7 +183,5 @@ class LslLink:
                 "%d marker(s) sent for times after the stream's last sample were not placed.",
                 placer.pending,
             )
-        if outlets is not None:
-            outlets.close()
         if follower is not None:
             follower.close()

@@ -154,6 +154,11 @@ class StreamSession:
         return self._link.recording
 
     @property
+    def lsl(self) -> LslLink:
+        """Outlets and followed marker streams (``configure`` them while streaming)."""
+        return self._lsl
+
+    @property
     def replay(self) -> ReplayControl | None:
         """Transport of a replayed recording (``None`` for live sources)."""
         return self._replay
@@ -199,14 +204,7 @@ class StreamSession:
         if opened.supervisor is not None:
             opened.supervisor.on_event = self._on_source_event
         opened.source.start()  # connect: a board that cannot connect is the error to report
-        self._lsl.start(
-            info,
-            clock=opened.clock,
-            live=opened.replay is None,
-            outlets=options.lsl_outlets,
-            markers=options.lsl_markers,
-            marker_query=options.lsl_marker_query,
-        )
+        self._lsl.start(info, options, clock=opened.clock, live=opened.replay is None)
         self._engine = engine
         self._gaps = GapCounter(info)
         self._runner = StreamRunner(
@@ -257,10 +255,8 @@ class StreamSession:
                 self._notice(f"{exc} Using the model's filters instead.", NoticeLevel.WARNING)
                 filters = None
         strict = self._model.explicit and options.refuse_unfit_model
-        clock = self._opened.clock if self._opened is not None else None
-        config = EngineConfig(
-            filters=filters, strict_channels=strict, source_clock=clock.now if clock else None
-        )
+        clock = self._opened.clock if self._opened is not None else None  # an LSL stream's
+        config = EngineConfig(filters, strict_channels=strict, source_clock=clock and clock.now)
         try:
             return Engine(info, model=model, config=config)
         except ChannelMismatchError as exc:

@@ -110,13 +110,16 @@ def install(window: MainWindow) -> LslFeature:
     timer.setInterval(REFRESH_MS)
     feature = LslFeature(publish, follow, timer)
     try:
-        feature.directory = LslDirectory()
+        feature.directory = LslDirectory(forget_after_s=5.0)  # a busy network answers late
     except SourceError as exc:
         logger.info("LSL streams are not listed: %s", exc)
     timer.timeout.connect(lambda: feature.refresh(window))
     if feature.directory is not None:
         timer.start()
-        QTimer.singleShot(300, lambda: feature.refresh(window))  # the first answers are quick
+        first = QTimer(window)  # the first answers are quick; a child timer dies with the window
+        first.setSingleShot(True)
+        first.timeout.connect(lambda: feature.refresh(window))
+        first.start(300)
 
     def marker(m: MarkerReceived) -> None:
         if m.late:

@@ -485,10 +485,14 @@ class SignalView(Panel):
             line.setZValue(10)
             self.plot_item.addItem(line, ignoreBounds=True)
             self._marker_pool.append(line)
-        for line, (x, text) in zip(self._marker_pool, shown, strict=False):
+        for i, (line, (x, text)) in enumerate(zip(self._marker_pool, shown, strict=False)):
             line.setValue(x)
             if line.label.format != text:
                 line.label.setFormat(text)
+            # Every other label a little lower, so neighbouring texts do not cover each other.
+            position = 0.97 if i % 2 == 0 else 0.91
+            if line.label.orthoPos != position:
+                line.label.setPosition(position)
             line.setVisible(True)
         for line in self._marker_pool[len(shown) :]:
             line.setVisible(False)

@@ -51,6 +51,7 @@ def test_lsl_streams_in_the_board_list_publish_and_markers(
     lsl = w.features.lsl
     assert not lsl.publish.isChecked() and not lsl.follow_markers.isChecked()  # off by default
     lsl.follow_markers.setChecked(True)
+    w.device_panel.set_speed(3.0)  # the simulated subject's Speed field does not apply here
     w.device_panel.connect_button.click()
     qtbot.waitUntil(lambda: w.stream_state is StreamState.STREAMING, timeout=T)
     qtbot.waitUntil(lambda: w.live.samples_total > 500, timeout=T)

@@ -127,7 +127,6 @@ class _Followed:
         self.correction: float | None = None
         self.next_correction = 0.0
         self.unsynced: list[tuple[float, float, str]] = []
-        self.inlet.pull_chunk(0.0, 1)  # subscribe now: markers sent from here on arrive
 
 
 class MarkerFollower:
@@ -205,7 +204,7 @@ class MarkerFollower:
                     )
                 self._refused.add(summary.uid)
                 continue
-            self._followed[summary.uid] = _Followed(self._pylsl, info)
+            self._followed[summary.uid] = _Followed(self._pylsl, info)  # the next pull subscribes
             self.joined.append(summary)
             logger.info("Following the marker stream %s", summary.label)
 

@@ -15,6 +15,7 @@ An outlet that fails stops publishing with a warning; the stream goes on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from bci_desktop.core.engine import EngineUpdate
@@ -31,6 +32,8 @@ __all__ = ["LslLink"]
 
 logger = logging.getLogger(__name__)
 
+#: Shortest time between two looks at the marker streams (s).
+_PULL_EVERY_S = 0.005
 #: Records a marker on a sample already recorded: (sample, t, value, text).
 LateMarkerSink = Callable[[int, float, float, str], None]
 
@@ -57,6 +60,7 @@ class LslLink:
         self._clock: LslClock | None = None
         self._live = True
         self._query: StreamQuery | None = None
+        self._next_pull = 0.0
 
     @property
     def active(self) -> bool:
@@ -119,8 +123,11 @@ class LslLink:
                 self._outlets_failed(exc)
         if self.follower is None or self._placer is None:
             return chunk
-        self._placer.add(self.follower.poll())
-        self._news()
+        now = time.monotonic()
+        if now >= self._next_pull:  # at most every few ms: markers are placed by their time
+            self._next_pull = now + _PULL_EVERY_S
+            self._placer.add(self.follower.poll(now))
+            self._news()
         chunk, placed = self._placer.place(chunk)
         for p in placed:
             m = p.marker

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.supervised import SupervisedSource
@@ -39,7 +40,7 @@ class ReaderSupervisedSource(SupervisedSource):
     """A :class:`SupervisedSource` that makes, starts and releases sources only on the
     thread that calls :meth:`start`, :meth:`read` and :meth:`stop` (same parameters)."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._asked: _Attempt | None = None
         self._to_release: list[Source] = []

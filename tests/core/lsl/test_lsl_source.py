@@ -158,3 +158,21 @@ def test_cli_says_in_one_line_when_the_stream_is_not_there():
     assert proc.returncode == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "'Nobody here' is not visible on the network" in lines[0]
+
+
+def test_pylsl_lib_is_honoured_and_a_bad_one_is_one_line(tmp_path):
+    import os
+
+    bogus = tmp_path / "liblsl.so"
+    bogus.write_text("not a library")
+    env = {**os.environ, "PYLSL_LIB": str(bogus)}
+    proc = _cli("lsl", "--wait", "0.2", env=env)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Lab Streaming Layer is not available" in lines[0]
+    assert str(bogus) in lines[0]
+    # Everything that does not use LSL still works.
+    proc = _cli("run", "--board", "synthetic", "--duration", "1", "--no-model", "-q", env=env)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err

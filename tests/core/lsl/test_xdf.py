@@ -160,3 +160,32 @@ def test_an_xdf_file_without_eeg_says_what_it_has(tmp_path):
     path = write_xdf(tmp_path / "m.xdf", [only_markers])
     with pytest.raises(SourceError, match=r"no EEG stream.*PsychoPy \(Markers\)"):
         ReplaySource(path)
+
+
+def test_a_replayed_xdf_can_be_published_on_lsl(xdf_file):
+    from bci_desktop.core.lsl.discovery import own_source_id
+    from bci_desktop.core.lsl.library import pylsl_module
+
+    pylsl = pylsl_module()
+    path, _ = xdf_file
+    session = StreamSession(ReplaySpec(path, speed=None), SessionOptions(lsl_outlets=True))
+    session.start()
+    source = session.info.source_name
+    inlets = {}
+    for kind in ("eeg", "markers"):
+        found = pylsl.resolve_byprop("source_id", own_source_id(source, kind), 1, 10.0)
+        inlets[kind] = pylsl.StreamInlet(found[0], recover=False)
+        inlets[kind].open_stream(5.0)
+    session.run(lambda: False)
+    # Let liblsl deliver what was pushed, then read everything (markers are sent as text).
+    markers, eeg = [], 0
+    for _ in range(200):
+        got, _stamps = inlets["markers"].pull_chunk(0.2, 100)
+        markers += [m[0] for m in got]
+        _, stamps = inlets["eeg"].pull_chunk(0.0, 10_000, as_numpy=True)
+        eeg += len(stamps)
+        if eeg >= N and len(markers) >= 6:
+            break
+    session.stop()
+    assert eeg == N
+    assert markers == ["face", "house", "7", "3", "9", "face"]

@@ -2,17 +2,21 @@
 
 Runs the simulated subject as fast as it goes, in live-sized chunks (``--chunk-s``, 0.02 s
 like a board), through a :class:`~bci_desktop.core.session.StreamSession` with the shipped
-default model for ``--seconds`` of stream, alternately without and with the LSL outlets
-(``SessionOptions.lsl_outlets``: the raw EEG, the predictions and the markers), ``--reps``
-times each. A consumer in a child process (as LabRecorder would be) subscribes to every
-outlet, so liblsl really sends. Reports per mode the per-inference latency each prediction
-carries (p50/p99), the wall time, and the time the outlets took per chunk (EEG push) and
-per prediction (predictions push).
+default model and the LSL outlets (``SessionOptions.lsl_outlets``: the raw EEG, the
+predictions and the markers) for ``--seconds`` of stream, ``--reps`` times. A consumer in a
+child process (as LabRecorder would be) subscribes to every outlet, so liblsl really sends.
+
+The comparison is interleaved in each run, so that both modes share the machine's load
+(a shared 2-core machine makes separate runs differ by more than what is measured): the
+session publishes during one block of ``--block-s`` seconds of stream and not during the
+next (the outlets stay open, unfed), and so on. Reports per mode the per-inference latency
+each prediction carries (p50/p99, pooled over the runs and per run), and the time the
+outlets took per chunk (EEG push) and per prediction (predictions push).
 
 Usage::
 
-    python benchmarks/lsl_outlets.py [--seconds 300] [--reps 3] [--chunk-s 0.02]
-                                     [--no-consumer] [--json FILE]
+    python benchmarks/lsl_outlets.py [--seconds 600] [--reps 3] [--block-s 10]
+                                     [--chunk-s 0.02] [--no-consumer] [--json FILE]
 """
 
 from __future__ import annotations
@@ -65,68 +69,72 @@ print(" ".join(f"{k}={v}" for k, v in sorted(counts.items())), flush=True)
 """
 
 
-def run_once(seconds: float, chunk_s: float, seed: int, outlets: bool) -> dict[str, Any]:
-    """One run of ``seconds`` of stream, with or without the outlets."""
+def run_once(seconds: float, block_s: float, chunk_s: float, seed: int) -> dict[str, Any]:
+    """One run of ``seconds`` of stream, publishing in every other block of ``block_s``."""
 
     def opener(spec, supervision) -> OpenedSource:
         return OpenedSource(SimulatedSubject(speed=None, seed=seed, chunk_s=chunk_s))
 
-    options = SessionOptions(model=ModelRequest(), lsl_outlets=outlets, duration_s=seconds)
+    options = SessionOptions(model=ModelRequest(), lsl_outlets=True, duration_s=seconds)
     session = StreamSession(SimulatedSpec(speed=None), options, open_source=opener)
     gc.collect()
-    wall0 = time.perf_counter()
     session.start()
+    outlets = session.lsl.outlets
     push_chunk: list[float] = []
     push_update: list[float] = []
-    lsl = session.lsl.outlets
-    if lsl is not None:  # time the outlets' own work, chunk by chunk
-        chunk_fn, update_fn = lsl.push_chunk, lsl.push_update
+    chunk_fn, update_fn = outlets.push_chunk, outlets.push_update
 
-        def timed_chunk(chunk):
-            t0 = time.perf_counter_ns()
-            chunk_fn(chunk)
-            push_chunk.append((time.perf_counter_ns() - t0) / 1e6)
+    def timed_chunk(chunk):  # the outlets' own work, chunk by chunk
+        t0 = time.perf_counter_ns()
+        chunk_fn(chunk)
+        push_chunk.append((time.perf_counter_ns() - t0) / 1e6)
 
-        def timed_update(update):
-            t0 = time.perf_counter_ns()
-            update_fn(update)
-            push_update.append((time.perf_counter_ns() - t0) / 1e6)
+    def timed_update(update):
+        t0 = time.perf_counter_ns()
+        update_fn(update)
+        push_update.append((time.perf_counter_ns() - t0) / 1e6)
 
-        lsl.push_chunk, lsl.push_update = timed_chunk, timed_update
-    latency: list[float] = []
+    outlets.push_chunk, outlets.push_update = timed_chunk, timed_update
+    latency: dict[bool, list[float]] = {False: [], True: []}
+    publishing, block = True, 0
     while not session.finished:
         for update in session.poll():
-            latency.extend(p.latency_ms for p in update.predictions if p.label is not None)
-    wall = time.perf_counter() - wall0
-    stats = session.stats
+            latency[publishing].extend(
+                p.latency_ms for p in update.predictions if p.label is not None
+            )
+        if session.stats.stream_seconds >= (block + 1) * block_s:
+            block += 1
+            publishing = block % 2 == 0  # the outlets stay open; only the feeding stops
+            session.lsl.outlets = outlets if publishing else None
+    session.lsl.outlets = outlets
     session.stop()
-    lat = np.asarray(latency)
-    out: dict[str, Any] = {
-        "outlets": outlets,
-        "samples": stats.samples,
-        "predictions": int(lat.size),
-        "latency_p50_ms": float(np.percentile(lat, 50)),
-        "latency_p99_ms": float(np.percentile(lat, 99)),
-        "wall_s": wall,
-    }
-    if outlets:
-        pc, pu = np.asarray(push_chunk), np.asarray(push_update)
-        out |= {
-            "chunks": int(pc.size),
-            "push_chunk_p50_ms": float(np.percentile(pc, 50)),
-            "push_chunk_p99_ms": float(np.percentile(pc, 99)),
-            "push_update_p50_ms": float(np.percentile(pu, 50)) if pu.size else float("nan"),
-            "push_update_p99_ms": float(np.percentile(pu, 99)) if pu.size else float("nan"),
-            "outlets_total_s": float((pc.sum() + pu.sum()) / 1e3),
+    out: dict[str, Any] = {"samples": session.stats.samples}
+    for mode, key in ((False, "off"), (True, "on")):
+        lat = np.asarray(latency[mode])
+        out[key] = {
+            "predictions": int(lat.size),
+            "latency_p50_ms": float(np.percentile(lat, 50)),
+            "latency_p99_ms": float(np.percentile(lat, 99)),
+            "latency_ms": lat.tolist(),
         }
+    pc, pu = np.asarray(push_chunk), np.asarray(push_update)
+    out["outlets"] = {
+        "chunks": int(pc.size),
+        "push_chunk_p50_ms": float(np.percentile(pc, 50)),
+        "push_chunk_p99_ms": float(np.percentile(pc, 99)),
+        "push_update_p50_ms": float(np.percentile(pu, 50)),
+        "push_update_p99_ms": float(np.percentile(pu, 99)),
+        "total_s": float((pc.sum() + pu.sum()) / 1e3),
+    }
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and print a summary (and JSON with ``--json``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--block-s", type=float, default=10.0)
     parser.add_argument("--chunk-s", type=float, default=0.02)
     parser.add_argument("--no-consumer", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
@@ -143,46 +151,52 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     try:
         for rep in range(args.reps):
-            for outlets in (False, True) if rep % 2 == 0 else (True, False):  # alternate
-                r = run_once(args.seconds, args.chunk_s, seed=rep, outlets=outlets)
-                r["rep"] = rep
-                runs.append(r)
-                extra = ""
-                if outlets:
-                    extra = (
-                        f"  push per chunk p50 {r['push_chunk_p50_ms'] * 1e3:.1f} us p99 "
-                        f"{r['push_chunk_p99_ms'] * 1e3:.1f} us, per prediction p50 "
-                        f"{r['push_update_p50_ms'] * 1e3:.1f} us"
-                    )
-                print(
-                    f"rep {rep} outlets {'on ' if outlets else 'off'}: "
-                    f"p50 {r['latency_p50_ms']:.3f} ms  p99 {r['latency_p99_ms']:.3f} ms  "
-                    f"wall {r['wall_s']:.2f} s ({r['predictions']} predictions){extra}",
-                    flush=True,
-                )
+            r = run_once(args.seconds, args.block_s, args.chunk_s, seed=rep)
+            runs.append(r)
+            off, on, o = r["off"], r["on"], r["outlets"]
+            print(
+                f"run {rep}: off p50 {off['latency_p50_ms']:.3f} p99 {off['latency_p99_ms']:.3f}"
+                f" ms | on p50 {on['latency_p50_ms']:.3f} p99 {on['latency_p99_ms']:.3f} ms "
+                f"({off['predictions']}+{on['predictions']} predictions) | push per chunk p50 "
+                f"{o['push_chunk_p50_ms'] * 1e3:.1f} us p99 {o['push_chunk_p99_ms'] * 1e3:.1f} "
+                f"us, per prediction p50 {o['push_update_p50_ms'] * 1e3:.1f} us",
+                flush=True,
+            )
     finally:
         received = ""
         if consumer is not None:
             received, _ = consumer.communicate("stop\n", timeout=30)
+    pooled = {
+        key: np.concatenate([np.asarray(r[key]["latency_ms"]) for r in runs])
+        for key in ("off", "on")
+    }
     summary: dict[str, Any] = {}
-    for outlets in (False, True):
-        rs = [r for r in runs if r["outlets"] == outlets]
-        names = [k for k in rs[0] if k.endswith(("_ms", "_s")) and isinstance(rs[0][k], float)]
-        summary["on" if outlets else "off"] = {
-            k: float(np.median([r[k] for r in rs])) for k in names
+    for key, lat in pooled.items():
+        summary[key] = {
+            "predictions": int(lat.size),
+            "latency_p50_ms": float(np.percentile(lat, 50)),
+            "latency_p99_ms": float(np.percentile(lat, 99)),
+            "latency_p99_ms_per_run": [round(r[key]["latency_p99_ms"], 3) for r in runs],
         }
-    on, off = summary["on"], summary["off"]
+    summary["outlets"] = {
+        k: float(np.median([r["outlets"][k] for r in runs]))
+        for k in ("push_chunk_p50_ms", "push_chunk_p99_ms", "push_update_p50_ms",
+                  "push_update_p99_ms", "total_s")
+    }  # fmt: skip
+    summary["consumer"] = received.strip()
+    on, off, o = summary["on"], summary["off"], summary["outlets"]
     print(
-        f"\nmedian of {args.reps} runs, {args.seconds:g} s of stream, chunks of {args.chunk_s} s:"
+        f"\n{args.reps} runs of {args.seconds:g} s of stream, chunks of {args.chunk_s} s, "
+        f"publishing in every other {args.block_s:g} s block; pooled:"
         f"\n  latency p50  off {off['latency_p50_ms']:.3f} ms  on {on['latency_p50_ms']:.3f} ms"
         f"  ({on['latency_p50_ms'] - off['latency_p50_ms']:+.3f} ms)"
         f"\n  latency p99  off {off['latency_p99_ms']:.3f} ms  on {on['latency_p99_ms']:.3f} ms"
-        f"  ({on['latency_p99_ms'] - off['latency_p99_ms']:+.3f} ms)"
-        f"\n  wall time    off {off['wall_s']:.2f} s  on {on['wall_s']:.2f} s"
-        f"\n  outlets per chunk p50 {on['push_chunk_p50_ms'] * 1e3:.1f} us, p99 "
-        f"{on['push_chunk_p99_ms'] * 1e3:.1f} us; per prediction p50 "
-        f"{on['push_update_p50_ms'] * 1e3:.1f} us; {on['outlets_total_s']:.3f} s in all"
-        f"\n  consumer received: {received.strip() or '-'}"
+        f"  ({on['latency_p99_ms'] - off['latency_p99_ms']:+.3f} ms); per run off "
+        f"{off['latency_p99_ms_per_run']} on {on['latency_p99_ms_per_run']}"
+        f"\n  outlets per chunk p50 {o['push_chunk_p50_ms'] * 1e3:.1f} us, p99 "
+        f"{o['push_chunk_p99_ms'] * 1e3:.1f} us; per prediction p50 "
+        f"{o['push_update_p50_ms'] * 1e3:.1f} us, p99 {o['push_update_p99_ms'] * 1e3:.1f} us"
+        f"\n  consumer received: {summary['consumer'] or '-'}"
     )
     if args.json is not None:
         machine = {
@@ -191,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "lsl": describe_library().text,
         }
+        for r in runs:
+            for key in ("off", "on"):
+                r[key].pop("latency_ms")
         args.json.write_text(
             json.dumps({"machine": machine, "runs": runs, "summary": summary}, indent=2)
         )

@@ -33,6 +33,7 @@ import numpy as np
 from bci_desktop.core.errors import SourceError
 from bci_desktop.core.lsl.channels import lsl_channels
 from bci_desktop.core.lsl.clock import LslClock
+from bci_desktop.core.lsl.dejitter import Dejitter
 from bci_desktop.core.lsl.discovery import LslDirectory, LslStreamSummary, StreamQuery
 from bci_desktop.core.lsl.library import pylsl_module
 from bci_desktop.core.sources.base import Source
@@ -112,7 +113,7 @@ class LslSource(Source):
             found,
             max_buflen=_BUFFER_S,
             recover=False,  # a lost stream is the supervisor's to reconnect
-            processing_flags=pylsl.proc_clocksync | pylsl.proc_dejitter | pylsl.proc_monotonize,
+            processing_flags=pylsl.proc_clocksync | pylsl.proc_monotonize,  # dejitter: below
         )
         self._answer_s = float(answer_s)
         try:
@@ -132,6 +133,7 @@ class LslSource(Source):
         self._cap = max(64, math.ceil(_READ_S * fs))
         self._buf = np.zeros((self._cap, stream.channel_count), dtype=_dtype(stream))
         self._pending: list[float] = []
+        self._dejitter = Dejitter(stream.sample_rate)
         self._started = False
         rows: tuple[ChannelInfo, ...] = ()
         if not self._all_eeg:
@@ -257,7 +259,7 @@ class LslSource(Source):
         eeg = np.array(picked.T, dtype=np.float64, order="C")  # the chunk's own copy
         if not self._unscaled:
             eeg *= self._scale[:, None]
-        timestamps = np.asarray(stamps, dtype=np.float64) + self._clock.offset_s
+        timestamps = self._dejitter(stamps) + self._clock.offset_s
         markers = np.zeros(n)
         if self._pending:
             k = min(n, len(self._pending))

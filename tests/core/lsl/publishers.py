@@ -56,6 +56,16 @@ class Amplifier:
         """Stop publishing (the sender quits)."""
         self.outlet = None
 
+    def skip_to_now(self) -> int:
+        """Drop the samples due but not sent, as an amplifier that loses data without closing
+        its outlet; how many."""
+        due = int((self.pylsl.local_clock() - self.t0) * FS) + 1
+        skipped = max(0, due - self.k)
+        self.eeg(skipped)
+        self.sent_fz.extend([float("nan")] * skipped)
+        self.k += skipped
+        return skipped
+
     def time_of(self, k: int) -> float:
         """LSL time stamp of sample ``k``."""
         return self.t0 + k / FS

@@ -198,6 +198,40 @@ def test_a_sender_that_stops_and_comes_back_is_one_gap(tmp_path):
     assert counter[-1] > counter[steps[0] + 1] + FS  # it streamed again after the gap
 
 
+def test_a_sender_that_skips_samples_is_one_gap_and_markers_stay_on_their_samples(tmp_path):
+    # liblsl's proc_dejitter would smooth this break away (and shift the time stamps after
+    # it by its length): the source's own dejitter keeps it.
+    name = unique("Amp")
+    amp = Amplifier(name, unique("amp"))
+    stim = marker_outlet(unique("Stim"), unique("stim"))
+    session = StreamSession(
+        LslSpec(StreamQuery(name=name)),
+        SessionOptions(record=RecordRequest(folder=str(tmp_path)), lsl_markers=True),
+    )
+    amp.push_due()
+    session.start()
+    try:
+        _drive(session, amp, 3.0)
+        end = time.monotonic() + 0.8
+        while time.monotonic() < end:  # the sender drops 0.8 s of samples, outlet open
+            session.poll()
+            time.sleep(0.01)
+        skipped = amp.skip_to_now()
+        _drive(session, amp, 1.0)
+        k = amp.k - 10
+        stim.push_sample(["after the break"], amp.time_of(k))
+        _drive(session, amp, 1.5)
+        gaps = (session.gaps.gaps, session.gaps.dropped)
+    finally:
+        final = session.stop()
+    assert gaps[0] == 1 and abs(gaps[1] - skipped) <= 2
+    data = read_session(final.folder)
+    assert [e["kind"] for e in data.events] == ["gap"]
+    counter = np.asarray(data.samples[[r.name for r in data.meta.rows].index("Counter")])
+    marker = next(m for m in data.markers if m.text == "after the break")
+    assert abs(counter[marker.sample] - k) <= 1
+
+
 def test_bursty_arrival_is_one_stream_with_regular_time_stamps(tmp_path):
     name, source_id = unique("Amp"), unique("amp")
     amp = Amplifier(name, source_id, chunk=60)  # 0.24 s bursts, like a Bluetooth amplifier

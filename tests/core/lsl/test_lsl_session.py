@@ -52,13 +52,17 @@ def test_lsl_stream_markers_predictions_and_outlets(tmp_path):
     pylsl = pylsl_module()
     name, source_id = unique("Amp"), unique("amp")
     amp = Amplifier(name, source_id)
-    stim = marker_outlet(unique("Stim"), unique("stim"))
-    trig = marker_outlet(unique("Trig"), unique("trig"), numeric=True)
+    sender = unique("Experiment")  # a text and an integer marker stream of one name
+    stim = marker_outlet(sender, unique("stim"))
+    trig = marker_outlet(sender, unique("trig"), numeric=True)
     messages: list = []
     session = StreamSession(
         LslSpec(StreamQuery(source_id=source_id)),
         SessionOptions(
-            record=RecordRequest(folder=str(tmp_path)), lsl_outlets=True, lsl_markers=True
+            record=RecordRequest(folder=str(tmp_path)),
+            lsl_outlets=True,
+            lsl_markers=True,
+            lsl_marker_query=StreamQuery(name=sender),  # not other tests' marker streams
         ),
         on_message=messages.append,
     )
@@ -203,10 +207,15 @@ def test_a_sender_that_skips_samples_is_one_gap_and_markers_stay_on_their_sample
     # it by its length): the source's own dejitter keeps it.
     name = unique("Amp")
     amp = Amplifier(name, unique("amp"))
-    stim = marker_outlet(unique("Stim"), unique("stim"))
+    stim_id = unique("stim")
+    stim = marker_outlet(unique("Stim"), stim_id)
     session = StreamSession(
         LslSpec(StreamQuery(name=name)),
-        SessionOptions(record=RecordRequest(folder=str(tmp_path)), lsl_markers=True),
+        SessionOptions(
+            record=RecordRequest(folder=str(tmp_path)),
+            lsl_markers=True,
+            lsl_marker_query=StreamQuery(source_id=stim_id),
+        ),
     )
     amp.push_due()
     session.start()

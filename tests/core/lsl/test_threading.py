@@ -37,7 +37,8 @@ def test_a_session_on_a_worker_thread_under_load(tmp_path):
     pylsl = pylsl_module()
     name, source_id = unique("Amp"), unique("amp")
     amp = Amplifier(name, source_id)
-    stim = marker_outlet(unique("Stim"), unique("stim"))
+    stim_id = unique("stim")
+    stim = marker_outlet(unique("Stim"), stim_id)
     stop = threading.Event()
     failures: list[BaseException] = []
     result: dict = {}
@@ -50,6 +51,7 @@ def test_a_session_on_a_worker_thread_under_load(tmp_path):
                     record=RecordRequest(folder=str(tmp_path)),
                     lsl_outlets=True,
                     lsl_markers=True,
+                    lsl_marker_query=StreamQuery(source_id=stim_id),
                     supervision=Supervision(stall_timeout_s=1.0),
                 ),
             )

@@ -30,6 +30,7 @@ logger = logging.getLogger("bci_desktop.cli")
 _COMMANDS = {
     "gui": "manage:cmd_gui",
     "boards": "manage:cmd_boards",
+    "lsl": "lsl:cmd_lsl",
     "run": "stream:cmd_run",
     "replay": "stream:cmd_replay",
     "sessions": "manage:cmd_sessions",

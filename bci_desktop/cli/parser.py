@@ -64,8 +64,9 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--board",
         default="synthetic",
-        help="board name or BrainFlow id ('bci-desktop boards' lists them), or 'simulated' "
-        "for the simulated subject (default: synthetic)",
+        help="board name or BrainFlow id ('bci-desktop boards' lists them), 'simulated' "
+        "for the simulated subject, or 'lsl' for a Lab Streaming Layer stream "
+        "(with --lsl-stream, --lsl-type or --lsl-source-id) (default: synthetic)",
     )
     src.add_argument(
         "--speed",
@@ -90,6 +91,23 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     src.add_argument("--seed", type=int, default=0, help="simulated subject: session seed")
     src.add_argument(
         "--subject-seed", type=int, default=None, help="simulated subject: which person"
+    )
+    src.add_argument(
+        "--lsl-stream",
+        default=None,
+        metavar="NAME",
+        help="--board lsl: the LSL stream's name ('bci-desktop lsl' lists them)",
+    )
+    src.add_argument("--lsl-type", default=None, help="--board lsl: the LSL stream's type")
+    src.add_argument(
+        "--lsl-source-id", default=None, metavar="ID", help="--board lsl: its source id"
+    )
+    src.add_argument(
+        "--lsl-wait",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="--board lsl: seconds to wait for the stream to appear (default 5)",
     )
     src.add_argument(
         "--board-config",
@@ -126,6 +144,12 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--car", action="store_true", help="common average reference")
     g.add_argument(
+        "--lsl",
+        action="store_true",
+        help="publish the raw EEG, the predictions and the markers as LSL streams "
+        "(BCI-Desktop-EEG, -Predictions, -Markers)",
+    )
+    g.add_argument(
         "--latency-fallback",
         action="store_true",
         help="when the model's p99 latency exceeds its budget, switch to the fastest "
@@ -153,6 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("boards", help="list the boards you can stream from")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func="boards")
+
+    p = sub.add_parser(
+        "lsl",
+        help="list the Lab Streaming Layer streams visible on the network",
+        description="List the LSL streams visible on the network: name, type, channels, rate, "
+        "format, source id and host. Stream one with 'run --board lsl --lsl-stream NAME'; "
+        "follow marker streams with 'run --lsl-markers'.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--wait", type=float, default=1.0, metavar="S", help="seconds to listen (default 1)"
+    )
+    p.set_defaults(func="lsl")
 
     p = sub.add_parser(
         "run",
@@ -190,17 +227,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-reconnect", action="store_true", help="live boards: do not supervise or reconnect"
     )
+    p.add_argument(
+        "--lsl-markers",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="STREAM",
+        help="follow LSL marker streams (e.g. from PsychoPy): every one visible, or the one "
+        "given as NAME or name=...;type=...;source_id=...; markers are recorded at their "
+        "samples, with their text",
+    )
     p.add_argument("--subject", default=None, help="subject id stored with the recording")
     p.add_argument("--notes", default=None, help="session notes stored with the recording")
     p.set_defaults(func="run")
 
     p = sub.add_parser(
         "replay",
-        help="play a session, BrainFlow CSV or EDF/BDF file through the pipeline",
-        description="Play a recorded session folder, a BrainFlow CSV file or an EDF/BDF file "
+        help="play a session, BrainFlow CSV, EDF/BDF or XDF file through the pipeline",
+        description="Play a recorded session folder, a BrainFlow CSV file, an EDF/BDF file or "
+        "an XDF file (LabRecorder's: its EEG stream, with its marker streams as markers) "
         "through the same pipeline as a live stream, in real time or faster.",
     )
-    p.add_argument("source", help="session folder or name, .csv, .edf or .bdf file")
+    p.add_argument("source", help="session folder or name, .csv, .edf, .bdf or .xdf file")
     p.add_argument("--speed", default="1", help="times real time, or 'max' (default 1)")
     p.add_argument(
         "--master-board", default=None, help="board layout of a BrainFlow CSV (default synthetic)"
@@ -251,8 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activate", action="store_true", help="import and activate the model")
     p.set_defaults(func="train")
 
-    p = sub.add_parser("export", help="export a session to EDF+, BDF+ or BrainFlow CSV")
-    p.add_argument("session", help="session folder, or its name in the data folder")
+    p = sub.add_parser(
+        "export", help="export a session (or an XDF file) to EDF+, BDF+ or BrainFlow CSV"
+    )
+    p.add_argument("session", help="session folder, its name in the data folder, or an .xdf file")
     p.add_argument(
         "--format", required=True, choices=["edf", "bdf", "csv", "predictions"],
         help="edf/bdf: EDF+/BDF+ with annotations; csv: BrainFlow's file format; "

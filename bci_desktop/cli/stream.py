@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from bci_desktop.cli.common import EXIT_FAILURE, EXIT_OK, session_path, terminal_text
+from bci_desktop.cli.lsl import lsl_query, marker_query
 from bci_desktop.core.errors import ConfigError, SourceError
 from bci_desktop.core.jsonsafe import prediction_json
 from bci_desktop.core.limits import MAX_SEED
 from bci_desktop.core.session import (
     KEEP,
     FilterOverrides,
+    LslSpec,
     ModelRequest,
     Notice,
     NoticeLevel,
@@ -62,6 +64,14 @@ def connection_params(args: argparse.Namespace) -> ConnectionParams:
 
 def source_spec(args: argparse.Namespace) -> SourceSpec:
     """The source ``run`` streams."""
+    query = lsl_query(args)
+    if query is not None:
+        if parse_speed(args.speed) != 1.0 or args.script is not None:
+            raise ConfigError(
+                "The 'speed' and 'script' options apply to the simulated subject; an LSL "
+                "stream streams in real time."
+            )
+        return LslSpec(query, wait_s=getattr(args, "lsl_wait", 5.0))
     subject_seed = args.subject_seed
     if subject_seed is not None:
         subject_seed = check_int("subject-seed", subject_seed, minimum=0, maximum=MAX_SEED)
@@ -112,6 +122,7 @@ def session_options(args: argparse.Namespace, *, record: RecordRequest | None) -
         model = ModelRequest.none()
     else:
         model = ModelRequest(args.model)
+    follow, markers = marker_query(args)
     return SessionOptions(
         model=model,
         filters=filter_overrides(args),
@@ -123,6 +134,9 @@ def session_options(args: argparse.Namespace, *, record: RecordRequest | None) -
         ),
         duration_s=args.duration,
         record=record,
+        lsl_outlets=getattr(args, "lsl", False),
+        lsl_markers=follow,
+        lsl_marker_query=markers,
     )
 
 
@@ -245,6 +259,8 @@ def status_line(s: StreamStatus) -> str:
             pred += f" (truth {last.truth})"
     p50, p99 = s.latency_p50_ms, s.latency_p99_ms
     lat = "latency -" if math.isnan(p50) else f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms"
+    if not math.isnan(s.source_latency_p50_ms):
+        lat += f" (from LSL time stamp p50 {s.source_latency_p50_ms:.1f} ms)"
     rate = 0.0 if math.isnan(s.rate) else s.rate
     rec = f" | REC {s.recording.elapsed_s:.0f} s" if s.recording is not None else ""
     return (
@@ -263,6 +279,9 @@ def _summary(stats, gaps: int, interrupted: bool) -> str:
     ]
     if stats.predictions:
         parts.append(f"latency p50 {p50:.3f} / p95 {p95:.3f} / p99 {p99:.3f} ms")
+    if stats.source_latency.count:
+        s50, s99 = stats.source_latency.percentiles((50, 99))
+        parts.append(f"from LSL time stamp p50 {s50:.1f} / p99 {s99:.1f} ms")
     if stats.accuracy is not None:
         parts.append(f"agreement with truth {100 * stats.accuracy:.1f}%")
     parts.append(_gaps_text(gaps))

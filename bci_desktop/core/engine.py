@@ -451,6 +451,7 @@ class Engine:
             quality=self._quality if quality_changed else None,
             predictions=tuple(predictions),
             features=tuple(features),
+            marker_texts=chunk.marker_texts,
         )
 
     def _assess(self) -> QualityReport:
@@ -536,6 +537,8 @@ class Engine:
         drift = self.drift
         latency_ms = (time.perf_counter_ns() - start[0]) / 1e6
         cpu_ms = (time.thread_time_ns() - start[1]) / 1e6 if self.config.measure_cpu else None
+        clock = self.config.source_clock
+        source_ms = (clock() - t) * 1e3 if clock is not None and math.isfinite(t) else None
         predictions.append(
             Prediction(
                 t=t,
@@ -546,6 +549,7 @@ class Engine:
                 confidence=confidence,
                 latency_ms=latency_ms,
                 cpu_ms=cpu_ms,
+                source_latency_ms=source_ms,
                 withheld=withheld,
                 truth=truth,
                 drift=None if drift is None else round(drift, 3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,9 @@ class EngineConfig:
         latency it does not count time the thread waited for the CPU while other programs
         ran, so it shows whether the pipeline's own work changes over a long session.
         Costs about 1 µs per prediction.
+    source_clock : callable or None
+        Now, on the clock of the chunks' time stamps (an LSL stream's: its sender's clock
+        mapped to this machine); gives :attr:`Prediction.source_latency_ms`.
     """
 
     filters: FilterSettings | None = None
@@ -71,3 +75,4 @@ class EngineConfig:
     fallback_model: Any = None
     latency_retry_s: float = 60.0
     measure_cpu: bool = False
+    source_clock: Callable[[], float] | None = None

@@ -69,7 +69,8 @@ class AppSettings:
     Parameters
     ----------
     board : str
-        Last board: a BrainFlow board name (``"synthetic"``, ``"cyton"``) or ``"simulated"``.
+        Last board: a BrainFlow board name (``"synthetic"``, ``"cyton"``), ``"simulated"``,
+        or an LSL stream (``"lsl:source_id=..."``).
     connection : dict
         Connection fields as :meth:`ConnectionParams.to_dict` gives them (only valid ones).
     speed : float
@@ -99,6 +100,11 @@ class AppSettings:
         :func:`~bci_desktop.core.montage.saved.device_key` (``"cyton"``,
         ``"muse_2 mac 00:55:da:b0:12:34"``), values lists of 10-05 names. Look one up with
         :meth:`saved_montage`.
+    lsl_outlets : bool
+        Stream > Publish on LSL (``--lsl``): the raw EEG, predictions and markers as LSL
+        streams. Off by default.
+    lsl_markers : bool
+        Stream > Follow LSL marker streams (``--lsl-markers``). Off by default.
     """
 
     board: str = "synthetic"
@@ -114,6 +120,8 @@ class AppSettings:
     model_path: str | None = None
     latency_fallback: bool = False
     montages: dict[str, list[str]] = field(default_factory=dict)
+    lsl_outlets: bool = False
+    lsl_markers: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to disk (with the schema version)."""
@@ -196,11 +204,14 @@ def settings_path() -> Path:
 
 # -- per-field validation ---------------------------------------------------------------
 def _check_board(value: Any) -> str:
+    from bci_desktop.core.lsl.discovery import StreamQuery, is_lsl_board
     from bci_desktop.core.sources.boards import resolve_board
     from bci_desktop.core.sources.factory import is_simulated
 
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"expected a board name, got {value!r}")
+    if is_lsl_board(value):
+        return StreamQuery.parse(value).board
     if not is_simulated(value):
         resolve_board(value)
     return value.strip()
@@ -304,6 +315,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "theme": _choice(THEMES),
     "model_path": _check_model_path,
     "latency_fallback": _check_bool,
+    "lsl_outlets": _check_bool,
+    "lsl_markers": _check_bool,
 }
 
 

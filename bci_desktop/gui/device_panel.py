@@ -1,9 +1,10 @@
 """The device panel: pick a board, fill in how to reach it, connect and see the state.
 
 Boards are listed by name: BrainFlow's synthetic board first, then the app's simulated
-subject, then every other board BrainFlow knows. Only the connection fields the chosen
-board uses are shown (required ones marked with ``*``); values typed for other boards are
-kept, so switching back and forth loses nothing.
+subject, then every other board BrainFlow knows, then the LSL streams visible on the
+network (:meth:`DevicePanel.set_lsl_streams`, refreshed by :mod:`bci_desktop.gui.lsl`).
+Only the connection fields the chosen board uses are shown (required ones marked with
+``*``); values typed for other boards are kept, so switching back and forth loses nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from PyQt6.QtWidgets import (
 )
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.lsl.discovery import LslStreamSummary, StreamQuery, is_lsl_board
 from bci_desktop.core.session import StreamState
 from bci_desktop.core.sources.boards import (
     PROXY_BOARDS,
@@ -120,6 +122,17 @@ def _describe(b: BoardSummary) -> str:
     return f"{b.description_name or b.name} (BrainFlow id {b.board_id}): {rate}, {eeg}"
 
 
+def _describe_lsl(s: LslStreamSummary) -> str:
+    return (
+        f"LSL stream {s.name!r} ({s.type or 'no type'}) from {s.hostname}: "
+        f"{s.channel_count} channels at {s.sample_rate:g} Hz"
+    )
+
+
+def _query_name(query: StreamQuery) -> str:
+    return query.name or query.source_id or query.type or "?"
+
+
 class DevicePanel(QWidget):
     """Board picker, connection fields, Connect/Disconnect and the connection state.
 
@@ -147,6 +160,7 @@ class DevicePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._summaries = {b.name: b for b in list_boards()}
+        self._lsl: dict[str, LslStreamSummary] = {}
         self._state = StreamState.IDLE
         self._editors: dict[str, QWidget] = {}
         self._values: dict[str, Any] = {}
@@ -353,12 +367,53 @@ class DevicePanel(QWidget):
         return str(self.board_combo.currentData())
 
     def set_board(self, name: str) -> bool:
-        """Choose a board by name; return False (and keep the current one) if unknown."""
+        """Choose a board by name; return False (and keep the current one) if unknown. An
+        LSL stream not visible now is listed as such (it may start later)."""
         i = self.board_combo.findData(name)
+        if i < 0 and is_lsl_board(name):
+            try:
+                query = StreamQuery.parse(name)
+            except ConfigError:
+                return False
+            self._add_lsl_item(query.board, f"LSL: {_query_name(query)} (not visible now)", "")
+            i = self.board_combo.findData(query.board)
         if i < 0:
             return False
         self.board_combo.setCurrentIndex(i)
         return True
+
+    def set_lsl_streams(self, streams: list[LslStreamSummary]) -> None:
+        """List these LSL streams after the boards (the chosen one stays, marked when it is
+        no longer visible)."""
+        combo = self.board_combo
+        current = self.board()
+        wanted = {s.query.board: s for s in streams if s.is_signal}
+        combo.blockSignals(True)
+        for i in reversed(range(combo.count())):
+            data = str(combo.itemData(i))
+            if is_lsl_board(data) and data not in wanted and data != current:
+                combo.removeItem(i)
+        for board, s in wanted.items():
+            self._add_lsl_item(board, f"LSL: {s.label}", _describe_lsl(s))
+        if is_lsl_board(current) and current not in wanted:
+            i = combo.findData(current)
+            text = combo.itemText(i)
+            if i >= 0 and not text.endswith("(not visible now)"):
+                combo.setItemText(i, f"{text} (not visible now)")
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
+        self._lsl = wanted
+        if is_lsl_board(current):
+            self._board_changed()
+
+    def _add_lsl_item(self, board: str, text: str, tip: str) -> None:
+        combo = self.board_combo
+        i = combo.findData(board)
+        if i < 0:
+            combo.addItem(text, board)
+            i = combo.count() - 1
+        combo.setItemText(i, text)
+        combo.setItemData(i, tip or text, Qt.ItemDataRole.ToolTipRole)
 
     def fields_for(self, board: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Connection fields (required, optional) the panel shows for ``board``."""
@@ -381,6 +436,9 @@ class DevicePanel(QWidget):
         self.form.setRowVisible(self._note_row, bool(required))
         if is_simulated(board):
             self.board_info.setText("250 Hz, 16 EEG channels, the true state is known")
+        elif is_lsl_board(board):
+            s = self._lsl.get(board)
+            self.board_info.setText(_describe_lsl(s) if s else "Not visible on the network now")
         else:
             b = self._summaries.get(board)
             self.board_info.setText(_describe(b).split(": ", 1)[-1] if b else "")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bci_desktop.gui.calibration import CalibrationLauncher
     from bci_desktop.gui.drift_badge import DriftBadge
+    from bci_desktop.gui.lsl import LslFeature
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.model_manager import ModelManager
     from bci_desktop.gui.recording import RecordingController
@@ -50,6 +51,9 @@ class WindowFeatures:
         File > Sessions… and the session browser.
     reliability : ReliabilityController
         The signal-lost indicator and Reconnect now.
+    lsl : LslFeature
+        LSL streams in the board list, Stream > Publish on LSL, Stream > Follow LSL marker
+        streams, markers from other programs.
     """
 
     models: ModelManager
@@ -60,6 +64,7 @@ class WindowFeatures:
     recording: RecordingController
     sessions: SessionsLauncher
     reliability: ReliabilityController
+    lsl: LslFeature
 
 
 def install_features(window: MainWindow) -> WindowFeatures:
@@ -68,6 +73,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
         calibration,
         drift_badge,
         latency_fallback,
+        lsl,
         model_manager,
         recording,
         reliability,
@@ -90,4 +96,5 @@ def install_features(window: MainWindow) -> WindowFeatures:
         recording=recorder,
         sessions=session_browser.install(window, recorder, replayer),
         reliability=reliability.install(window),
+        lsl=lsl.install(window),
     )

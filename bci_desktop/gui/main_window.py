@@ -33,6 +33,7 @@ from bci_desktop.core.session import (
     spec_for_board,
 )
 from bci_desktop.core.settings import THEMES, AppSettings, load_settings
+from bci_desktop.core.sources.factory import is_simulated
 from bci_desktop.core.stream import StreamInfo
 from bci_desktop.gui.banner import Banner
 from bci_desktop.gui.device_panel import DevicePanel
@@ -302,10 +303,10 @@ class MainWindow(QMainWindow):
         if self.stream_state.active:
             return
         panel = self.device_panel
+        board = panel.board()
+        speed = panel.speed() if is_simulated(board) else 1.0  # the simulated subject only
         try:
-            spec = spec_for_board(
-                panel.board(), params=panel.connection_params(), speed=panel.speed()
-            )
+            spec = spec_for_board(board, params=panel.connection_params(), speed=speed)
         except ConfigError as exc:
             self._on_state(StreamState.ERROR, str(exc))
             return

@@ -30,6 +30,7 @@ from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.logs import log_dir
 from bci_desktop.core.session import (
     MarkerInserted,
+    MarkerReceived,
     ModelChanged,
     ModelRequest,
     Notice,
@@ -115,6 +116,8 @@ class StreamWorker(QObject):
     source_event = pyqtSignal(object)
     #: acq.ProcessLost: the acquisition process died or hung (restarting or not)
     process_lost = pyqtSignal(object)
+    #: MarkerReceived: a marker another program sent over LSL, on its sample
+    marker_received = pyqtSignal(object)
 
     def __init__(
         self,
@@ -139,6 +142,8 @@ class StreamWorker(QObject):
         self._filters: FilterSettings | None = None
         self._model_request: ModelRequest | None = None
         self._latency_fallback = False
+        self._lsl_outlets = self._lsl_markers = False
+        self._lsl_outlets = self._lsl_markers = False
         self._state = StreamState.IDLE
         self.stall_timeout_s = DEFAULT_STALL_TIMEOUT_S
 
@@ -195,6 +200,7 @@ class StreamWorker(QObject):
                     Notice: self.notice,
                     RecordingStatus: self.recording_changed,
                     SourceEvent: self.source_event,
+                    MarkerReceived: self.marker_received,
                 }.get(type(item))
                 if signal is not None:
                     signal.emit(item)
@@ -213,6 +219,8 @@ class StreamWorker(QObject):
             filters=self._filters,
             latency_fallback=self._latency_fallback,
             stall_timeout_s=self.stall_timeout_s,
+            lsl_outlets=self._lsl_outlets,
+            lsl_markers=self._lsl_markers,
             open_source=self._open_source,
             registry_root=Path(self._registry.root) if self._registry is not None else None,
             log_level=logging.getLogger("bci_desktop").getEffectiveLevel(),
@@ -323,6 +331,14 @@ class StreamWorker(QObject):
         self._latency_fallback = bool(enabled)
         if self._active:
             self._host.send(acq.SetLatencyFallback(bool(enabled)))
+
+    @pyqtSlot(bool, bool)
+    def set_lsl(self, outlets: bool, markers: bool) -> None:
+        """Publish the stream on LSL, and follow LSL marker streams, or not (at once while
+        streaming, else from the next connection)."""
+        self._lsl_outlets, self._lsl_markers = bool(outlets), bool(markers)
+        if self._active:
+            self._host.send(acq.SetLsl(self._lsl_outlets, self._lsl_markers))
 
     @pyqtSlot(object)
     def start_recording(self, request: RecordRequest) -> None:

@@ -37,7 +37,7 @@ QTimer.singleShot(0, w.device_panel.connect_button.click)
 result = {}
 
 def check():
-    if w.stream_state == "error":
+    if w.stream_state.value == "error":
         result.update(
             panel=w.device_panel.state_text(),
             banner=w.banner.text if w.banner.isVisible() else None,

@@ -15,6 +15,7 @@ from bci_desktop.core.acquisition.protocol import (
     ReplaySpeed,
     SetFilters,
     SetLatencyFallback,
+    SetLsl,
     SetModel,
     StartRecording,
     StopRecording,
@@ -32,6 +33,7 @@ _WHAT = {
     SetFilters: "Filters not changed",
     SetModel: "Model not changed",
     SetLatencyFallback: "Latency fallback not changed",
+    SetLsl: "Lab Streaming Layer",
     StartRecording: "Recording not started",
     StopRecording: "Recording",
     AddEvent: "Event not recorded",
@@ -60,6 +62,8 @@ def apply_command(session: StreamSession, command: Command) -> None:
             session.set_model(ref)
         case SetLatencyFallback(enabled=enabled):
             session.set_latency_fallback(enabled)
+        case SetLsl(outlets=outlets, markers=markers):
+            session.lsl.configure(outlets=outlets, markers=markers)
         case StartRecording(request=request):
             session.start_recording(request)
         case StopRecording():

@@ -52,13 +52,16 @@ class ConnectRequest:
         filters: FilterSettings | None,
         latency_fallback: bool,
         stall_timeout_s: float,
+        lsl_outlets: bool = False,
+        lsl_markers: bool = False,
         open_source: SourceOpener | None = None,
         registry_root: Path | None = None,
         log_level: int = 20,
         crash_log: Path | None = None,
     ) -> ChildConfig:
         """The session this request starts, with what the window remembers (the model last
-        activated, its filters, the latency fallback switch) where the request is silent."""
+        activated, its filters, the latency fallback and LSL switches) where the request is
+        silent."""
         stall = self.stall_timeout_s
         options = SessionOptions(
             model=self.model or model or ModelRequest(),
@@ -69,6 +72,8 @@ class ConnectRequest:
                 stall_timeout_s=stall_timeout_s if stall is None else stall,
                 reconnect=self.reconnect,
             ),
+            lsl_outlets=lsl_outlets,
+            lsl_markers=lsl_markers,
         )
         return ChildConfig(
             spec=self.spec,

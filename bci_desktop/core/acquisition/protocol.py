@@ -46,6 +46,7 @@ __all__ = [
     "RingReady",
     "SetFilters",
     "SetLatencyFallback",
+    "SetLsl",
     "SetModel",
     "StartRecording",
     "Stop",
@@ -80,6 +81,14 @@ class SetLatencyFallback:
     """Turn the latency fallback on or off."""
 
     enabled: bool
+
+
+@dataclass(frozen=True)
+class SetLsl:
+    """Publish the stream on LSL (``outlets``) and follow LSL marker streams (``markers``)."""
+
+    outlets: bool
+    markers: bool
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,7 @@ Command = (
     | SetFilters
     | SetModel
     | SetLatencyFallback
+    | SetLsl
     | StartRecording
     | StopRecording
     | AddEvent

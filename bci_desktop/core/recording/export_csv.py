@@ -10,6 +10,9 @@ sample, one column per board row, six decimals. Its ``read_file`` and its playba
   synthetic board (32 rows; EEG in rows 1-16, timestamp in row 30, marker in row 31, every
   other row 0) when they have at most 16 EEG channels; the channel names are not stored
   (BrainFlow's format has none), and the truth row is left out (the predictions CSV has it).
+- The marker row holds every marker of the session (:func:`~.export.merged_markers`); a
+  marker another program sent as text keeps its number only (BrainFlow files hold numbers;
+  EDF+/BDF+ keep the text).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from brainflow.board_shim import BoardIds
 
-from bci_desktop.core.recording.export import ExportError, sample_of
+from bci_desktop.core.recording.export import ExportError, merged_markers, sample_of
 from bci_desktop.core.recording.session import SessionData
 from bci_desktop.core.sources.boards import board_description, board_name
 
@@ -60,7 +63,9 @@ def brainflow_layout(session: SessionData) -> tuple[int, np.ndarray]:
                 f"Session '{session.path}' stores {len(meta.rows)} rows, but board "
                 f"{board_name(board)!r} has {want}: it cannot be written as a BrainFlow file."
             )
-        return board, np.ascontiguousarray(session.samples, dtype=np.float64)
+        data = np.array(session.samples, dtype=np.float64, order="C")
+        data[meta.marker_row] = _marker_row(session)
+        return board, data
 
     descr = board_description(_SYNTHETIC) or {}
     eeg = _rows(descr, "eeg_channels")
@@ -75,8 +80,18 @@ def brainflow_layout(session: SessionData) -> tuple[int, np.ndarray]:
     data = np.zeros((int(descr["num_rows"]), n))
     data[eeg[:n_eeg]] = session.samples[list(meta.eeg_rows)]
     data[ts[0]] = session.samples[meta.timestamp_row]
-    data[mk[0]] = session.samples[meta.marker_row]
+    data[mk[0]] = _marker_row(session)
     return _SYNTHETIC, data
+
+
+def _marker_row(session: SessionData) -> np.ndarray:
+    """The marker row with every marker of the session (those that only ``markers.csv``
+    holds too: markers another program sent after their sample was written); a text
+    marker keeps its number only, BrainFlow files hold numbers."""
+    row = np.zeros(session.n_samples)
+    for m in merged_markers(session):
+        row[m.sample] = m.value
+    return row
 
 
 def write_brainflow_csv(session: SessionData, fh: BinaryIO) -> None:

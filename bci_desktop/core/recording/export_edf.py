@@ -7,7 +7,8 @@ Layout of the file:
   actual range plus a 1 % margin (a flat channel gets +-1 uV around its value), digital
   range the full range of the bit depth;
 - optionally (``all_rows``) the board's other rows with their units;
-- an EDF+ annotation signal: ``Marker <value>`` at every marker, the label (or ``withheld:
+- an EDF+ annotation signal: ``Marker <value>`` at every marker (its text, for a marker
+  another program sent as text, e.g. over LSL), the label (or ``withheld:
   <reason>``) of every prediction at its window's last sample, ``<kind>: <detail>`` for every
   event (gaps ...), and ``BAD_padding`` over the padding, if any;
 - data records of 1 s (one second of samples); when the session is not a whole number of
@@ -145,9 +146,7 @@ def edf_annotations(session: SessionData, n_written: int | None = None) -> list[
     """
     fs = session.meta.sample_rate
     n = session.n_samples
-    out = [
-        EdfAnnotation(m.sample / fs, None, f"Marker {m.value:g}") for m in merged_markers(session)
-    ]
+    out = [EdfAnnotation(m.sample / fs, None, _text(m.label)) for m in merged_markers(session)]
     dropped = 0
     for pred in session.predictions:
         i = sample_of(pred, session)

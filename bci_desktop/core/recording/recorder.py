@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["RecordingError", "RecordingTap", "SessionRecorder", "model_info", "session_layout"]
 
-MARKERS_HEADER = b"t,sample,value\n"
+MARKERS_HEADER = b"t,sample,value,text\n"
 _BUFFER_BYTES = 1 << 16
 _REASONS = {
     errno.ENOSPC: "the disk is full",
@@ -77,6 +77,15 @@ _REASONS = {
 
 class RecordingError(BCIError):
     """Recording stopped (or could not start); the message says why and what is kept."""
+
+
+def marker_line(t: float, sample: int, value: float, text: str = "") -> str:
+    """One line of ``markers.csv``: ``t,sample,value,text``; the text is quoted as CSV
+    quotes it when it holds a comma or a quote, and kept on one line."""
+    text = " ".join(text.split())
+    if any(c in text for c in ',"'):
+        text = '"' + text.replace('"', '""') + '"'
+    return f"{t!r},{sample},{value!r},{text}\n"
 
 
 def now_iso() -> str:
@@ -536,10 +545,34 @@ class SessionRecorder:
 
     def _markers(self, chunk: Chunk, marks: np.ndarray, first: int) -> None:
         ts, values = chunk.timestamps, chunk.markers
-        text = "".join(
-            f"{float(ts[i])!r},{first + int(i)},{float(values[i])!r}\n" for i in marks
-        ).encode("ascii")
-        self._write("markers", text)
+        texts = {m.index: m.text for m in chunk.marker_texts}
+        lines = "".join(
+            marker_line(float(ts[i]), first + int(i), float(values[i]), texts.get(int(i), ""))
+            for i in marks
+        )
+        self._write("markers", lines.encode("utf-8"))
+
+    def add_marker(self, t: float, sample: int, value: float, text: str = "") -> bool:
+        """Record a marker on a sample already recorded (a marker that arrived after its
+        sample, from another program); False when stopped. Only ``markers.csv`` gets it.
+
+        Raises
+        ------
+        RecordingError
+            Once, when writing fails (see :meth:`append`).
+        """
+        with self._lock:
+            if self._closed:
+                return False
+            sample = min(max(int(sample), 0), max(self._n - 1, 0))
+            where: Path | None = self._paths["markers"]
+            try:
+                self._write("markers", marker_line(float(t), sample, float(value), text).encode())
+                where = None
+                self._flush_if_due()
+            except OSError as exc:
+                self._fail(exc, where or self._flushing)
+            return True
 
     def _event(self, kind: str, detail: str, t: float, sample: int) -> None:
         line = json.dumps({"t": t, "sample": sample, "kind": kind, "detail": detail}) + "\n"

@@ -5,7 +5,8 @@ A session is a folder::
     session.json        metadata (this module's SessionMeta), written atomically
     samples.f64         raw samples, little-endian float64, one frame of len(rows) values
                         per sample (sample-major), appended and flushed at least every second
-    markers.csv         "t,sample,value" header then one line per marker
+    markers.csv         "t,sample,value,text" header then one line per marker (text: what
+                        another program sent, e.g. "face"; empty for numbered markers)
     predictions.jsonl   one Prediction.to_dict() per line plus "sample"
     events.jsonl        {"t", "sample", "kind", "detail"} per line (gap, recording_error, ...)
     recording.lock      exists while a process records; holds its pid
@@ -16,6 +17,7 @@ partial last frame is ignored by :func:`read_session`, and the next start finish
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -165,11 +167,18 @@ class SessionMeta:
 
 @dataclass(frozen=True)
 class Marker:
-    """A marker stored with a session."""
+    """A marker stored with a session: its time, sample, value and (markers another program
+    sent as text) its text."""
 
     t: float
     sample: int
     value: float
+    text: str = ""
+
+    @property
+    def label(self) -> str:
+        """What an annotation says: the text, else ``"Marker 3"``."""
+        return self.text or f"Marker {self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -303,11 +312,16 @@ def _markers(path: Path) -> tuple[Marker, ...]:
         if line is None:
             bad += 1
             continue
-        parts = line.strip().split(",")
-        if parts == ["t", "sample", "value"] or parts == [""]:
-            continue  # the header, or an empty line
         try:
-            out.append(Marker(float(parts[0]), int(parts[1]), float(parts[2])))
+            parts = next(csv.reader([line.rstrip("\r\n")]), [])
+        except csv.Error:
+            bad += 1
+            continue
+        if not parts or parts[:3] == ["t", "sample", "value"]:
+            continue  # the header (3 columns before text markers), or an empty line
+        try:
+            text = parts[3] if len(parts) > 3 else ""
+            out.append(Marker(float(parts[0]), int(parts[1]), float(parts[2]), text))
         except (ValueError, IndexError):
             bad += 1  # a line cut by a crash
     _skipped(path, bad)

@@ -54,6 +54,8 @@ class RecordingLink:
         self._recorder: SessionRecorder | None = None
         self._failed: str | None = None
         self._due = 0.0
+        self._seen = 0  # samples of the stream so far (recorded or not)
+        self._first = 0  # the stream's sample that is the recording's first
 
     @property
     def recording(self) -> bool:
@@ -93,6 +95,7 @@ class RecordingLink:
         )
         self._failed = None
         self._recorder = recorder
+        self._first = self._seen
         self._tap.error = None
         self._tap.recorder = recorder
         self._due = time.perf_counter() + STATUS_EVERY_S
@@ -118,7 +121,21 @@ class RecordingLink:
 
     def append(self, chunk: Chunk) -> None:
         """Record a raw chunk (before the engine sees it)."""
+        self._seen += chunk.n_samples
         self._tap(chunk)
+
+    def add_marker(self, sample: int, t: float, value: float, text: str = "") -> None:
+        """Record a marker on the stream's ``sample`` (counted from the stream's start),
+        already recorded: a marker that arrived after its sample. Markers from before the
+        recording started are not recorded."""
+        rec = self._recorder
+        at = sample - self._first
+        if rec is None or at < 0:
+            return
+        try:
+            rec.add_marker(t, at, value, text)
+        except RecordingError as exc:
+            self._on_error(exc)
 
     def add_predictions(self, update: EngineUpdate) -> None:
         """Record the predictions of an engine update."""

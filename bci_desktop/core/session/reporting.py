@@ -31,6 +31,7 @@ def build_status(
 ) -> StreamStatus:
     """One status from the stream's parts (see :class:`StreamStatus` for the fields)."""
     p50, p99 = stats.latency.percentiles((50, 99))
+    s50, s99 = stats.source_latency.percentiles((50, 99))
     return StreamStatus(
         state=state,
         source_name=engine.info.source_name,
@@ -49,6 +50,8 @@ def build_status(
         withheld=stats.withheld,
         latency_p50_ms=p50,
         latency_p99_ms=p99,
+        source_latency_p50_ms=s50,
+        source_latency_p99_ms=s99,
         last_prediction=stats.last_prediction,
         quality=engine.quality,
         replay=replay,

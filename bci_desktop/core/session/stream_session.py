@@ -33,6 +33,7 @@ from bci_desktop.core.errors import (
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
 from bci_desktop.core.session.gaps import GapCounter
+from bci_desktop.core.session.lsl_link import LslLink
 from bci_desktop.core.session.models import (
     ResolvedModel,
     arm_fallback,
@@ -125,6 +126,7 @@ class StreamSession:
         self._gaps: GapCounter | None = None
         self._replay: ReplayControl | None = None
         self._link = RecordingLink()
+        self._lsl = LslLink(self._emit, self._link.add_marker)
         self._model = ResolvedModel(None, False, "")
         self._latency_fallback = self.options.latency_fallback
         self._status_due = 0.0
@@ -169,6 +171,11 @@ class StreamSession:
     def recording(self) -> bool:
         """True while recording (a plain flag: any thread may read it)."""
         return self._link.recording
+
+    @property
+    def lsl(self) -> LslLink:
+        """Outlets and followed marker streams (``configure`` them while streaming)."""
+        return self._lsl
 
     @property
     def replay(self) -> ReplayControl | None:
@@ -216,6 +223,7 @@ class StreamSession:
         if opened.supervisor is not None:
             opened.supervisor.on_event = self._on_source_event
         opened.source.start()  # connect: a board that cannot connect is the error to report
+        self._lsl.start(info, options, clock=opened.clock, live=opened.replay is None)
         self._engine = engine
         self._gaps = GapCounter(info)
         self._runner = StreamRunner(
@@ -223,7 +231,7 @@ class StreamSession:
             engine,
             duration_s=options.duration_s,
             on_chunk=self._on_chunk,
-            on_update=self._link.add_predictions,
+            on_update=self._on_update,
         )
         if opened.replay is not None:
             self._replay = ReplayControl(
@@ -268,7 +276,8 @@ class StreamSession:
                 self._notice(f"{exc} Using the model's filters instead.", NoticeLevel.WARNING)
                 filters = None
         strict = self._model.explicit and options.refuse_unfit_model
-        config = EngineConfig(filters=filters, strict_channels=strict)
+        clock = self._opened.clock if self._opened is not None else None  # an LSL stream's
+        config = EngineConfig(filters, strict_channels=strict, source_clock=clock and clock.now)
         try:
             return Engine(info, model=model, config=config)
         except ChannelMismatchError as exc:
@@ -297,6 +306,7 @@ class StreamSession:
             self._emit(final)
         opened, self._opened = self._opened, None
         replay, self._replay = self._replay, None
+        self._lsl.close()
         if self._runner is not None:
             self._stats = self._runner.stats
         self._engine = None
@@ -366,14 +376,21 @@ class StreamSession:
         self._release()
         self._set_state(StreamState.ENDED, message)
 
-    def _on_chunk(self, chunk: Chunk) -> None:
+    def _on_chunk(self, chunk: Chunk) -> Chunk:
         gaps = self._gaps
         if gaps is not None:
             gap = gaps.add(chunk)
             if gap is not None:
                 logger.info("Gap in the stream: %s", gap.describe())
                 self._link.add_event("gap", gap.describe(), t=gap.t)
+        if self._lsl.active:
+            chunk = self._lsl.chunk(chunk)  # published as it came; other programs' markers
         self._link.append(chunk)
+        return chunk
+
+    def _on_update(self, update: EngineUpdate) -> None:
+        self._link.add_predictions(update)
+        self._lsl.update(update)
 
     # -- reporting --------------------------------------------------------------------------
     def status(self, now: float | None = None) -> StreamStatus:
@@ -584,6 +601,7 @@ class StreamSession:
         """A replay seek: noted in the recording; the gap counter and whatever shows the
         stream start afresh."""
         self._link.add_event("replay_seek", f"{position_s:.3f}")
+        self._lsl.restart()
         if self._gaps is not None:
             self._gaps.restart()
         engine = self._engine

@@ -22,7 +22,7 @@ from bci_desktop.core.errors import ConfigError, SourceError
 from bci_desktop.core.limits import MAX_SPEED
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.replay_files import Recording, load_recording, place_markers
-from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.core.stream import Chunk, MarkerText, StreamInfo
 from bci_desktop.core.validate import check_positive
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class ReplaySource(Source):
     ----------
     path : str or path-like
         A session folder (or its ``session.json``), a BrainFlow file (``.csv``, ``.txt``,
-        ``.tsv``) or an EDF/BDF file (``.edf``, ``.bdf``).
+        ``.tsv``), an EDF/BDF file (``.edf``, ``.bdf``) or an XDF file (``.xdf``).
     speed : float or None
         1.0 plays in real time, N plays N times faster, ``None`` returns ``chunk_s`` seconds
         on every :meth:`read`, as fast as it is called.
@@ -279,6 +279,7 @@ class ReplaySource(Source):
         markers = rec.markers[a:b].copy()
         if pending:
             place_markers(markers, list(range(len(pending))), pending)
+        texts = tuple(MarkerText(i - a, t) for i, t in rec.marker_texts.items() if a <= i < b)
         truth = None if rec.truth is None else rec.truth[a:b].copy()
         board = np.array(rec.samples[:, a:b], dtype=np.float64) if rec.board_data else None
         if board is not None and rec.info.marker_row is not None:
@@ -290,6 +291,7 @@ class ReplaySource(Source):
             truth=truth,
             board_data=board,
             gap_before=gap,
+            marker_texts=texts,
         )
 
     def __repr__(self) -> str:

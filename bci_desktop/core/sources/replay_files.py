@@ -1,4 +1,5 @@
-"""Read a recording for replay: a session folder, a BrainFlow CSV file, or an EDF/BDF file.
+"""Read a recording for replay: a session folder, a BrainFlow CSV file, an EDF/BDF file, or
+an XDF file (read in :mod:`.replay_xdf`).
 
 :func:`load_recording` returns a :class:`Recording`: the stream's description plus the
 arrays :class:`~bci_desktop.core.sources.replay.ReplaySource` hands out chunk by chunk.
@@ -12,7 +13,7 @@ import logging
 import re
 import warnings
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from bci_desktop.core.errors import BCIError, ConfigError, InputFileError, Sourc
 from bci_desktop.core.limits import MAX_REPLAY_BYTES, sample_rate_problem
 from bci_desktop.core.recording.export import PADDING_ANNOTATION, merged_markers
 from bci_desktop.core.recording.session import read_session
+from bci_desktop.core.recording.xdf import XDF_SUFFIXES
 from bci_desktop.core.regular_files import file_size, open_regular
 from bci_desktop.core.sources.replay_edf import EdfProblem, check_edf_header, read_edf_file
 from bci_desktop.core.stream import ChannelInfo, StreamInfo
@@ -88,7 +90,9 @@ class Recording:
     board_data : bool
         Whether chunks carry ``samples`` as ``board_data`` (BrainFlow layouts).
     kind : str
-        ``"session"``, ``"brainflow"``, ``"edf"`` or ``"bdf"``.
+        ``"session"``, ``"brainflow"``, ``"edf"``, ``"bdf"`` or ``"xdf"``.
+    marker_texts : dict of int to str
+        The text of the markers that have one, by sample.
     """
 
     info: StreamInfo
@@ -100,6 +104,7 @@ class Recording:
     truth: np.ndarray | None
     board_data: bool
     kind: str
+    marker_texts: dict[int, str] = field(default_factory=dict, compare=False)
 
     @property
     def n_samples(self) -> int:
@@ -153,10 +158,14 @@ def load_recording(path: str | Path, *, master_board: str | int | None = None) -
         return _load_edf(p)
     if suffix in CSV_SUFFIXES:
         return _load_brainflow(p, master_board)
+    if suffix in XDF_SUFFIXES:
+        from bci_desktop.core.sources.replay_xdf import load_xdf_recording
+
+        return load_xdf_recording(p)
     raise ConfigError(
         f"Cannot replay '{p.name}': unknown file type {p.suffix or '(none)'!r}. Allowed are a "
-        f"session folder, {', '.join(EDF_SUFFIXES)} (EDF/BDF) and {', '.join(CSV_SUFFIXES)} "
-        f"(BrainFlow files)."
+        f"session folder, {', '.join(EDF_SUFFIXES)} (EDF/BDF), {', '.join(CSV_SUFFIXES)} "
+        f"(BrainFlow files) and {', '.join(XDF_SUFFIXES)} (XDF, LabRecorder's files)."
     )
 
 

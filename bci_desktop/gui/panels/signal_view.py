@@ -68,7 +68,8 @@ class SignalView(Panel):
     downsample : int
         Samples per min/max pair in the last draw (1: every sample drawn).
     marker_lines : list of pyqtgraph.InfiniteLine
-        The marker lines shown now, oldest first (label = marker number).
+        The marker lines shown now, oldest first (label = marker number, or the text of a
+        marker another program sent).
     channel_labels : list of str
         The left-axis text of every channel, e.g. ``"Oz (bad: flat line)"``.
     t0 : float or None
@@ -470,7 +471,8 @@ class SignalView(Panel):
             x = m.t - t0
             if x < x_start:
                 break
-            shown.append((x, m.value))
+            text = m.text[:40] or fmt_marker(m.value)  # pyqtgraph formats the label: no braces
+            shown.append((x, text.replace("{", "{{").replace("}", "}}")))
         shown.reverse()
         while len(self._marker_pool) < len(shown):
             line = pg.InfiniteLine(
@@ -483,11 +485,14 @@ class SignalView(Panel):
             line.setZValue(10)
             self.plot_item.addItem(line, ignoreBounds=True)
             self._marker_pool.append(line)
-        for line, (x, value) in zip(self._marker_pool, shown, strict=False):
+        for i, (line, (x, text)) in enumerate(zip(self._marker_pool, shown, strict=False)):
             line.setValue(x)
-            text = fmt_marker(value)
             if line.label.format != text:
                 line.label.setFormat(text)
+            # Every other label a little lower, so neighbouring texts do not cover each other.
+            position = 0.97 if i % 2 == 0 else 0.91
+            if line.label.orthoPos != position:
+                line.label.setPosition(position)
             line.setVisible(True)
         for line in self._marker_pool[len(shown) :]:
             line.setVisible(False)

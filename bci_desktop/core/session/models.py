@@ -17,20 +17,27 @@ and returns the model with how it was chosen. The rule:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bci_desktop.core.engine import Engine
-from bci_desktop.core.errors import BCIError, ConfigError
+from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.prediction import Classifier
+from bci_desktop.core.session.status import NoticeLevel
 from bci_desktop.core.stream import StreamInfo
 from bci_desktop.core.validate import invalid
+
+if TYPE_CHECKING:
+    from bci_desktop.core.session.options import SessionOptions
 
 __all__ = [
     "ModelRequest",
     "ResolvedModel",
     "arm_fallback",
+    "build_engine",
     "load_fallback",
     "load_model",
     "resolve_model",
@@ -209,3 +216,46 @@ def arm_fallback(
         f"Latency fallback on: {fallback.metadata.label} takes over while "
         f"{model.metadata.label} is over its budget."
     ), None
+
+
+def build_engine(
+    info: StreamInfo,
+    resolved: ResolvedModel,
+    options: SessionOptions,
+    *,
+    source_clock: Callable[[], float] | None = None,
+    notice: Callable[..., None] | None = None,
+) -> Engine:
+    """The engine for a stream with its model and the filters ``options`` ask for.
+
+    Filters that cannot run at the stream's rate fall back to the model's (with a notice)
+    when ``options.keep_model_filters_if_invalid``; a model the user named that lacks the
+    montage's channels is an error when ``options.refuse_unfit_model``.
+
+    Raises
+    ------
+    ConfigError
+        For filters or a model that cannot run on this stream.
+    """
+    from bci_desktop.core.dsp.filters import FilterSettings
+    from bci_desktop.core.engine_config import EngineConfig
+    from bci_desktop.core.session.options import FilterOverrides
+
+    model = resolved.model
+    base = model.metadata.recipe.filters if model is not None else None
+    filters = options.filters
+    if isinstance(filters, FilterOverrides):
+        filters = filters.apply(base or FilterSettings())
+    if filters is not None and options.keep_model_filters_if_invalid:
+        try:
+            filters.validate(info.sample_rate)
+        except ConfigError as exc:
+            if notice is not None:
+                notice(f"{exc} Using the model's filters instead.", NoticeLevel.WARNING)
+            filters = None
+    strict = resolved.explicit and options.refuse_unfit_model
+    config = EngineConfig(filters, strict_channels=strict, source_clock=source_clock)
+    try:
+        return Engine(info, model=model, config=config)
+    except ChannelMismatchError as exc:
+        raise ConfigError(f"{exc} Choose a model made for this montage.") from exc

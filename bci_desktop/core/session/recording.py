@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bci_desktop.core.engine import Engine, EngineUpdate
-from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.errors import BCIError, ConfigError, one_line
 from bci_desktop.core.recording import RecordingError, RecordingTap, SessionRecorder, model_info
-from bci_desktop.core.session.status import RecordingStatus
+from bci_desktop.core.session.status import NoticeLevel, RecordingStatus
 from bci_desktop.core.stream import Chunk, StreamInfo
 
 __all__ = ["STATUS_EVERY_S", "RecordRequest", "RecordingLink", "check_record_folder"]
@@ -49,7 +50,14 @@ class RecordRequest:
 class RecordingLink:
     """One recording at a time, fed by the thread that reads the source."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        emit: Callable[[RecordingStatus], None] | None = None,
+        notice: Callable[..., None] | None = None,
+    ) -> None:
+        self._emit = emit
+        self._notice = notice
         self._tap = RecordingTap(None, on_error=self._on_error)
         self._recorder: SessionRecorder | None = None
         self._failed: str | None = None
@@ -182,6 +190,60 @@ class RecordingLink:
             return None
         self._due = now + STATUS_EVERY_S
         return self.status()
+
+    # -- reported: what the stream session's commands do ----------------------------------
+    def _report(self, status: RecordingStatus) -> None:
+        if status.error and self._notice is not None:
+            self._notice(f"{status.error} Streaming goes on.", NoticeLevel.WARNING)
+        if self._emit is not None:
+            self._emit(status)
+
+    def start_reported(self, request: RecordRequest, engine: Engine) -> RecordingStatus:
+        """:meth:`start`, refusing a second recording; the status (or the error) is
+        reported either way.
+
+        Raises
+        ------
+        BCIError
+            If a recording already runs or the session cannot be created.
+        """
+        if self.recording:
+            raise ConfigError(f"Already recording into {self.status().folder}.")
+        try:
+            status = self.start(request, engine.info, engine)
+        except BCIError as exc:
+            if self._emit is not None:
+                self._emit(self.status(error=one_line(exc)))
+            raise
+        self._report(status)
+        return status
+
+    def resume_reported(self, folder: Path, info: StreamInfo) -> RecordingStatus:
+        """:meth:`resume`, noted in the recording and reported."""
+        status = self.resume(folder, info)
+        self.add_event("acquisition_restarted", "the acquisition process was restarted")
+        self._report(status)
+        return status
+
+    def stop_reported(self) -> RecordingStatus:
+        """:meth:`stop`, reported; the final status (the current one if none ran)."""
+        final = self.stop()
+        status = final if final is not None else self.status()
+        self._report(status)
+        return status
+
+    def add_event_reported(self, kind: str, detail: str) -> None:
+        """:meth:`add_event`; a failure it caused is reported at once."""
+        self.add_event(kind, detail)
+        status = self.poll(time.perf_counter())
+        if status is not None and status.error:
+            self._report(status)
+
+    def poll_reported(self, now: float) -> None:
+        """:meth:`poll`, reporting what it returns."""
+        status = self.poll(now)
+        if status is not None:
+            self._report(status)
 
     def _on_error(self, exc: RecordingError) -> None:
         """The recorder stopped itself on an error: streaming goes on without it."""

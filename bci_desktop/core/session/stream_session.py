@@ -22,11 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bci_desktop.core.engine import Engine, EngineConfig, EngineUpdate
+from bci_desktop.core.engine import Engine, EngineUpdate
 from bci_desktop.core.errors import (
-    BCIError,
-    ChannelMismatchError,
-    ConfigError,
     SourceError,
     one_line,
 )
@@ -37,10 +34,11 @@ from bci_desktop.core.session.lsl_link import LslLink
 from bci_desktop.core.session.models import (
     ResolvedModel,
     arm_fallback,
+    build_engine,
     resolve_model,
     switch_model,
 )
-from bci_desktop.core.session.options import FilterOverrides, SessionOptions
+from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.recording import (
     RecordingLink,
     RecordRequest,
@@ -125,7 +123,7 @@ class StreamSession:
         self._stats = RunStats()
         self._gaps: GapCounter | None = None
         self._replay: ReplayControl | None = None
-        self._link = RecordingLink()
+        self._link = RecordingLink(emit=self._emit, notice=self._notice)
         self._lsl = LslLink(self._emit, self._link.add_marker)
         self._model = ResolvedModel(None, False, "")
         self._latency_fallback = self.options.latency_fallback
@@ -261,27 +259,10 @@ class StreamSession:
             self._replay.report(force=True)
 
     def _build_engine(self, info: StreamInfo) -> Engine:
-        options = self.options
-        model = self._model.model
-        base = model.metadata.recipe.filters if model is not None else None
-        filters = options.filters
-        if isinstance(filters, FilterOverrides):
-            from bci_desktop.core.dsp.filters import FilterSettings
-
-            filters = filters.apply(base or FilterSettings())
-        if filters is not None and options.keep_model_filters_if_invalid:
-            try:
-                filters.validate(info.sample_rate)
-            except ConfigError as exc:
-                self._notice(f"{exc} Using the model's filters instead.", NoticeLevel.WARNING)
-                filters = None
-        strict = self._model.explicit and options.refuse_unfit_model
         clock = self._opened.clock if self._opened is not None else None  # an LSL stream's
-        config = EngineConfig(filters, strict_channels=strict, source_clock=clock and clock.now)
-        try:
-            return Engine(info, model=model, config=config)
-        except ChannelMismatchError as exc:
-            raise ConfigError(f"{exc} Choose a model made for this montage.") from exc
+        return build_engine(
+            info, self._model, self.options, source_clock=clock and clock.now, notice=self._notice
+        )
 
     def stop(self, message: str = "Disconnected") -> RecordingStatus | None:
         """Stop recording and streaming, release the source; the final recording status
@@ -342,9 +323,7 @@ class StreamSession:
             self._last_data = now
             if self._on_updates is not None:
                 self._on_updates(updates)
-        recording = self._link.poll(now)
-        if recording is not None:
-            self._report_recording(recording)
+        self._link.poll_reported(now)
         if now >= self._status_due:
             self._emit(self.status(now))
         if runner.done:
@@ -433,11 +412,6 @@ class StreamSession:
     def _notice(self, text: str, level: NoticeLevel = NoticeLevel.INFO) -> None:
         logger.log(int(level), "%s", text)
         self._emit(Notice(text, level))
-
-    def _report_recording(self, status: RecordingStatus) -> None:
-        if status.error:
-            self._notice(f"{status.error} Streaming goes on.", NoticeLevel.WARNING)
-        self._emit(status)
 
     # -- device events -----------------------------------------------------------------------
     def _on_source_event(self, event: SourceEvent) -> None:
@@ -556,15 +530,7 @@ class StreamSession:
             raise SourceError(
                 "Recording needs a stream: connect a board or open a recording first."
             )
-        if self._link.recording:
-            raise ConfigError(f"Already recording into {self._link.status().folder}.")
-        try:
-            status = self._link.start(request, engine.info, engine)
-        except BCIError as exc:
-            self._emit(self._link.status(error=one_line(exc)))
-            raise
-        self._emit(status)
-        return status
+        return self._link.start_reported(request, engine)
 
     def continue_recording(self, folder: Path, gaps: int, dropped: int) -> RecordingStatus:
         """After the acquisition process that streamed this before died: continue its
@@ -576,26 +542,18 @@ class StreamSession:
             If nothing streams or the folder cannot be continued.
         """
         engine = self._require_engine("continue the recording")
-        status = self._link.resume(folder, engine.info)
+        status = self._link.resume_reported(folder, engine.info)
         if self._gaps is not None:
             self._gaps.continue_from(gaps, dropped, "acquisition process restarted")
-        self._link.add_event("acquisition_restarted", "the acquisition process was restarted")
-        self._emit(status)
         return status
 
     def stop_recording(self) -> RecordingStatus:
         """Stop the recording cleanly (the stream goes on); the final status."""
-        final = self._link.stop()
-        status = final if final is not None else self._link.status()
-        self._report_recording(status)
-        return status
+        return self._link.stop_reported()
 
     def add_event(self, kind: str, detail: str = "") -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
-        self._link.add_event(kind, detail)
-        status = self._link.poll(time.perf_counter())
-        if status is not None and status.error:
-            self._report_recording(status)
+        self._link.add_event_reported(kind, detail)
 
     def _jumped(self, position_s: float) -> None:
         """A replay seek: noted in the recording; the gap counter and whatever shows the

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -152,7 +153,7 @@ def test_the_same_model_is_chosen_for_the_same_settings_by_cli_and_window(tmp_pa
         pytest.param(BoardSpec("synthetic"), True, id="board"),
         pytest.param(
             BoardSpec("playback_file", ConnectionParams(file="x.csv", master_board="synthetic")),
-            True,
+            False,  # a file: nothing to unplug
             id="playback-file",
         ),
         pytest.param(SimulatedSpec(), False, id="simulated"),
@@ -331,7 +332,19 @@ def _cyton_csv(path: Path, seconds: float = 3.0) -> Path:
     return path
 
 
-def test_a_supervised_playback_board_records_the_master_boards_id(tmp_path):
+def _supervised_board(spec, supervision):
+    """A board wrapped in a supervisor whatever it is (the rule leaves files alone)."""
+    from bci_desktop.core.sources.factory import open_board
+
+    def make():
+        return open_board(spec.board, params=spec.params, board_config=spec.board_config)
+
+    sup = SupervisedSource(make, stall_timeout_s=supervision.stall_timeout_s)
+    return OpenedSource(sup, supervisor=sup)
+
+
+@pytest.mark.parametrize("supervised", [False, True], ids=["as-opened", "supervised"])
+def test_a_playback_board_records_the_master_boards_id(tmp_path, supervised):
     csv = _cyton_csv(tmp_path / "cyton.csv")
     spec = BoardSpec(
         "playback_file",
@@ -342,6 +355,7 @@ def test_a_supervised_playback_board_records_the_master_boards_id(tmp_path):
         spec,
         SessionOptions(model=ModelRequest.none(), duration_s=1.0,
                        record=RecordRequest(folder=str(tmp_path / "rec"))),
+        open_source=_supervised_board if supervised else None,
     )  # fmt: skip
     session.start()
     assert session.info.board_id == -3 and session.info.layout_board == 0
@@ -350,6 +364,18 @@ def test_a_supervised_playback_board_records_the_master_boards_id(tmp_path):
     (folder,) = (tmp_path / "rec").iterdir()
     meta = read_session(folder).meta
     assert meta.board_id == -3 and meta.layout_board_id == 0
+
+
+def test_a_playback_file_that_delivers_nothing_ends_the_run_with_an_error(tmp_path):
+    junk = tmp_path / "junk.dat"
+    junk.write_bytes(bytes(range(256)) * 80)  # not BrainFlow's format
+    proc = subprocess.run(
+        [sys.executable, "-m", "bci_desktop", "run", "--board", "playback_file", "--file",
+         str(junk), "--master-board", "synthetic", "--duration", "10", "-q"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "delivered no samples" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_replay_spec_and_simulated_spec_stream_through_the_same_session(tmp_path):

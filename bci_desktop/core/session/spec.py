@@ -289,13 +289,26 @@ def _open_lsl(spec: LslSpec, supervision: Supervision) -> OpenedSource:
     return OpenedSource(supervisor, supervisor=supervisor, clock=clock)
 
 
+def _is_file_board(board: str | int) -> bool:
+    """BrainFlow's playback-file board reads a file: nothing to unplug or reconnect (a file
+    that delivers nothing ends the stream instead of being retried for ever)."""
+    from brainflow.board_shim import BoardIds
+
+    from bci_desktop.core.sources.boards import resolve_board
+
+    try:
+        return resolve_board(board) == BoardIds.PLAYBACK_FILE_BOARD.value
+    except ConfigError:
+        return False  # an unknown board: opening it says so
+
+
 def _open_board(spec: BoardSpec, supervision: Supervision) -> OpenedSource:
     def make() -> Source:
         return open_board(
             spec.board, params=spec.params, board_config=spec.board_config, montage=spec.montage
         )
 
-    if not supervision.reconnect:
+    if not supervision.reconnect or _is_file_board(spec.board):
         return OpenedSource(make())
     port = spec.params.serial_port
     supervisor = SupervisedSource(

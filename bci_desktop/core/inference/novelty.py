@@ -52,7 +52,7 @@ _CAP = 10.0
 _SYNTHETIC_BOARD = -1
 _SYNTHETIC_HINT = (
     "BrainFlow's synthetic board sends sine waves, not EEG: choose the simulated subject "
-    "(--board simulated) for EEG-like data"
+    "for EEG-like data"
 )
 _GENERAL_HINT = (
     "check the electrodes and that the montage names the channels where they really are"

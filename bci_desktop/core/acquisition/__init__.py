@@ -24,7 +24,9 @@ from bci_desktop.core.acquisition.protocol import (
     SetLatencyFallback,
     SetModel,
     StartRecording,
+    StartTrial,
     StopRecording,
+    StopTrial,
 )
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
     "SetLatencyFallback",
     "SetModel",
     "StartRecording",
+    "StartTrial",
     "StopRecording",
+    "StopTrial",
     "ThreadHost",
 ]

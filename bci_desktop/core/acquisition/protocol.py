@@ -23,6 +23,7 @@ from typing import Any
 
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.dsp.quality import QualityReport
+from bci_desktop.core.inference.trial import TrialRequest
 from bci_desktop.core.prediction import Prediction
 from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.recording import RecordRequest
@@ -48,8 +49,10 @@ __all__ = [
     "SetLatencyFallback",
     "SetModel",
     "StartRecording",
+    "StartTrial",
     "Stop",
     "StopRecording",
+    "StopTrial",
 ]
 
 
@@ -103,6 +106,18 @@ class AddEvent:
 
 
 @dataclass(frozen=True)
+class StartTrial:
+    """Run a candidate model in shadow beside the model in use."""
+
+    request: TrialRequest
+
+
+@dataclass(frozen=True)
+class StopTrial:
+    """End the running shadow trial now (its figures are kept)."""
+
+
+@dataclass(frozen=True)
 class ReconnectNow:
     """Try to reconnect a lost device at once."""
 
@@ -144,6 +159,8 @@ Command = (
     | StartRecording
     | StopRecording
     | AddEvent
+    | StartTrial
+    | StopTrial
     | ReconnectNow
     | ReplayPause
     | ReplayResume

@@ -38,7 +38,7 @@ _WHAT = {
     StopRecording: "Recording",
     AddEvent: "Event not recorded",
     StartTrial: "Shadow trial not started",
-    StopTrial: "Shadow trial",
+    StopTrial: "Shadow trial not stopped",
     ReconnectNow: "Reconnect now",
     ReplayPause: "Replay",
     ReplayResume: "Replay",

@@ -101,7 +101,7 @@ def test_a_worse_model_is_discarded_with_its_figures(registry, tmp_path):
     record = _ended(messages).record
     f = record.figures
     assert record.verdict is Verdict.DISCARD
-    assert record.why_ended == f"its {MINUTES:g} min are over"
+    assert record.why_ended == f"{MINUTES:g} min of stream done"
     assert f.hops == round(MINUTES * 60 / 0.25)
     assert f.truth_source == "simulated subject's true state"
     assert f.candidate_accuracy < 0.65 < 0.85 < f.active_accuracy  # wrong on calm and happy

@@ -57,7 +57,7 @@ class TrialRecord:
     ended : str
         When it ended (ISO 8601, UTC).
     why_ended : str
-        ``"the trial's 10 min are over"``, ``"stopped by the user"``, ...
+        ``"10 min of stream done"``, ``"stopped by the user"``, ...
     source : str
         What streamed (e.g. ``"the simulated subject"``).
     """

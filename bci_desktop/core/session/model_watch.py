@@ -288,7 +288,7 @@ class ModelWatch:
         if result.stopped is not None:
             self._end_trial(f"the candidate was stopped: {result.stopped}")
         elif trial.end_hops is not None and trial.tally.hops >= trial.end_hops:
-            self._end_trial(f"its {trial.request.minutes:g} min are over")
+            self._end_trial(f"{trial.request.minutes:g} min of stream done")
         elif now >= trial.due:
             self._say_trial(now)
 

@@ -69,6 +69,7 @@ class ShadowTrialLauncher(QObject):
         worker.trial_changed.connect(self._on_trial)
         worker.notice.connect(self._on_notice)
         worker.state_changed.connect(self._on_state)
+        worker.process_lost.connect(self._on_process_lost)
         self.action = QAction("Try in &shadow…", window)
         self.action.setToolTip(
             "Run another model beside the one in use on the live stream, compare them, "
@@ -118,6 +119,16 @@ class ShadowTrialLauncher(QObject):
     def _on_notice(self, notice: Notice) -> None:
         if notice.text.startswith(_REFUSED):
             self._say(notice.text)
+
+    def _on_process_lost(self, _lost: object) -> None:
+        if self.running:  # the trial lived in the process that died: it ended unrecorded
+            self.last = None
+            self._say(
+                "The acquisition process stopped unexpectedly: the trial ended with it, and "
+                "no record of it could be kept. Start it again once the stream is back."
+            )
+            if self.dialog is not None:
+                self.dialog.stream_state_changed(self.window_.stream_state)
 
     def _on_state(self, state: StreamState, _message: str) -> None:
         if self.dialog is not None:

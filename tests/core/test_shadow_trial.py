@@ -258,13 +258,19 @@ def test_the_decision_follows_the_thresholds_the_user_sets():
 def test_the_trial_history_survives_a_damaged_line(tmp_path, caplog):
     log = TrialLog(tmp_path)
     figures = TrialFigures(candidate="a@1", active="b@1", hops=10)
-    log.append(TrialRecord.now(figures, TrialThresholds(), why_ended="test"))
+    first = TrialRecord.now(figures, TrialThresholds(), why_ended="test")
+    log.append(first)
+    hostile = first.to_dict()
+    hostile["figures"]["hops"] = "a lot"
     with open(log.path, "a", encoding="utf-8") as fh:
         fh.write("{not json\n")
+        fh.write(json.dumps(hostile) + "\n")
     log.append(TrialRecord.now(figures, TrialThresholds(), why_ended="again"))
     kept = log.records()
     assert [r.why_ended for r in kept] == ["test", "again"]
+    assert kept[0] == first  # read back exactly
     assert "Skipped line 2" in caplog.text
+    assert "Skipped line 3" in caplog.text and "expected a number, got 'a lot'" in caplog.text
 
 
 def test_cli_trial_discards_then_promotes_and_models_list_shows_it(tmp_path, monkeypatch, capsys):

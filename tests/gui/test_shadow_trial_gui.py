@@ -53,7 +53,13 @@ def test_try_in_shadow_discards_a_worse_model_and_promotes_a_better_one(
     launcher = w.features.shadow_trial
     dialog = launcher.open_dialog()
     assert dialog.in_use() == "emotion-default@1.0.0"
-    assert dialog.candidate_box.currentText() == "emotion-swapped@1.0.0"
+    candidates = [dialog.candidate_box.itemText(i) for i in range(dialog.candidate_box.count())]
+    assert candidates == [
+        "emotion-eegnet@1.0.0",
+        "emotion-eegnet-int8@1.0.0",
+        "emotion-swapped@1.0.0",
+    ]  # same classes, not the one in use
+    dialog.candidate_box.setCurrentText("emotion-swapped@1.0.0")
     assert dialog.thresholds().max_accuracy_loss == pytest.approx(0.01)
     dialog.minutes_box.setValue(1.0)
     dialog.start_trial()
@@ -79,6 +85,10 @@ def test_try_in_shadow_discards_a_worse_model_and_promotes_a_better_one(
     qtbot.waitUntil(lambda: done == [None], timeout=T)
     qtbot.waitUntil(lambda: w.live.last_prediction.model == "emotion-swapped@1.0.0", timeout=T)
     dialog.reload()
+    assert "emotion-swapped@1.0.0" not in [
+        dialog.candidate_box.itemText(i) for i in range(dialog.candidate_box.count())
+    ]
+    dialog.candidate_box.setCurrentText("emotion-default@1.0.0")
     assert dialog.candidate_box.currentText() == "emotion-default@1.0.0"
     dialog.start_trial()
     qtbot.waitUntil(lambda: dialog.verdict_text == "Decision: PROMOTE", timeout=T)

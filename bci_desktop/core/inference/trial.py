@@ -210,14 +210,27 @@ class TrialFigures:
         ConfigError
             If the candidate or active model is not named.
         """
-        names = {f.name for f in fields(cls)}
-        values = {k: v for k, v in raw.items() if k in names}
+        if not isinstance(raw, dict):
+            raise ConfigError("A trial's figures must be an object.")
+        kinds = {f.name: str(f.type) for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in kinds}
         if not isinstance(values.get("candidate"), str) or not isinstance(
             values.get("active"), str
         ):
             raise ConfigError("A trial record must name its candidate and active model.")
-        for key in ("active_histogram", "candidate_histogram"):
-            values[key] = tuple(int(v) for v in values.get(key) or ())
+        try:  # the file is the user's: every value is checked, a wrong one refuses the record
+            for key, value in values.items():
+                kind = kinds[key]
+                if kind.startswith("tuple"):
+                    values[key] = tuple(_number(v, int) for v in value or ())
+                elif value is None and kind.endswith("| None"):
+                    continue
+                elif kind.startswith(("int", "float")):
+                    values[key] = _number(value, int if kind.startswith("int") else float)
+                else:
+                    values[key] = str(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"malformed trial figures ({exc})") from exc
         return cls(**values)
 
 
@@ -391,6 +404,12 @@ class TrialTally:
             candidate_drift_alarm_share=_share(self._drift_alarms, self._drift_n),
             stopped=self.stopped,
         )
+
+
+def _number(value: Any, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    return kind(value)
 
 
 def _bin(confidence: float | None) -> int:

@@ -190,11 +190,16 @@ def _local_time(iso: str | None) -> str:
 
 
 def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
-    """Manage models: list, import, activate, roll back, validate."""
+    """Manage models: list, import, activate, roll back, validate, trial."""
     from bci_desktop.core.inference.registry import ModelRegistry
+    from bci_desktop.core.inference.trial_log import TrialLog
 
-    registry = ModelRegistry()
     action = args.action
+    if action == "trial":
+        from bci_desktop.cli.trial import cmd_trial
+
+        return cmd_trial(args, out)
+    registry = ModelRegistry()
     if action == "validate":
         report = registry.validate(args.file)
         if args.json:
@@ -221,6 +226,7 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"Rolled back; active model: {entry.label}\n")
         return EXIT_OK
     entries = registry.list()
+    trials = TrialLog(registry.root).latest_by_model()
     if args.json:
         rows = [
             {
@@ -235,6 +241,7 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
                 "p99_ms": e.p99_ms,
                 "latency_budget_ms": e.latency_budget_ms,
                 "metrics": e.metrics,
+                "last_trial": trials[e.label].to_dict() if e.label in trials else None,
             }
             for e in entries
         ]
@@ -248,6 +255,16 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
         mark = "*" if e.active else " "
         row = f"{mark} {e.label:<34}{e.source:<10}{', '.join(e.classes)[:32]:<34}{acc_txt}"
         out.write(terminal_text(row) + "\n")
+        if e.label in trials:
+            out.write(
+                terminal_text(f"      last shadow trial: {trials[e.label].summary()}") + "\n"
+            )
+    others = sorted(set(trials) - {e.label for e in entries})
+    for label in others:  # files tried without importing them
+        out.write(
+            terminal_text(f"  {label} (a file): last shadow trial: {trials[label].summary()}")
+        )
+        out.write("\n")
     out.write("* active\n")
     return EXIT_OK
 

@@ -157,6 +157,51 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_trial_parser(msub: argparse._SubParsersAction) -> None:
+    m = msub.add_parser(
+        "trial",
+        help="run a candidate model in shadow beside the active one, then promote or discard",
+        description="Run a candidate model in shadow on a live stream (the source options of "
+        "'run'), beside the model in use, for --minutes of stream. The candidate never touches "
+        "the predictions in use. One status line per second on stderr; at the end the "
+        "comparison (agreement, accuracy against the simulated subject's truth or calibration "
+        "labels, latency, confidence, withheld windows, drift) and the decision. A candidate "
+        "that passes every check is activated (unless --no-promote); every trial is kept in "
+        "the model history ('models list').",
+    )
+    m.add_argument("ref", metavar="NAME[@VERSION]", help="the candidate (or an ONNX file)")
+    m.add_argument(
+        "--minutes", type=float, default=10.0, help="minutes of stream the trial lasts (10)"
+    )
+    _add_source_args(m)
+    _add_pipeline_args(m)
+    t = m.add_argument_group("decision thresholds (percent points)")
+    t.add_argument(
+        "--min-compared", type=int, default=None, metavar="N",
+        help="hops where both models gave a label needed to judge (240: 1 min at 4 Hz)",
+    )  # fmt: skip
+    t.add_argument(
+        "--max-accuracy-loss", type=float, default=None, metavar="PTS",
+        help="with a truth: accuracy at most this far below the active model's (1)",
+    )  # fmt: skip
+    t.add_argument(
+        "--min-agreement", type=float, default=None, metavar="PCT",
+        help="without a truth: agreement with the active model needed (80)",
+    )  # fmt: skip
+    t.add_argument(
+        "--max-withheld-increase", type=float, default=None, metavar="PTS",
+        help="withheld share at most this far above the active model's (5)",
+    )  # fmt: skip
+    t.add_argument(
+        "--max-drift-alarm", type=float, default=None, metavar="PCT",
+        help="share of predictions with the candidate's drift alarm on allowed (25)",
+    )  # fmt: skip
+    m.add_argument("--no-promote", action="store_true", help="report only, change nothing")
+    m.add_argument("--json", action="store_true", help="print the trial record as JSON")
+    m.add_argument("-q", "--quiet", action="store_true", help="no status lines")
+    m.set_defaults(duration=None, stall_timeout=2.0, no_reconnect=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``bci-desktop`` argument parser."""
     parser = OneLineParser(
@@ -281,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = msub.add_parser("validate", help="check a model file without importing it")
     m.add_argument("file")
     m.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_trial_parser(msub)
     p.set_defaults(func="models", action="list", json=False)
 
     p = sub.add_parser(

@@ -11,6 +11,11 @@ in the same run:
   logistic regression of the same size;
 * **brainflow**: BrainFlow's ``DataFilter`` per channel (detrend, band-pass, band-stop,
   Welch PSD, band powers), then the same ONNX model.
+
+The **model tiers** are then timed the same way on 16 channels at 250 Hz, each through the
+engine: the shipped logistic regression (the baseline of the same run), the EEGNet-style
+window network in float32 and in int8 (``models/train_network.py``), with their file sizes
+and held-out accuracies.
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ import numpy as np
 from bci_desktop import __version__
 from bci_desktop.core.engine import Engine, EngineConfig
 from bci_desktop.core.inference.model import EmotionModel
-from bci_desktop.core.resources import default_model_path
+from bci_desktop.core.resources import default_model_path, shipped_dir
 from bci_desktop.core.runner import StreamRunner
 from bci_desktop.core.sources.simulated import SimulatedSubject, montage
 from bci_desktop.core.stream import Chunk
 
 CONFIGS = ((8, 250.0), (16, 250.0), (32, 250.0), (64, 1000.0))
 CHUNK_S = 0.02
+#: The latency tiers (shipped files; a missing one is skipped), the first is the baseline.
+TIERS = ("emotion-default.onnx", "emotion-eegnet.onnx", "emotion-eegnet-int8.onnx")
 
 
 def _rss_mb() -> float:
@@ -202,6 +209,31 @@ def _end_to_end(model: EmotionModel, seconds: float) -> dict[str, Any]:
     }
 
 
+def _tiers(hops: int) -> list[dict[str, Any]]:
+    """Per-prediction latency of each model tier on 16 channels at 250 Hz, in one run."""
+    rows = []
+    for name in TIERS:
+        path = shipped_dir("models") / name
+        if not path.is_file():
+            continue
+        model = EmotionModel.load(path)
+        recipe = model.metadata.recipe
+        ours = _ours(model, 16, 250.0, recipe.window_s + hops * recipe.hop_s + 1.0)
+        ours.pop("_data")
+        heldout = model.metadata.metrics.get("heldout", {})
+        rows.append(
+            {
+                "model": model.metadata.label,
+                "input_kind": recipe.input_kind,
+                "file_bytes": path.stat().st_size,
+                "heldout_accuracy": heldout.get("accuracy"),
+                "latency_budget_ms": model.metadata.latency_budget_ms,
+                "latency": ours["latency"],
+            }
+        )
+    return rows
+
+
 def run_benchmarks(*, quick: bool = False, repeats: int | None = None) -> dict[str, Any]:
     """Run every benchmark; return a JSON-friendly report."""
     model = EmotionModel.load(default_model_path())
@@ -228,6 +260,7 @@ def run_benchmarks(*, quick: bool = False, repeats: int | None = None) -> dict[s
                 "p50_ratio_brainflow_over_ours": brainflow["latency"]["p50_ms"] / p50,
             }
         )
+    tiers = _tiers(hops)
     end_to_end = _end_to_end(model, 120.0 if quick else 3600.0)
     return {
         "app_version": __version__,
@@ -238,6 +271,7 @@ def run_benchmarks(*, quick: bool = False, repeats: int | None = None) -> dict[s
             "cpus": os.cpu_count(),
         },
         "configs": results,
+        "tiers": tiers,
         "simulated_end_to_end": end_to_end,
         "peak_rss_mb": _peak_mb(),
     }
@@ -267,6 +301,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"{'':<14}throughput {r['ours']['samples_per_s']:,.0f} samples/s, "
             f"{r['ours']['realtime_factor']:,.0f}x real time"
         )
+    lines += _format_tiers(report.get("tiers") or [])
     e = report["simulated_end_to_end"]
     acc = e["agreement_with_truth"]
     lines += [
@@ -282,3 +317,25 @@ def format_report(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _format_tiers(tiers: list[dict[str, Any]]) -> list[str]:
+    if not tiers:
+        return []
+    base = tiers[0]["latency"]["p50_ms"]
+    lines = [
+        "",
+        "Model tiers, 16 ch 250 Hz, per prediction (filters + features or window + model), ms:",
+        f"{'model':<28}{'input':<10}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}  ratio p50"
+        f"{'file KB':>9}{'held-out':>10}",
+    ]
+    for t in tiers:
+        lat = t["latency"]
+        acc = t["heldout_accuracy"]
+        acc_text = "-" if acc is None else f"{100 * acc:.1f}%"
+        lines.append(
+            f"{t['model']:<28}{t['input_kind']:<10}{lat['p50_ms']:8.3f}{lat['p95_ms']:8.3f}"
+            f"{lat['p99_ms']:8.3f}{lat['max_ms']:8.3f}  {lat['p50_ms'] / base:6.1f}x"
+            f"{t['file_bytes'] / 1000:9.1f}{acc_text:>10}"
+        )
+    return lines

@@ -60,11 +60,12 @@ class Engine:
 
     Notes
     -----
-    Models can be switched while streaming (:meth:`set_model`, from the engine's thread):
-    the switch happens between two hops and a prediction is still emitted at every hop. The
-    ring buffers are kept, so a model whose window fits in the signal already buffered
-    predicts at the very next hop; one that needs more history emits withheld predictions
-    saying so until it has it.
+    Models can be switched while streaming (:meth:`set_model`, from the engine's thread)
+    between two hops, with a prediction at every hop. The ring buffers are kept: a model
+    whose window fits in the signal buffered predicts at the next hop; one that needs more
+    emits withheld predictions saying so until it has it. :attr:`on_hop`, when set, is
+    called with each prediction, once it exists, and the filtered :class:`RingBuffer`
+    (read only): a shadow model and the prediction monitor listen there.
     """
 
     def __init__(
@@ -113,6 +114,7 @@ class Engine:
         self._guard: LatencyGuard | None = None
         self._primary_guard: LatencyGuard | None = None
         self._latency_warned: set[str] = set()
+        self.on_hop: Callable[[Prediction, RingBuffer], None] | None = None
 
         base_recipe = model.metadata.recipe if model is not None else recipe
         self._filters_explicit = self.config.filters is not None
@@ -271,9 +273,8 @@ class Engine:
         """Use another model from the next hop on (``None``: stop classifying).
 
         Call it from the thread that calls :meth:`process`. If the model cannot run on this
-        stream the error is raised and the current model stays in use. The engine's hop is
-        kept, so the prediction stream goes on without a gap; the model's latency guard and
-        drift monitor start afresh.
+        stream the error is raised and the current model stays in use. The hop is kept, so
+        predictions go on without a gap; latency guard and drift monitor start afresh.
         """
         if model is None:
             self.model = self._primary = self._recipe = self._extractor = None
@@ -559,6 +560,8 @@ class Engine:
             )
         )
         self._emitting = True
+        if self.on_hop is not None:  # after the prediction exists: nothing can change it
+            self.on_hop(predictions[-1], self._filt)
         if label is not None:
             self._watch_latency(model, latency_ms)
         if self._fallback_active and model is self._fallback:

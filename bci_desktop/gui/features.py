@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from bci_desktop.gui.lsl import LslFeature
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.model_manager import ModelManager
+    from bci_desktop.gui.prediction_badge import PredictionBadge
     from bci_desktop.gui.recording import RecordingController
     from bci_desktop.gui.reliability import ReliabilityController
     from bci_desktop.gui.replay import ReplayController
     from bci_desktop.gui.session_browser import SessionsLauncher
+    from bci_desktop.gui.shadow_trial import ShadowTrialLauncher
 
 __all__ = ["WindowFeatures", "install_features"]
 
@@ -39,10 +41,14 @@ class WindowFeatures:
         Models > Manage models…, the toolbar's model button, live switching.
     calibration : CalibrationLauncher
         Models > Calibrate a personal model… and its dialog.
+    shadow_trial : ShadowTrialLauncher
+        Models > Try in shadow… and its dialog.
     latency_fallback : QAction
         Models > Fall back to a faster model when over budget.
     drift_badge : DriftBadge
         The drift score in the status bar.
+    prediction_badge : PredictionBadge
+        The prediction monitor's verdict in the status bar (and its alarms in the banner).
     replay : ReplayController
         File > Open recording… and the replay bar.
     recording : RecordingController
@@ -58,8 +64,10 @@ class WindowFeatures:
 
     models: ModelManager
     calibration: CalibrationLauncher
+    shadow_trial: ShadowTrialLauncher
     latency_fallback: QAction
     drift_badge: DriftBadge
+    prediction_badge: PredictionBadge
     replay: ReplayController
     recording: RecordingController
     sessions: SessionsLauncher
@@ -75,23 +83,29 @@ def install_features(window: MainWindow) -> WindowFeatures:
         latency_fallback,
         lsl,
         model_manager,
+        prediction_badge,
         recording,
         reliability,
         replay,
         session_browser,
+        shadow_trial,
     )
 
     models = model_manager.install(window)
     calibrate = calibration.install(window, models)
+    trial = shadow_trial.install(window, models)
     fallback = latency_fallback.install(window)
     badge = drift_badge.install(window)
+    health = prediction_badge.install(window)
     replayer = replay.install(window)
     recorder = recording.install(window)
     return WindowFeatures(
         models=models,
         calibration=calibrate,
+        shadow_trial=trial,
         latency_fallback=fallback,
         drift_badge=badge,
+        prediction_badge=health,
         replay=replayer,
         recording=recorder,
         sessions=session_browser.install(window, recorder, replayer),

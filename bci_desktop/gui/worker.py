@@ -27,6 +27,7 @@ from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import EngineUpdate
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.inference.registry import ModelRegistry
+from bci_desktop.core.inference.trial import TrialRequest
 from bci_desktop.core.logs import log_dir
 from bci_desktop.core.session import (
     MarkerInserted,
@@ -35,6 +36,8 @@ from bci_desktop.core.session import (
     ModelRequest,
     Notice,
     NoticeLevel,
+    PredictionAlarmChanged,
+    PredictionHealthStatus,
     RecordingStatus,
     RecordRequest,
     ReplayStatus,
@@ -43,6 +46,8 @@ from bci_desktop.core.session import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    TrialEnded,
+    TrialStatus,
     load_model,
     one_line,
 )
@@ -118,6 +123,10 @@ class StreamWorker(QObject):
     process_lost = pyqtSignal(object)
     #: MarkerReceived: a marker another program sent over LSL, on its sample
     marker_received = pyqtSignal(object)
+    #: PredictionHealthStatus (about once a second) or PredictionAlarmChanged
+    prediction_health = pyqtSignal(object)
+    #: TrialStatus (a shadow trial runs) or TrialEnded
+    trial_changed = pyqtSignal(object)
 
     def __init__(
         self,
@@ -201,6 +210,10 @@ class StreamWorker(QObject):
                     RecordingStatus: self.recording_changed,
                     SourceEvent: self.source_event,
                     MarkerReceived: self.marker_received,
+                    PredictionHealthStatus: self.prediction_health,
+                    PredictionAlarmChanged: self.prediction_health,
+                    TrialStatus: self.trial_changed,
+                    TrialEnded: self.trial_changed,
                 }.get(type(item))
                 if signal is not None:
                     signal.emit(item)
@@ -339,6 +352,16 @@ class StreamWorker(QObject):
         self._lsl_outlets, self._lsl_markers = bool(outlets), bool(markers)
         if self._active:
             self._host.send(acq.SetLsl(self._lsl_outlets, self._lsl_markers))
+
+    @pyqtSlot(object)
+    def start_trial(self, request: TrialRequest) -> None:
+        """Run ``request``'s candidate in shadow beside the model in use (streaming only)."""
+        self._send(acq.StartTrial(request))
+
+    @pyqtSlot()
+    def stop_trial(self) -> None:
+        """End the running shadow trial now (its figures are kept)."""
+        self._send(acq.StopTrial())
 
     @pyqtSlot(object)
     def start_recording(self, request: RecordRequest) -> None:

@@ -22,6 +22,7 @@ from bci_desktop.core.engine import EngineUpdate
 from bci_desktop.core.recording import read_session
 from bci_desktop.core.session import (
     ModelRequest,
+    Notice,
     RecordingStatus,
     RecordRequest,
     SessionOptions,
@@ -182,3 +183,40 @@ def test_a_source_that_cannot_connect_is_an_error_not_a_crash():
     assert errors and "script" in errors[-1].message.lower()
     assert not any(isinstance(i, ProcessLost) for i in items) and host.crash_count == 0
     host.stop()
+
+
+def test_a_shadow_trial_runs_in_the_child_through_typed_commands_and_messages(tmp_path):
+    from bci_desktop.core.acquisition import StartTrial, StopTrial
+    from bci_desktop.core.inference.trial import TrialRequest, Verdict
+    from bci_desktop.core.session import PredictionHealthStatus, TrialEnded, TrialStatus
+    from tests.core.trial_models import swapped_model
+
+    candidate = swapped_model(tmp_path)
+    host = ProcessHost()
+    config = ChildConfig(
+        SimulatedSpec(speed=20.0),
+        SessionOptions(),
+        registry_root=tmp_path / "registry",
+    )
+    host.start(config)
+    try:
+        _pump(host, 30, lambda got: _samples(got) >= 250)
+        host.send(StartTrial(TrialRequest(str(candidate), None)))
+        items = _pump(host, 60, lambda got: sum(isinstance(i, TrialStatus) for i in got) >= 3)
+        statuses = [i for i in items if isinstance(i, TrialStatus)]
+        assert statuses[-1].figures.candidate == "emotion-swapped@1.0.0"
+        assert statuses[-1].figures.hops > 0
+        assert any(isinstance(i, PredictionHealthStatus) for i in items)
+        host.send(StopTrial())
+        items = _pump(host, 30, lambda got: any(isinstance(i, TrialEnded) for i in got))
+        ended = next(i for i in items if isinstance(i, TrialEnded))
+        assert ended.record.why_ended == "stopped by the user"
+        assert ended.record.verdict is Verdict.DISCARD  # too few hops, at least
+        assert ended.saved_error is None
+        host.send(StopTrial())  # nothing runs now: refused in words, the stream goes on
+        items = _pump(host, 10, lambda got: any(isinstance(i, Notice) for i in got))
+        notice = next(i for i in items if isinstance(i, Notice))
+        assert notice.text == "Shadow trial not stopped: No shadow trial is running."
+    finally:
+        host.stop()
+    assert (tmp_path / "registry" / "trials.jsonl").is_file()

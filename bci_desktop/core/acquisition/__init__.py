@@ -25,7 +25,9 @@ from bci_desktop.core.acquisition.protocol import (
     SetLsl,
     SetModel,
     StartRecording,
+    StartTrial,
     StopRecording,
+    StopTrial,
 )
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "SetLsl",
     "SetModel",
     "StartRecording",
+    "StartTrial",
     "StopRecording",
+    "StopTrial",
     "ThreadHost",
 ]

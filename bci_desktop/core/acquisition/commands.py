@@ -18,7 +18,9 @@ from bci_desktop.core.acquisition.protocol import (
     SetLsl,
     SetModel,
     StartRecording,
+    StartTrial,
     StopRecording,
+    StopTrial,
 )
 from bci_desktop.core.errors import BCIError, SourceError
 from bci_desktop.core.session import Notice, NoticeLevel, StreamSession, one_line
@@ -37,6 +39,8 @@ _WHAT = {
     StartRecording: "Recording not started",
     StopRecording: "Recording",
     AddEvent: "Event not recorded",
+    StartTrial: "Shadow trial not started",
+    StopTrial: "Shadow trial not stopped",
     ReconnectNow: "Reconnect now",
     ReplayPause: "Replay",
     ReplayResume: "Replay",
@@ -70,6 +74,10 @@ def apply_command(session: StreamSession, command: Command) -> None:
             session.stop_recording()
         case AddEvent(kind=kind, detail=detail):
             session.add_event(kind, detail)
+        case StartTrial(request=request):
+            _watch(session).start_trial(request)
+        case StopTrial():
+            _watch(session).stop_trial()
         case ReconnectNow():
             session.reconnect_now()
         case ReplayPause() | ReplayResume() | ReplaySeek() | ReplaySpeed():
@@ -85,6 +93,13 @@ def apply_command(session: StreamSession, command: Command) -> None:
                     control.seek(seconds)
                 case ReplaySpeed(speed=speed):
                     control.set_speed(speed)
+
+
+def _watch(session: StreamSession):
+    watch = session.watch
+    if watch is None:
+        raise SourceError("nothing is streaming.")
+    return watch
 
 
 def refusal(command: Command) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.dsp.quality import QualityReport
+from bci_desktop.core.inference.trial import TrialRequest
 from bci_desktop.core.prediction import Prediction
 from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.recording import RecordRequest
@@ -49,8 +50,10 @@ __all__ = [
     "SetLsl",
     "SetModel",
     "StartRecording",
+    "StartTrial",
     "Stop",
     "StopRecording",
+    "StopTrial",
 ]
 
 
@@ -112,6 +115,18 @@ class AddEvent:
 
 
 @dataclass(frozen=True)
+class StartTrial:
+    """Run a candidate model in shadow beside the model in use."""
+
+    request: TrialRequest
+
+
+@dataclass(frozen=True)
+class StopTrial:
+    """End the running shadow trial now (its figures are kept)."""
+
+
+@dataclass(frozen=True)
 class ReconnectNow:
     """Try to reconnect a lost device at once."""
 
@@ -154,6 +169,8 @@ Command = (
     | StartRecording
     | StopRecording
     | AddEvent
+    | StartTrial
+    | StopTrial
     | ReconnectNow
     | ReplayPause
     | ReplayResume

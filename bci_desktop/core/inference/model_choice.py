@@ -26,7 +26,7 @@ from bci_desktop.core.errors import ModelError
 from bci_desktop.core.inference.channels import normalize_channel_name
 from bci_desktop.core.inference.registry import ModelEntry
 
-__all__ = ["Candidate", "ModelChoice", "choose_model", "validated_accuracy"]
+__all__ = ["Candidate", "ModelChoice", "choose_model", "fits_channels", "validated_accuracy"]
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,14 @@ def _candidate(entry: ModelEntry, have: set[str], n_stream: int) -> Candidate:
     return Candidate(entry, channels, missing, accuracy, kind)
 
 
+def fits_channels(entry: ModelEntry, channel_names: Sequence[str]) -> bool:
+    """True when a stream with ``channel_names`` has every channel ``entry`` reads (old and
+    new names of a position are one; BrainFlow's models fit any stream with an EEG
+    channel)."""
+    have = {normalize_channel_name(c) for c in channel_names}
+    return _candidate(entry, have, len(channel_names)).fits
+
+
 def _rank_key(c: Candidate) -> tuple:
     return (
         not c.fits,
@@ -222,7 +230,16 @@ def choose_model(
     n_stream = len(channel_names)
     pool = [e for e in all_entries if e.task == task]
     ranked = tuple(sorted((_candidate(e, have, n_stream) for e in pool), key=_rank_key))
-    best = next((c for c in ranked if c.fits and c.accuracy is not None), None)
+    # Window (network) models run only when chosen: they cost more per inference than the
+    # feature models, for an accuracy measured on the simulated subject alone.
+    best = next(
+        (
+            c
+            for c in ranked
+            if c.fits and c.accuracy is not None and c.entry.input_kind != "window"
+        ),
+        None,
+    )
     note = ""
     if preferred:
         chosen = _find(all_entries, preferred)

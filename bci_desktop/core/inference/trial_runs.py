@@ -159,9 +159,20 @@ def probe_problems(session: ort.InferenceSession, metadata: ModelMetadata) -> li
         probes.append(np.asarray(mean, dtype=np.float32).reshape((1, *x.shape[1:])))
     batch = np.ascontiguousarray(np.concatenate(probes, axis=0), dtype=np.float32)
     name = probability_output(session, len(metadata.classes))
+    first_input = session.get_inputs()[0]
+    fixed = first_input.shape[0] if first_input.shape else None
+    # A model exported with a fixed batch size takes the probes one at a time.
+    step = fixed if isinstance(fixed, int) and fixed > 0 else batch.shape[0]
     try:
-        got = np.asarray(
-            session.run([name], {session.get_inputs()[0].name: batch})[0], dtype=np.float64
+        got = np.concatenate(
+            [
+                np.asarray(
+                    session.run([name], {first_input.name: batch[i : i + step]})[0],
+                    dtype=np.float64,
+                )
+                for i in range(0, batch.shape[0], step)
+            ],
+            axis=0,
         )
     except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no base but Exception
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

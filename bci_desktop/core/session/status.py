@@ -2,7 +2,8 @@
 
 A :class:`~bci_desktop.core.session.StreamSession` reports through one callback that takes
 a :data:`SessionMessage`: the state changed, the stream started, the numbers of the last
-second, the recording, the replay, a notice, the model, a marker, a device event. They are
+second, the recording, the replay, a notice, the model, a marker, a device event, the
+health of the model's predictions and a shadow trial (:mod:`.model_messages`). They are
 small frozen dataclasses (picklable: they can cross a process boundary as they are). The
 samples and predictions themselves are the :class:`~bci_desktop.core.engine.EngineUpdate`
 objects that :meth:`StreamSession.poll` returns.
@@ -17,6 +18,12 @@ from pathlib import Path
 
 from bci_desktop.core.dsp.quality import QualityReport
 from bci_desktop.core.prediction import Prediction
+from bci_desktop.core.session.model_messages import (
+    PredictionAlarmChanged,
+    PredictionHealthStatus,
+    TrialEnded,
+    TrialStatus,
+)
 from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import StreamInfo
 
@@ -26,6 +33,8 @@ __all__ = [
     "ModelChanged",
     "Notice",
     "NoticeLevel",
+    "PredictionAlarmChanged",
+    "PredictionHealthStatus",
     "RecordingStatus",
     "ReplayStatus",
     "SessionMessage",
@@ -33,6 +42,8 @@ __all__ = [
     "StreamStarted",
     "StreamState",
     "StreamStatus",
+    "TrialEnded",
+    "TrialStatus",
 ]
 
 
@@ -293,4 +304,8 @@ SessionMessage = (
     | MarkerInserted
     | MarkerReceived
     | SourceEvent
+    | PredictionHealthStatus
+    | PredictionAlarmChanged
+    | TrialStatus
+    | TrialEnded
 )

@@ -1,16 +1,13 @@
 """One stream from start to end: the object the command line and the window both drive.
 
 :class:`StreamSession` owns the source (supervised by one rule), the model (chosen by one
-function), the engine and its runner, the latency fallback, the recording and the one gap
-counter. It has no thread of its own: whoever drives it calls :meth:`StreamSession.start`,
-then :meth:`~StreamSession.poll` in a loop (the command line's main loop, the window's worker
-timer), then :meth:`~StreamSession.stop`, all from one thread. It reports through one
-callback taking typed messages (:mod:`bci_desktop.core.session.status`); :meth:`poll` returns
-the engine updates.
-
-Commands (markers, filters, model, recording, replay transport) raise
-:class:`~bci_desktop.core.errors.BCIError` with a message for the user when they cannot be
-done; the stream goes on. A recording error never stops the stream.
+function), the engine and its runner, the latency fallback, the model watch (prediction
+monitoring, shadow trials), the recording and the one gap counter. It has no thread of its
+own: the driver calls :meth:`~StreamSession.start`, :meth:`~StreamSession.poll` in a loop,
+then :meth:`~StreamSession.stop`, from one thread. It reports through one callback taking
+typed messages (:mod:`bci_desktop.core.session.status`); :meth:`poll` returns the engine
+updates. Commands raise :class:`~bci_desktop.core.errors.BCIError` with a message for the
+user when they cannot be done; the stream goes on. A recording error never stops it.
 """
 
 from __future__ import annotations
@@ -31,6 +28,7 @@ from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
 from bci_desktop.core.session.gaps import GapCounter
 from bci_desktop.core.session.lsl_link import LslLink
+from bci_desktop.core.session.model_watch import ModelWatch
 from bci_desktop.core.session.models import (
     ResolvedModel,
     arm_fallback,
@@ -46,13 +44,8 @@ from bci_desktop.core.session.recording import (
 )
 from bci_desktop.core.session.replay_control import ReplayControl
 from bci_desktop.core.session.reporting import build_status
-from bci_desktop.core.session.spec import (
-    OpenedSource,
-    SourceOpener,
-    SourceSpec,
-    Supervision,
-    open_source,
-)
+from bci_desktop.core.session.spec import OpenedSource, SourceOpener, SourceSpec
+from bci_desktop.core.session.spec import open_source as _default_opener
 from bci_desktop.core.session.status import (
     MarkerInserted,
     ModelChanged,
@@ -125,6 +118,7 @@ class StreamSession:
         self._replay: ReplayControl | None = None
         self._link = RecordingLink(emit=self._emit, notice=self._notice)
         self._lsl = LslLink(self._emit, self._link.add_marker)
+        self._watch: ModelWatch | None = None
         self._model = ResolvedModel(None, False, "")
         self._latency_fallback = self.options.latency_fallback
         self._status_due = 0.0
@@ -176,6 +170,11 @@ class StreamSession:
         return self._lsl
 
     @property
+    def watch(self) -> ModelWatch | None:
+        """Prediction monitoring and shadow trials, while streaming."""
+        return self._watch
+
+    @property
     def replay(self) -> ReplayControl | None:
         """Transport of a replayed recording (``None`` for live sources)."""
         return self._replay
@@ -223,6 +222,8 @@ class StreamSession:
         opened.source.start()  # connect: a board that cannot connect is the error to report
         self._lsl.start(info, options, clock=opened.clock, live=opened.replay is None)
         self._engine = engine
+        self._watch = ModelWatch(engine, emit=self._emit, record_event=self._link.add_event,
+                                 registry=self._registry)  # fmt: skip
         self._gaps = GapCounter(info)
         self._runner = StreamRunner(
             opened.source,
@@ -278,7 +279,9 @@ class StreamSession:
         self._set_state(StreamState.ERROR, one_line(exc))
 
     def _release(self) -> RecordingStatus | None:
-        final = None
+        final, watch, self._watch = None, self._watch, None
+        if watch is not None:
+            watch.close()  # a running trial ends, in the recording too
         try:
             final = self._link.stop()
         except Exception:
@@ -488,6 +491,8 @@ class StreamSession:
         label = model.metadata.label
         self._model = ResolvedModel(model, True, "chosen while streaming")
         self._link.add_event("model_changed", label)
+        if self._watch is not None:
+            self._watch.model_changed()
         if self._latency_fallback:
             self._arm_fallback(announce=False)
         if problem:
@@ -554,6 +559,8 @@ class StreamSession:
     def add_event(self, kind: str, detail: str = "") -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
         self._link.add_event_reported(kind, detail)
+        if self._watch is not None:
+            self._watch.note_event(kind, detail)
 
     def _jumped(self, position_s: float) -> None:
         """A replay seek: noted in the recording; the gap counter and whatever shows the
@@ -562,6 +569,8 @@ class StreamSession:
         self._lsl.restart()
         if self._gaps is not None:
             self._gaps.restart()
+        if self._watch is not None:
+            self._watch.restart()
         engine = self._engine
         if engine is not None:
             self._emit(StreamStarted(engine.info, self.model_label))
@@ -571,7 +580,3 @@ class StreamSession:
         if engine is None:
             raise SourceError(f"Cannot {what}: nothing is streaming.")
         return engine
-
-
-def _default_opener(spec: SourceSpec, supervision: Supervision) -> OpenedSource:
-    return open_source(spec, supervision)

@@ -38,9 +38,11 @@ def test_every_preset_montage_gets_a_validated_model_it_fits(shipped, preset) ->
     assert {position(c) for c in choice.entry.channels} <= have
     accuracy, kind = validated_accuracy(choice.entry.metrics)
     assert kind == "held-out" and f"{100 * accuracy:.1f}%" in choice.reason
-    # nothing that fits is better validated
+    # no feature model that fits is better validated; window (network) models only run
+    # when chosen
+    assert choice.entry.input_kind == "features"
     for c in choice.candidates:
-        if c.fits and c.accuracy is not None:
+        if c.fits and c.accuracy is not None and c.entry.input_kind == "features":
             assert c.accuracy <= accuracy
     if preset.name in EXPECTED:
         assert choice.entry.name == EXPECTED[preset.name]
@@ -135,3 +137,16 @@ def test_an_older_index_without_channels_reads_them_from_the_file(tmp_path: Path
 )
 def test_validated_accuracy(metrics, expected) -> None:
     assert validated_accuracy(metrics) == expected
+
+
+def test_a_network_model_runs_only_when_the_user_chooses_it(shipped) -> None:
+    channels = ("F7", "F3", "F4", "F8", "C3", "C4", "Pz", "Oz")
+    network = [e for e in shipped if e.input_kind == "window" and e.task == "emotion"]
+    assert network  # the shipped network tier
+    best_network = max(validated_accuracy(e.metrics)[0] for e in network)
+    automatic = choose_model(channels, shipped)
+    # better on the simulated subject, yet not chosen automatically
+    assert validated_accuracy(automatic.entry.metrics)[0] < best_network
+    assert automatic.entry.input_kind == "features"
+    chosen = choose_model(channels, shipped, preferred="emotion-eegnet")
+    assert chosen.entry.name == "emotion-eegnet" and chosen.fits and chosen.explicit

@@ -14,6 +14,7 @@ from bci_desktop.core.inference.registry import (
     ModelValidationError,
     user_models_dir,
 )
+from bci_desktop.core.resources import default_model_path
 from bci_desktop.core.sources.montage import MODEL_CHANNELS
 from tests.core.inference.onnx_graphs import write_linear_model, write_window_model
 from tests.core.modelfiles import feature_names, fitted, metadata_dict, write_model
@@ -218,7 +219,11 @@ def test_window_models_import_and_fastest_for(registry, tmp_path):
     assert registry.fastest_for(("yes", "no")) is None
 
 
-def test_latency_fallback_is_the_fastest_other_model_loaded(registry, tmp_path):
+def test_latency_fallback_is_the_fastest_other_model_loaded(tmp_path):
+    shipped = tmp_path / "shipped"  # the default model alone (the network tier ships too)
+    shipped.mkdir()
+    (shipped / "emotion-default.onnx").write_bytes(default_model_path().read_bytes())
+    registry = ModelRegistry(tmp_path / "registry", shipped=shipped, runs=20)
     default = registry.active().load()
     assert registry.load_fallback_for(default) is None  # only the default predicts these
     other = registry.import_file(write_model(tmp_path / "other.onnx"))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bci_desktop.gui.calibration import CalibrationLauncher
     from bci_desktop.gui.drift_badge import DriftBadge
     from bci_desktop.gui.main_window import MainWindow
+    from bci_desktop.gui.marker_keys import MarkerKeys
     from bci_desktop.gui.model_manager import ModelManager
     from bci_desktop.gui.recording import RecordingController
     from bci_desktop.gui.reliability import ReliabilityController
@@ -50,6 +51,8 @@ class WindowFeatures:
         File > Sessions… and the session browser.
     reliability : ReliabilityController
         The signal-lost indicator and Reconnect now.
+    marker_keys : MarkerKeys
+        Keys 1-9 insert markers with the focus anywhere in the window but a text field.
     """
 
     models: ModelManager
@@ -60,6 +63,7 @@ class WindowFeatures:
     recording: RecordingController
     sessions: SessionsLauncher
     reliability: ReliabilityController
+    marker_keys: MarkerKeys
 
 
 def install_features(window: MainWindow) -> WindowFeatures:
@@ -68,6 +72,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
         calibration,
         drift_badge,
         latency_fallback,
+        marker_keys,
         model_manager,
         recording,
         reliability,
@@ -90,4 +95,5 @@ def install_features(window: MainWindow) -> WindowFeatures:
         recording=recorder,
         sessions=session_browser.install(window, recorder, replayer),
         reliability=reliability.install(window),
+        marker_keys=marker_keys.install(window),
     )

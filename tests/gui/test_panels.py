@@ -29,6 +29,7 @@ from bci_desktop.gui.panels import (
 )
 from bci_desktop.gui.panels._style import ElidedLabel, ago_ticks
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
+from bci_desktop.gui.panels.signal_view import marker_text
 
 FS = 250.0
 #: (stream seconds, marker value) inserted into the normal run.
@@ -171,6 +172,31 @@ def test_markers_in_the_window_get_numbered_lines(qtbot, normal):
         assert line.isVisible()
     sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))  # 1-6 s: only marker 2
     assert [line.label.format for line in sv.marker_lines] == ["2"]
+
+
+def _drawn(sv: SignalView) -> list[str]:
+    return [marker_text(line) for line in sv.marker_lines]
+
+
+def test_marker_lines_show_their_own_number_when_lines_are_reused(qtbot, normal):
+    """Lines are pooled: a line hidden when its marker left the window and shown again for
+    a new marker must show the new marker's number (it kept the old one)."""
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.refresh()
+    assert _drawn(sv) == ["1", "2"]
+    sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))  # marker 1 leaves
+    assert _drawn(sv) == ["2"]
+    last = normal[1][-1]
+    n = 25
+    ts = last.timestamps[-1] + np.arange(1, n + 1) / FS
+    markers = np.zeros(n)
+    markers[3] = 7.0
+    raw = np.zeros((last.raw.shape[0], n))
+    live.ingest(EngineUpdate(raw, raw.copy(), ts, markers, None))
+    sv.refresh()
+    assert _drawn(sv) == ["2", "7"]
+    assert [line.label.format for line in sv.marker_lines] == ["2", "7"]
 
 
 def test_flat_channel_is_marked_bad(qtbot, flat_f3):

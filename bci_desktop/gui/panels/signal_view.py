@@ -72,7 +72,7 @@ class SignalView(Panel):
     channel_labels : list of str
         The left-axis text of every channel, e.g. ``"Oz (bad: flat line)"``.
     t0 : float or None
-        Stream time (s) that is 0 on the time axis.
+        Stream time (s) that is 0 on the time axis (:attr:`LiveData.origin`).
     message : QLabel
         Inline message shown instead of applying invalid filter settings.
     window_combo, scale_spin, signal_combo, notch_combo, bandpass_check, low_spin,
@@ -92,7 +92,6 @@ class SignalView(Panel):
         self.downsample = 1
         self.marker_lines: list[pg.InfiniteLine] = []
         self.channel_labels: list[str] = []
-        self.t0: float | None = None
         self._marker_pool: list[pg.InfiniteLine] = []
         self._hidden: set[str] = set()
         self._quality_seen: QualityReport | None = None
@@ -214,7 +213,6 @@ class SignalView(Panel):
         self._quality_seen = None
         self.channel_labels = list(names)
         self._axis_width = 0
-        self.t0 = None
         self._rebuild_channel_menu()
         self._apply_layout()
         self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
@@ -233,6 +231,11 @@ class SignalView(Panel):
             self.channel_actions.append(act)
 
     # -- view settings -----------------------------------------------------------------
+    @property
+    def t0(self) -> float | None:
+        """Stream time (s) that is 0 on the time axis."""
+        return self.live.origin
+
     @property
     def window_s(self) -> float:
         """Seconds shown."""
@@ -409,11 +412,12 @@ class SignalView(Panel):
         times, data = live.window(self.window_s, filtered=self.show_filtered)
         n = times.size
         if n == 0 or not self.curves:
+            if live.origin is None:  # nothing yet: the empty axis shows the window chosen
+                self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
             return True
-        if self.t0 is None:
-            self.t0 = float(live.times.latest(live.times.size)[0, 0])
+        t0 = live.origin if live.origin is not None else float(times[0])
         x = self._xbuf[:n]
-        np.subtract(times, self.t0, out=x)
+        np.subtract(times, t0, out=x)
         y = self._ybuf[:, :n]
         np.copyto(y, data)
         means = y.sum(axis=1)
@@ -484,14 +488,21 @@ class SignalView(Panel):
             self.plot_item.addItem(line, ignoreBounds=True)
             self._marker_pool.append(line)
         for line, (x, value) in zip(self._marker_pool, shown, strict=False):
+            # Visible first: pyqtgraph's label ignores a new text while its line is hidden
+            # (and kept showing the number of the marker the pooled line drew before).
+            line.setVisible(True)
             line.setValue(x)
             text = fmt_marker(value)
-            if line.label.format != text:
+            if marker_text(line) != text:
                 line.label.setFormat(text)
-            line.setVisible(True)
         for line in self._marker_pool[len(shown) :]:
             line.setVisible(False)
         self.marker_lines = self._marker_pool[: len(shown)]
+
+
+def marker_text(line: pg.InfiniteLine) -> str:
+    """The number a marker line shows (its label's text as drawn)."""
+    return line.label.textItem.toPlainText()
 
 
 def _label(text: str, buddy: QWidget) -> QLabel:

@@ -37,6 +37,7 @@ from bci_desktop.core.session import (
     NoticeLevel,
     RecordingStatus,
     RecordRequest,
+    ReplayJumped,
     ReplayStatus,
     SessionMessage,
     SessionOptions,
@@ -144,7 +145,7 @@ class StreamWorker(QObject):
     state_changed(StreamState, str)
         The session's state and a one-line message.
     stream_info(StreamInfo, str)
-        A stream starts (or starts afresh after a replay seek), with its model label.
+        A stream starts, with its model label.
     status(StreamStatus)
         About once a second (twice while the signal is lost).
     notice(Notice)
@@ -157,6 +158,8 @@ class StreamWorker(QObject):
         The label of the model now in use, after :meth:`activate_model`.
     replay_changed(ReplayStatus)
         While replaying, about 5 times a second and after every replay command.
+    replay_jumped(ReplayJumped)
+        A replay was sought (the updates before it were sent first).
     source_event(SourceEvent)
         A live board lost or regained its device.
 
@@ -175,6 +178,7 @@ class StreamWorker(QObject):
     recording_changed = pyqtSignal(object)
     model_changed = pyqtSignal(str)
     replay_changed = pyqtSignal(object)
+    replay_jumped = pyqtSignal(object)
     source_event = pyqtSignal(object)
 
     def __init__(
@@ -236,6 +240,9 @@ class StreamWorker(QObject):
                 self.recording_changed.emit(message)
             case ReplayStatus():
                 self.replay_changed.emit(message)
+            case ReplayJumped():
+                self._flush(time.perf_counter())
+                self.replay_jumped.emit(message)
             case ModelChanged(label=label):
                 self.model_changed.emit(label)
             case MarkerInserted(value=value):

@@ -31,7 +31,7 @@ from bci_desktop.core.dsp.quality import (
 from bci_desktop.core.dsp.ring_buffer import RingBuffer
 from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, ModelError
 from bci_desktop.core.inference.channels import map_channels
-from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD, DriftMonitor
+from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD, DriftMonitor, drift_warning
 from bci_desktop.core.inference.latency_guard import LatencyGuard
 from bci_desktop.core.inference.metadata import ModelRecipe
 from bci_desktop.core.prediction import Classifier, EngineUpdate, FeatureWindow, Prediction
@@ -674,13 +674,7 @@ class Engine:
         was = monitor.alarm
         score = monitor.update(feats)
         if monitor.alarm and not was:
-            logger.warning(
-                "Feature drift %.2f exceeds %.2f: the signal no longer looks like the model's "
-                "training data (another person, electrodes or montage?); its predictions may "
-                "be wrong. Check the electrodes or calibrate a personal model.",
-                score,
-                monitor.threshold,
-            )
+            logger.warning("%s", drift_warning(score))
         elif was and not monitor.alarm:
             logger.info("Feature drift back to %.2f, below %.2f.", score, monitor.threshold)
 

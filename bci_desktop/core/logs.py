@@ -24,6 +24,24 @@ def log_dir() -> Path:
     return Path(override) if override else platformdirs.user_log_path(APP_NAME, appauthor=False)
 
 
+class ConsoleFormatter(logging.Formatter):
+    """One line per record for a terminal: a traceback stays in the log file, the console
+    says where it is (expected errors are refusals in the user's words and have none)."""
+
+    def __init__(self, log_file: Path | None = None) -> None:
+        super().__init__("bci-desktop: %(levelname)s: %(message)s")
+        self.log_file = log_file
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's level and message, without its traceback."""
+        record.message = record.getMessage()
+        text = self.formatMessage(record)
+        if record.exc_info or record.stack_info:
+            where = f" in {self.log_file}" if self.log_file is not None else ""
+            text += f" (details{where})"
+        return text
+
+
 def setup_logging(console_level: int = logging.WARNING, *, console: bool = True) -> Path | None:
     """Configure the ``bci_desktop`` logger tree; return the log file path (or None).
 
@@ -54,7 +72,7 @@ def setup_logging(console_level: int = logging.WARNING, *, console: bool = True)
     if console:
         stream = logging.StreamHandler()
         stream.setLevel(console_level)
-        stream.setFormatter(logging.Formatter("bci-desktop: %(levelname)s: %(message)s"))
+        stream.setFormatter(ConsoleFormatter(path))
         stream._bci_desktop = True  # type: ignore[attr-defined]
         root.addHandler(stream)
     if file_handler is None:

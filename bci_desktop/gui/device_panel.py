@@ -42,6 +42,7 @@ from bci_desktop.core.sources.boards import (
     resolve_board,
 )
 from bci_desktop.core.sources.factory import SIMULATED, is_simulated
+from bci_desktop.gui.wording import in_window_words
 
 __all__ = ["STATE_STYLE", "DevicePanel", "FieldSpec"]
 
@@ -464,6 +465,7 @@ class DevicePanel(QWidget):
         """Show a state (word and colour) and enable the controls that make sense in it."""
         self._state = state
         word, colour = STATE_STYLE[state]
+        message = in_window_words(message)
         text = word
         if state in (StreamState.ERROR, StreamState.ENDED, StreamState.PAUSED) and message:
             text = f"{word}: {message}"

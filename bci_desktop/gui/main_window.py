@@ -49,6 +49,7 @@ from bci_desktop.gui.panels import (
     SpectrumPanel,
 )
 from bci_desktop.gui.redraw import RedrawScheduler
+from bci_desktop.gui.status_bar import WindowStatusBar
 from bci_desktop.gui.status_line import StatusLine
 from bci_desktop.gui.theme import apply_theme
 from bci_desktop.gui.window_menus import (
@@ -210,7 +211,10 @@ class MainWindow(QMainWindow):
         self.signal_view.filters_changed.connect(self._filters_changed)
 
     def _build_status_bar(self) -> None:
-        self.status_line = StatusLine(self.statusBar())
+        bar = WindowStatusBar()
+        self.setStatusBar(bar)
+        bar.watch_status_tips(self)
+        self.status_line = StatusLine(bar)
         self.status_labels = self.status_line.labels
 
     def _build_central(self) -> None:
@@ -306,9 +310,10 @@ class MainWindow(QMainWindow):
 
     def connect_spec(self, spec: SourceSpec) -> None:
         """Stream ``spec`` (a board, the simulated subject, a recording to replay)."""
-        request = ConnectRequest(
-            spec=spec, filters=self.signal_view.filters, model=self.settings.model_request()
-        )
+        # No model of the settings: the worker's (the one last activated in this window,
+        # else the automatic choice).
+        model = self.settings.model_request() if self.settings.model_path else None
+        request = ConnectRequest(spec=spec, filters=self.signal_view.filters, model=model)
         self.save_in_background()
         self.banner.hide()
         self._on_state(StreamState.CONNECTING, f"Connecting to {describe_spec(spec)}…")
@@ -356,7 +361,6 @@ class MainWindow(QMainWindow):
         if state is StreamState.ERROR:
             self.banner.show_message("error", message)
             self.statusBar().showMessage(f"Error: {message}", 30000)
-            logger.warning("Stream error: %s", message)
         elif state is StreamState.STREAMING:
             self.banner.hide()
             self.statusBar().showMessage(message, 5000)

@@ -50,6 +50,7 @@ from bci_desktop.core.recording.export import EXPORT_FORMATS, EXPORT_SUFFIXES, e
 from bci_desktop.core.session import RecordingStatus
 from bci_desktop.gui.recording import format_elapsed, format_size
 from bci_desktop.gui.replay import insert_in_file_menu
+from bci_desktop.gui.wording import in_window_words
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -477,7 +478,7 @@ class SessionBrowser(QDialog):
         self._exporting = False
         self._selection_changed()
         if error:
-            self.message.setText(f"Export failed: {error}")
+            self.message.setText(f"Export failed: {in_window_words(error)}")
             logger.warning("Export failed: %s", error)
         else:
             self.message.setText(f"Exported to {path}")
@@ -509,7 +510,7 @@ class SessionBrowser(QDialog):
         try:
             delete_session(s.folder)
         except BCIError as exc:
-            self.message.setText(f"Not deleted: {exc}")
+            self.message.setText(f"Not deleted: {in_window_words(str(exc))}")
             return False
         self.message.setText(f"Deleted {s.name}.")
         self.refresh()
@@ -523,7 +524,7 @@ class SessionBrowser(QDialog):
         try:
             meta = recover(s.folder)
         except BCIError as exc:
-            self.message.setText(f"Not recovered: {exc}")
+            self.message.setText(f"Not recovered: {in_window_words(str(exc))}")
             return False
         self.message.setText(
             f"Recovered {s.name}: {meta.n_samples or 0} samples kept "

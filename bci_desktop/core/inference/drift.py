@@ -57,6 +57,16 @@ DEFAULT_THRESHOLD = 1.2
 MAX_TERM = 10.0
 
 
+def drift_warning(score: float | None) -> str:
+    """The drift alarm in words: the one wording of the log line and the window's banner."""
+    shown = "?" if score is None else f"{score:.1f}"
+    return (
+        f"Signal differs from the model's training data (drift {shown}): predictions may be "
+        "unreliable (another person, electrodes or montage?). Check the electrodes, or "
+        "calibrate a personal model."
+    )
+
+
 class DriftMonitor:
     """Sliding-window comparison of live features with a model's training reference.
 
@@ -224,4 +234,4 @@ class DriftMonitor:
         return self._score
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor"]
+__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor", "drift_warning"]

@@ -12,6 +12,7 @@ waiting for the first second of signal; Play then goes on from the position.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -26,6 +27,8 @@ from bci_desktop.core.sources.replay import ReplaySource
 from bci_desktop.core.validate import check_number
 
 __all__ = ["REPORT_EVERY_S", "SEEK_CONTEXT_S", "ReplayControl"]
+
+logger = logging.getLogger(__name__)
 
 #: How often a replay reports its position (s).
 REPORT_EVERY_S = 0.2
@@ -96,6 +99,7 @@ class ReplayControl:
         if self.source.finished and not self._ended and quiet:
             self._ended = True
             name = self.source.path.name
+            logger.info("The replay of %s reached its end", self.source.path)
             self._set_state(StreamState.ENDED, f"Replay ended: {name}")
             self._emit(
                 Notice(

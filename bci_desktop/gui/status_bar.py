@@ -41,6 +41,10 @@ class WindowStatusBar(QStatusBar):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clearMessage)
 
+    def insertPermanentWidget(self, index: int, widget: QWidget | None, stretch: int = 0) -> int:
+        """Insert ``widget`` at ``index`` among the permanent fields (0: the leftmost)."""
+        return super().insertPermanentWidget(index + 1, widget, stretch)
+
     def watch_status_tips(self, window: QWidget) -> None:
         """Show the status tips of ``window``'s actions and widgets here."""
         window.installEventFilter(self)

@@ -25,15 +25,19 @@ __all__ = [
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
-    """List the boards BrainFlow knows (and the simulated subject)."""
+    """List the boards BrainFlow knows (and the simulated subject), with their makers."""
+    from bci_desktop.core.sources.board_names import human_name
     from bci_desktop.core.sources.boards import list_boards
 
     boards = list_boards()
+    names = {b.name: human_name(b.board_id, brainflow_name=b.description_name) for b in boards}
     if args.json:
         rows = [
             {
                 "name": "simulated",
                 "board_id": None,
+                "maker": "BCI Desktop",
+                "model": "Simulated subject",
                 "sample_rate": 250,
                 "n_eeg": 16,
                 "eeg_names": [],
@@ -45,6 +49,8 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
                 "name": b.name,
                 "board_id": b.board_id,
                 "enum_name": b.enum_name,
+                "maker": names[b.name].maker,
+                "model": names[b.name].model,
                 "sample_rate": b.sample_rate,
                 "n_eeg": b.n_eeg,
                 "eeg_names": list(b.eeg_names),
@@ -55,12 +61,14 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
         json.dump(rows, out, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  CONNECTION\n")
-    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  (none: the app's simulated subject)\n")
+    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  {'BOARD':<44}CONNECTION\n")
+    sim = "Simulated subject (the app's own)"
+    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  {sim:<44}-\n")
     for b in boards:
         rate = "-" if b.sample_rate is None else str(b.sample_rate)
         conn = ", ".join("--" + c.replace("_", "-") for c in b.connection) or "-"
-        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {conn}\n")
+        full = names[b.name].full
+        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {full:<44}{conn}\n")
     return EXIT_OK
 
 

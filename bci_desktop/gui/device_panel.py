@@ -1,9 +1,11 @@
 """The device panel: pick a board, fill in how to reach it, connect and see the state.
 
-Boards are listed by name: BrainFlow's synthetic board first, then the app's simulated
-subject, then every other board BrainFlow knows. Only the connection fields the chosen
-board uses are shown (required ones marked with ``*``); values typed for other boards are
-kept, so switching back and forth loses nothing.
+Boards are listed by the names on their boxes, grouped by maker ("OpenBCI Cyton (8 ch,
+250 Hz)", BrainFlow's id in the tooltip): the test signals first (BrainFlow's synthetic
+board, the app's simulated subject), then every board BrainFlow knows. Only the connection
+fields the chosen board uses are shown (required ones marked with ``*``); values typed for
+other boards are kept, so switching back and forth loses nothing. While a recording is
+replayed the panel describes the recording instead of a board.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QResizeEvent
+from PyQt6.QtGui import QFont, QResizeEvent, QStandardItem, QStandardItemModel
 from PyQt6.QtSerialPort import QSerialPortInfo
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -33,6 +35,12 @@ from PyQt6.QtWidgets import (
 
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.session import StreamState
+from bci_desktop.core.sources.board_names import (
+    TEST_SIGNALS,
+    board_label,
+    human_name,
+    maker_order,
+)
 from bci_desktop.core.sources.boards import (
     PROXY_BOARDS,
     BoardSummary,
@@ -96,29 +104,48 @@ FIELDS: dict[str, FieldSpec] = {
 _PROTOCOLS = (("None", 0), ("UDP", 1), ("TCP", 2))
 
 
-def _board_items() -> list[tuple[str, str, str]]:
-    """(name, text shown, tooltip) of every board: synthetic, simulated, then the rest."""
-    boards = list_boards()
-    items: list[tuple[str, str, str]] = []
-    for b in boards[:1]:
-        items.append((b.name, "synthetic (test signal)", _describe(b)))
-    items.append(
-        (
+#: The simulated subject as the board list shows it.
+SIMULATED_LABEL = "Simulated subject (16 ch, 250 Hz, known emotion)"
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    """One entry of the board list."""
+
+    name: str  # what the settings and the command line call it ("cyton", "simulated")
+    text: str  # what the list shows
+    tip: str
+    group: str  # the maker
+
+
+def board_items() -> list[BoardItem]:
+    """Every board, in the order of the list: grouped by maker (test signals first)."""
+    items = [
+        BoardItem(
             SIMULATED,
-            "simulated (known emotion)",
+            SIMULATED_LABEL,
             "The app's simulated subject: EEG-like data whose emotional state follows a "
-            "script, so the emotion panel can show the truth beside the prediction.",
+            "script, so the emotion panel can show the truth beside the prediction. "
+            "(Command line: --board simulated)",
+            TEST_SIGNALS,
         )
-    )
-    for b in boards[1:]:
-        items.append((b.name, b.name, _describe(b)))
+    ]
+    for b in list_boards():
+        maker = human_name(b.board_id, brainflow_name=b.description_name).maker
+        items.append(BoardItem(b.name, board_label(b), _describe(b), maker))
+    # Stable sort: within a group, BrainFlow's order (the synthetic board before the
+    # simulated subject, models by id).
+    items.sort(key=lambda i: (maker_order(i.group), i.name != "synthetic"))
     return items
 
 
 def _describe(b: BoardSummary) -> str:
     rate = f"{b.sample_rate} Hz" if b.sample_rate else "rate of its master board"
     eeg = f"{b.n_eeg} EEG channels" if b.n_eeg else "EEG channels of its master board"
-    return f"{b.description_name or b.name} (BrainFlow id {b.board_id}): {rate}, {eeg}"
+    return (
+        f"BrainFlow board id {b.board_id} ({b.enum_name}; command line: --board {b.name}): "
+        f"{rate}, {eeg}"
+    )
 
 
 class DevicePanel(QWidget):
@@ -149,6 +176,7 @@ class DevicePanel(QWidget):
         super().__init__(parent)
         self._summaries = {b.name: b for b in list_boards()}
         self._state = StreamState.IDLE
+        self._replaying = False
         self._editors: dict[str, QWidget] = {}
         self._values: dict[str, Any] = {}
         self._file_edits: dict[str, QLineEdit] = {}
@@ -162,11 +190,7 @@ class DevicePanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.board_combo.setMinimumContentsLength(14)
-        for name, text, tip in _board_items():
-            self.board_combo.addItem(text, name)
-            self.board_combo.setItemData(
-                self.board_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
+        self._fill_board_list()
         self.board_info = QLabel()
         self.board_info.setWordWrap(True)
         self.board_info.setProperty("role", "hint")
@@ -175,6 +199,13 @@ class DevicePanel(QWidget):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.form.addRow("Board", self.board_combo)
+        self._board_row = self.form.rowCount() - 1
+        self.recording_label = QLabel()
+        self.recording_label.setWordWrap(True)
+        self.recording_label.setToolTip("The recording being replayed")
+        self.form.addRow("Replaying", self.recording_label)
+        self._recording_row = self.form.rowCount() - 1
+        self.form.setRowVisible(self._recording_row, False)
         self.form.addRow(self.board_info)
         self._rows: dict[str, int] = {}
         self._labels: dict[str, QLabel] = {}
@@ -239,6 +270,26 @@ class DevicePanel(QWidget):
         if need != self.minimumHeight():
             self.setMinimumHeight(need)
 
+    def _fill_board_list(self) -> None:
+        """The boards under a header per maker (headers cannot be chosen)."""
+        model = QStandardItemModel(self.board_combo)
+        group = None
+        for item in board_items():
+            if item.group != group:
+                group = item.group
+                header = QStandardItem(group)
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = QFont(self.board_combo.font())
+                font.setBold(True)
+                header.setFont(font)
+                model.appendRow(header)
+            row = QStandardItem("   " + item.text)
+            row.setData(item.name, Qt.ItemDataRole.UserRole)
+            row.setToolTip(item.tip)
+            model.appendRow(row)
+        self.board_combo.setModel(model)
+        self.board_combo.setCurrentIndex(self.board_combo.findData("synthetic"))
+
     # -- editors -------------------------------------------------------------------------
     def _make_editor(self, name: str, spec: FieldSpec) -> QWidget:
         if spec.kind == "serial":
@@ -283,7 +334,7 @@ class DevicePanel(QWidget):
             combo.setToolTip(spec.tip)
             for b in self._summaries.values():
                 if b.board_id not in PROXY_BOARDS:
-                    combo.addItem(b.name, b.name)
+                    combo.addItem(board_label(b), b.name)
             return combo
         edit = QLineEdit()
         edit.setToolTip(spec.tip)
@@ -361,6 +412,21 @@ class DevicePanel(QWidget):
         self.board_combo.setCurrentIndex(i)
         return True
 
+    def board_text(self) -> str:
+        """The chosen board as the list shows it, e.g. ``"OpenBCI Cyton (8 ch, 250 Hz)"``."""
+        return self.board_combo.currentText().strip()
+
+    def show_replay(self, description: str | None) -> None:
+        """While a recording is replayed, describe it (``description``) instead of the
+        board, its fields and the simulated subject's speed; ``None`` shows the board
+        again."""
+        replaying = description is not None
+        self._replaying = replaying
+        self.recording_label.setText(description or "")
+        self.form.setRowVisible(self._recording_row, replaying)
+        self.form.setRowVisible(self._board_row, not replaying)
+        self._board_changed()
+
     def fields_for(self, board: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Connection fields (required, optional) the panel shows for ``board``."""
         if is_simulated(board):
@@ -373,13 +439,15 @@ class DevicePanel(QWidget):
     def _board_changed(self) -> None:
         board = self.board()
         required, optional = self.fields_for(board)
+        replaying = self._replaying
         for name, row in self._rows.items():
-            shown = name in required or name in optional
+            shown = (name in required or name in optional) and not replaying
             self.form.setRowVisible(row, shown)
             mark = " *" if name in required else ""
             self._labels[name].setText(FIELDS[name].label + mark)
-        self.form.setRowVisible(self._speed_row, is_simulated(board))
-        self.form.setRowVisible(self._note_row, bool(required))
+        self.form.setRowVisible(self._speed_row, is_simulated(board) and not replaying)
+        self.form.setRowVisible(self._note_row, bool(required) and not replaying)
+        self.form.setRowVisible(self.board_info, not replaying)
         if is_simulated(board):
             self.board_info.setText("250 Hz, 16 EEG channels, the true state is known")
         else:

@@ -316,7 +316,20 @@ class ReplayController(QObject):
         self.replaying = status.active
         if self.replaying:
             self.bar.show_status(status)
+            self.window.device_panel.show_replay(self.describe(status))
+        else:
+            self.window.device_panel.show_replay(None)
         self._show_bar()
+
+    def describe(self, status: ReplayStatus) -> str:
+        """The recording in a few words, for the device panel."""
+        kinds = {"session": "session", "brainflow": "BrainFlow file", "csv": "BrainFlow file"}
+        kind = kinds.get(status.kind, f"{status.kind.upper()} file")
+        info = self.window.live.info
+        what = f"{kind}, {format_elapsed(status.duration_s)}"
+        if info is not None:
+            what += f", {info.n_channels} EEG channels at {info.sample_rate:g} Hz"
+        return f"{status.path.name}\n{what}"
 
     def _on_jumped(self, jump: ReplayJumped) -> None:
         # The panels keep the stream and the recording's time axis; the seconds before
@@ -326,6 +339,7 @@ class ReplayController(QObject):
     def _on_state(self, state: StreamState, _message: str) -> None:
         if not state.active:
             self.replaying = False
+            self.window.device_panel.show_replay(None)
             self._show_bar()
 
     def _clinician_toggled(self, clinician: bool) -> None:

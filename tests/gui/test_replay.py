@@ -173,8 +173,17 @@ def test_a_click_on_the_slider_groove_seeks_to_the_click(qtbot, window, tmp_path
     w = window
     replay = w.features.replay
     folder = _long_session(tmp_path / "long")
+    panel = w.device_panel
+    panel.set_board("simulated")
+    assert panel.speed_box.isVisible() and "true state" in panel.board_info.text()
     replay.open_recording(folder)
     qtbot.waitUntil(lambda: replay.replaying and replay.bar.isVisible(), timeout=T)
+    # The device panel shows the recording, not the simulated subject and its speed.
+    qtbot.waitUntil(lambda: panel.recording_label.isVisible(), timeout=T)
+    assert panel.recording_label.text().startswith(folder.name)
+    assert "2 EEG channels at 250 Hz" in panel.recording_label.text()
+    assert not panel.speed_box.isVisible() and not panel.board_info.isVisible()
+    assert not panel.board_combo.isVisible()
     replay.pause()
     qtbot.waitUntil(lambda: _status(w).paused is True, timeout=T)
     slider = replay.bar.slider
@@ -189,3 +198,6 @@ def test_a_click_on_the_slider_groove_seeks_to_the_click(qtbot, window, tmp_path
     qtbot.waitUntil(lambda: w.live.raw.size == round(20.0 * 250), timeout=T)
     end = float(w.live.times.latest(1)[0, 0]) - w.live.origin
     assert end == pytest.approx(want - 1 / 250)
+    w.disconnect_stream()
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.IDLE, timeout=T)
+    assert panel.speed_box.isVisible() and not panel.recording_label.isVisible()

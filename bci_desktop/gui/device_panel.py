@@ -448,11 +448,14 @@ class DevicePanel(QWidget):
         self.form.setRowVisible(self._speed_row, is_simulated(board) and not replaying)
         self.form.setRowVisible(self._note_row, bool(required) and not replaying)
         self.form.setRowVisible(self.board_info, not replaying)
+        # The whole name under the list (which may be too narrow for it), its id in the
+        # tooltip.
+        self.board_combo.setToolTip(self.board_combo.currentData(Qt.ItemDataRole.ToolTipRole))
         if is_simulated(board):
-            self.board_info.setText("250 Hz, 16 EEG channels, the true state is known")
+            self.board_info.setText(f"{SIMULATED_LABEL}: the true state is known")
         else:
             b = self._summaries.get(board)
-            self.board_info.setText(_describe(b).split(": ", 1)[-1] if b else "")
+            self.board_info.setText(board_label(b) if b else "")
         self._fit_height()
 
     # -- connection fields ----------------------------------------------------------------

@@ -381,6 +381,9 @@ def test_device_panel_lists_boards_ports_and_builds_params(qtbot) -> None:
     assert combo.itemText(header) == "OpenBCI"
     assert not combo.model().item(header).isEnabled()
     assert "BrainFlow board id 0" in combo.itemData(cyton, Qt.ItemDataRole.ToolTipRole)
+    panel.set_board("cyton")
+    assert panel.board_info.text() == "OpenBCI Cyton (8 ch, 250 Hz)"  # the whole name
+    assert "BrainFlow board id 0" in combo.toolTip()
     daisy = combo.findData("cyton_daisy")
     assert combo.itemText(daisy).strip() == "OpenBCI Cyton + Daisy (16 ch, 125 Hz)"
 

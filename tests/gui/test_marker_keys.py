@@ -20,8 +20,8 @@ from bci_desktop.core.session import StreamState
 from bci_desktop.gui.device_panel import FIELDS
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.marker_keys import is_text_field
+from bci_desktop.gui.panels._marker_lines import marker_text
 from bci_desktop.gui.panels._style import fmt_marker
-from bci_desktop.gui.panels.signal_view import marker_text
 
 T = 20000  # ms
 KEYS = {n: getattr(Qt.Key, f"Key_{n}") for n in range(1, 10)}
@@ -63,6 +63,7 @@ def _press_everywhere(qtbot, w: MainWindow) -> list[float]:
     marker values expected, in order."""
     expected: list[float] = []
     keys = iter(list(range(1, 10)) * 3)
+    w.signal_view.auto_scale_button.setChecked(False)  # the scale changes only by keys
     combo_before = w.signal_view.window_combo.currentData()
     scale_before = w.signal_view.scale_uv
     low_before = w.signal_view.low_spin.value()

@@ -27,9 +27,10 @@ from bci_desktop.gui.panels import (
     SignalView,
     SpectrumPanel,
 )
+from bci_desktop.gui.panels._marker_lines import marker_text
+from bci_desktop.gui.panels._scale import NICE_SCALES_UV
 from bci_desktop.gui.panels._style import ElidedLabel, ago_ticks
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
-from bci_desktop.gui.panels.signal_view import marker_text
 
 FS = 250.0
 #: (stream seconds, marker value) inserted into the normal run.
@@ -254,8 +255,32 @@ def test_signal_view_state_round_trip_tolerates_bad_keys(qtbot, normal):
     assert not other.curves[live.channel_names.index("Cz")].isVisible()
     third = _panel(qtbot, SignalView, live)
     third.restore({"window_s": 7, "scale_uv": "big", "hidden": 3, "filters": {"notch_hz": 55}})
-    assert third.window_s == 10.0 and third.scale_uv == 100 and third.hidden_channels == ()
+    assert third.window_s == 10.0 and third.hidden_channels == ()
+    assert third.auto_scale and third.scale_uv in NICE_SCALES_UV  # fitted to the data
     assert third.filters == FilterSettings()
+
+
+def test_automatic_scale_fits_the_first_second_and_yields_to_the_user(qtbot, normal):
+    """The default scale drew 16 channels as one block; Auto (on by default) fits the
+    spacing to the signal at a new stream's first second, in µV per division."""
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    assert sv.auto_scale and sv.scale_spin.suffix() == " µV/div"
+    sv.refresh()
+    _, data = live.window(1.0)
+    extents = np.percentile(data, 99, axis=1) - np.percentile(data, 1, axis=1)
+    assert sv.scale_uv in NICE_SCALES_UV
+    assert np.mean(extents <= sv.scale_uv) >= 0.8, "most channels stay in their division"
+    assert sv.scale_uv < 2 * np.percentile(extents, 80) + 10, "and are not squeezed flat"
+    fitted = sv.scale_uv
+    sv.scale_spin.setValue(fitted * 2)  # by hand: Auto goes off and stays off
+    assert not sv.auto_scale and sv.scale_uv == fitted * 2
+    sv.reset()  # a new stream
+    sv.refresh()
+    assert sv.scale_uv == fitted * 2
+    sv.auto_scale_button.click()  # Auto again: fitted now
+    assert sv.auto_scale and sv.scale_uv == fitted
+    assert sv.state()["auto_scale"] is True
 
 
 def test_panels_follow_a_new_stream(qtbot, normal):
@@ -400,6 +425,33 @@ def test_emotion_panel_shows_label_truth_and_agreement(qtbot, normal):
     curve = ep.timeline_curves[last.classes[0]]
     assert curve.xData.size == len(preds) and curve.xData[-1] == 0.0
     assert ep.reason_text == ""
+
+
+def test_no_agreement_for_a_model_of_other_classes(qtbot, normal):
+    """The simulated subject's truth is shown, but a model predicting other classes is not
+    scored against it (it said "Agreement: 0 %")."""
+    import dataclasses
+
+    info, updates = normal
+    other = []
+    for u in updates:
+        preds = tuple(
+            dataclasses.replace(
+                p,
+                classes=("focused", "relaxed"),
+                label=None if p.label is None else "focused",
+                confidence=None if p.label is None else 0.7,
+                probabilities=None if p.probabilities is None else (0.7, 0.3),
+            )
+            for p in u.predictions
+        )
+        other.append(dataclasses.replace(u, predictions=preds))
+    live = _live((info, other))
+    ep = _panel(qtbot, EmotionPanel, live)
+    ep.refresh()
+    assert ep.label_text == "focused  70%"
+    assert ep.truth_text.startswith("True state: ")
+    assert ep.agreement_text == ""
 
 
 def test_emotion_panel_shows_withheld_reason(qtbot, flat_f3):

@@ -58,7 +58,7 @@ class BoardName:
 
 _DONGLE = " (BLED112 dongle)"
 _T = {
-    "SYNTHETIC_BOARD": (TEST_SIGNALS, "BrainFlow synthetic board (test signal)"),
+    "SYNTHETIC_BOARD": (TEST_SIGNALS, "BrainFlow synthetic board"),
     "PLAYBACK_FILE_BOARD": (BRAINFLOW_TOOLS, "Play back a BrainFlow file"),
     "STREAMING_BOARD": (BRAINFLOW_TOOLS, "Stream from another BrainFlow program"),
     "CYTON_BOARD": ("OpenBCI", "Cyton"),

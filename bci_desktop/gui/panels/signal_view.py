@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QFontMetrics
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -26,12 +26,12 @@ from bci_desktop.core.errors import ConfigError
 from bci_desktop.gui.live_data import MAX_DISPLAY_S, LiveData
 from bci_desktop.gui.panels._channel_axis import ChannelAxis
 from bci_desktop.gui.panels._filter_controls import FilterControls
+from bci_desktop.gui.panels._marker_lines import MarkerLines
+from bci_desktop.gui.panels._scale import fit_scale
 from bci_desktop.gui.panels._style import (
     LEVEL_COLOURS,
-    MARKER_COLOUR,
     TRACE_COLOUR,
     Panel,
-    fmt_marker,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,8 @@ WINDOWS_S = (5.0, 10.0, 20.0)
 SCALE_RANGE_UV = (10, 1000)
 DEFAULT_SCALE_UV = 100
 DEFAULT_WINDOW_S = 10.0
+#: Seconds of a new stream after which the automatic scale is fitted (to the newest one).
+AUTO_AFTER_S = 2.0
 #: Least samples per pixel column for peak downsampling (below it every sample is drawn).
 PEAK_MIN = 3
 
@@ -53,6 +55,12 @@ class SignalView(Panel):
     the samples in µV, centred on the window's mean); the left axis names the channels and
     turns amber or red, with the quality word, for poor or bad ones. The x axis counts
     seconds since the stream's first sample.
+
+    The scale is the spacing between two channels' zero lines, in µV per division. With
+    **Auto** on (the default) it is fitted to the signal once a new stream has shown
+    :data:`AUTO_AFTER_S` seconds (to the newest second, after the filters settled), so
+    neighbouring channels do not draw over each other; changing the scale
+    by hand turns Auto off, and a click on Auto fits it again.
 
     When the window holds at least :data:`PEAK_MIN` samples per pixel of plot width, each
     curve is drawn from the minimum and the maximum of every block of samples that falls on
@@ -75,8 +83,8 @@ class SignalView(Panel):
         Stream time (s) that is 0 on the time axis (:attr:`LiveData.origin`).
     message : QLabel
         Inline message shown instead of applying invalid filter settings.
-    window_combo, scale_spin, signal_combo, notch_combo, bandpass_check, low_spin,
-    high_spin, car_check, channels_button : the controls.
+    window_combo, scale_spin, auto_scale_button, signal_combo, notch_combo,
+    bandpass_check, low_spin, high_spin, car_check, channels_button : the controls.
 
     Signals
     -------
@@ -90,9 +98,7 @@ class SignalView(Panel):
         super().__init__(live, parent)
         self.curves: list[pg.PlotCurveItem] = []
         self.downsample = 1
-        self.marker_lines: list[pg.InfiniteLine] = []
         self.channel_labels: list[str] = []
-        self._marker_pool: list[pg.InfiniteLine] = []
         self._hidden: set[str] = set()
         self._quality_seen: QualityReport | None = None
         self._levels = np.zeros(0, dtype=np.int64)
@@ -122,13 +128,22 @@ class SignalView(Panel):
         self.scale_spin.setRange(*SCALE_RANGE_UV)
         self.scale_spin.setSingleStep(10)
         self.scale_spin.setValue(DEFAULT_SCALE_UV)
-        self.scale_spin.setSuffix(" µV")
+        self.scale_spin.setSuffix(" µV/div")
         self.scale_spin.setKeyboardTracking(False)
         self.scale_spin.setToolTip(
-            "Amplitude scale: the distance between two channels' zero lines, in µV.\n"
-            "Smaller values magnify the signal."
+            "Scale in µV per division: the distance between two channels' zero lines.\n"
+            "Smaller values magnify the signal. Changing it turns Auto off."
         )
-        self.scale_spin.valueChanged.connect(self._view_changed)
+        self.scale_spin.valueChanged.connect(self._scale_edited)
+        self.auto_scale_button = QToolButton()
+        self.auto_scale_button.setText("Auto")
+        self.auto_scale_button.setCheckable(True)
+        self.auto_scale_button.setChecked(True)
+        self.auto_scale_button.setToolTip(
+            "Fit the scale to the signal now, and to the first second of every new stream"
+        )
+        self.auto_scale_button.clicked.connect(self._auto_clicked)
+        self._auto_pending = True
 
         self.channels_button = QToolButton()
         self.channels_button.setText("Channels")
@@ -162,6 +177,7 @@ class SignalView(Panel):
         view_row.addWidget(self.window_combo)
         view_row.addWidget(_label("Scale", self.scale_spin))
         view_row.addWidget(self.scale_spin)
+        view_row.addWidget(self.auto_scale_button)
         view_row.addWidget(self.channels_button)
         view_row.addWidget(_label("Signal", self.signal_combo))
         view_row.addWidget(self.signal_combo)
@@ -189,15 +205,14 @@ class SignalView(Panel):
         item.setLabel("bottom", "Time", units="s")
         item.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot_item = item
+        self._markers = MarkerLines(item)
         self._layout.addWidget(self.plot_widget, 1)
 
     # -- stream ------------------------------------------------------------------------
     def _clear(self) -> None:
         for c in self.curves:
             self.plot_item.removeItem(c)
-        for line in self._marker_pool:
-            self.plot_item.removeItem(line)
-        self._marker_pool, self.marker_lines = [], []
+        self._markers.clear()
         names = self.live.channel_names
         self.curves = []
         for _ in names:
@@ -213,6 +228,7 @@ class SignalView(Panel):
         self._quality_seen = None
         self.channel_labels = list(names)
         self._axis_width = 0
+        self._auto_pending = self.auto_scale
         self._rebuild_channel_menu()
         self._apply_layout()
         self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
@@ -232,6 +248,11 @@ class SignalView(Panel):
 
     # -- view settings -----------------------------------------------------------------
     @property
+    def marker_lines(self) -> list[pg.InfiniteLine]:
+        """The marker lines shown now, oldest first (label = marker number)."""
+        return self._markers.shown
+
+    @property
     def t0(self) -> float | None:
         """Stream time (s) that is 0 on the time axis."""
         return self.live.origin
@@ -245,6 +266,39 @@ class SignalView(Panel):
     def scale_uv(self) -> int:
         """Distance between two channels' zero lines (µV)."""
         return int(self.scale_spin.value())
+
+    @property
+    def auto_scale(self) -> bool:
+        """True while the scale is fitted to each new stream."""
+        return self.auto_scale_button.isChecked()
+
+    def fit_scale(self, seconds: float | None = None) -> int:
+        """Fit the scale to the visible channels of the last ``seconds`` (default: the
+        window shown); the new scale."""
+        span = self.window_s if seconds is None else seconds
+        _, data = self.live.window(span, filtered=self.show_filtered)
+        visible = data[self._visible] if len(self._visible) else data
+        scale = fit_scale(np.asarray(visible), low=SCALE_RANGE_UV[0], high=SCALE_RANGE_UV[1])
+        self._set_scale(scale)
+        return scale
+
+    def _set_scale(self, scale: int) -> None:
+        self.scale_spin.blockSignals(True)
+        self.scale_spin.setValue(int(scale))
+        self.scale_spin.blockSignals(False)
+        self._view_changed()
+
+    def _scale_edited(self) -> None:
+        self.auto_scale_button.setChecked(False)
+        self._auto_pending = False
+        self._view_changed()
+
+    def _auto_clicked(self, checked: bool) -> None:
+        if checked and self.live.raw.size:
+            self._auto_pending = False
+            self.fit_scale()
+        else:
+            self._auto_pending = checked
 
     @property
     def show_filtered(self) -> bool:
@@ -339,6 +393,7 @@ class SignalView(Panel):
         return {
             "window_s": self.window_s,
             "scale_uv": self.scale_uv,
+            "auto_scale": self.auto_scale,
             "hidden": sorted(self._hidden),
             "show_filtered": self.show_filtered,
             "filters": {
@@ -361,7 +416,13 @@ class SignalView(Panel):
         if isinstance(scale, int | float) and not isinstance(scale, bool):
             lo, hi = SCALE_RANGE_UV
             if lo <= scale <= hi:
+                self.scale_spin.blockSignals(True)  # a saved value, not an edit: Auto stays
                 self.scale_spin.setValue(int(scale))
+                self.scale_spin.blockSignals(False)
+        auto = state.get("auto_scale")
+        if isinstance(auto, bool):
+            self.auto_scale_button.setChecked(auto)
+            self._auto_pending = auto
         hidden = state.get("hidden")
         if isinstance(hidden, list) and all(isinstance(h, str) for h in hidden):
             self._hidden = set(hidden)
@@ -415,6 +476,10 @@ class SignalView(Panel):
             if live.origin is None:  # nothing yet: the empty axis shows the window chosen
                 self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
             return True
+        if self._auto_pending and self.auto_scale and n >= AUTO_AFTER_S * live.sample_rate:
+            self._auto_pending = False
+            self.fit_scale(seconds=1.0)  # the newest second: the filters have settled
+            return True
         t0 = live.origin if live.origin is not None else float(times[0])
         x = self._xbuf[:n]
         np.subtract(times, t0, out=x)
@@ -434,7 +499,7 @@ class SignalView(Panel):
             c = self.curves[i]
             c.setPos(0.0, self._offsets[i] - means[i])
             c.setData(xs, ys[i], skipFiniteCheck=True)
-        self._draw_markers(t_end - self.window_s)
+        self._markers.draw(self.live.markers, t0, t_end - self.window_s)
         return True
 
     def _peaks(self, x: np.ndarray, y: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
@@ -466,43 +531,6 @@ class SignalView(Panel):
         xo[head + 1 : head + 2 * m : 2] = starts
         xo[head + 2 * m :], yo[:, head + 2 * m :] = x[stop:], y[:, stop:]
         return xo, yo
-
-    def _draw_markers(self, x_start: float) -> None:
-        t0 = self.t0 if self.t0 is not None else 0.0
-        shown = []
-        for m in reversed(self.live.markers):
-            x = m.t - t0
-            if x < x_start:
-                break
-            shown.append((x, m.value))
-        shown.reverse()
-        while len(self._marker_pool) < len(shown):
-            line = pg.InfiniteLine(
-                angle=90,
-                movable=False,
-                pen=pg.mkPen(MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
-                label="",
-                labelOpts={"position": 0.97, "color": "#1b1b1b", "fill": MARKER_COLOUR},
-            )
-            line.setZValue(10)
-            self.plot_item.addItem(line, ignoreBounds=True)
-            self._marker_pool.append(line)
-        for line, (x, value) in zip(self._marker_pool, shown, strict=False):
-            # Visible first: pyqtgraph's label ignores a new text while its line is hidden
-            # (and kept showing the number of the marker the pooled line drew before).
-            line.setVisible(True)
-            line.setValue(x)
-            text = fmt_marker(value)
-            if marker_text(line) != text:
-                line.label.setFormat(text)
-        for line in self._marker_pool[len(shown) :]:
-            line.setVisible(False)
-        self.marker_lines = self._marker_pool[: len(shown)]
-
-
-def marker_text(line: pg.InfiniteLine) -> str:
-    """The number a marker line shows (its label's text as drawn)."""
-    return line.label.textItem.toPlainText()
 
 
 def _label(text: str, buddy: QWidget) -> QLabel:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bci_desktop.gui.calibration import CalibrationLauncher
     from bci_desktop.gui.drift_badge import DriftBadge
+    from bci_desktop.gui.help_menu import HelpMenu
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.marker_keys import MarkerKeys
     from bci_desktop.gui.model_manager import ModelManager
@@ -53,6 +54,8 @@ class WindowFeatures:
         The signal-lost indicator and Reconnect now.
     marker_keys : MarkerKeys
         Keys 1-9 insert markers with the focus anywhere in the window but a text field.
+    help : HelpMenu
+        Help > Keyboard shortcuts, Documentation and About.
     """
 
     models: ModelManager
@@ -64,6 +67,7 @@ class WindowFeatures:
     sessions: SessionsLauncher
     reliability: ReliabilityController
     marker_keys: MarkerKeys
+    help: HelpMenu
 
 
 def install_features(window: MainWindow) -> WindowFeatures:
@@ -71,6 +75,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
     from bci_desktop.gui import (
         calibration,
         drift_badge,
+        help_menu,
         latency_fallback,
         marker_keys,
         model_manager,
@@ -96,4 +101,5 @@ def install_features(window: MainWindow) -> WindowFeatures:
         sessions=session_browser.install(window, recorder, replayer),
         reliability=reliability.install(window),
         marker_keys=marker_keys.install(window),
+        help=help_menu.install(window, models),
     )

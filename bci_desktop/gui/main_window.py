@@ -52,12 +52,7 @@ from bci_desktop.gui.redraw import RedrawScheduler
 from bci_desktop.gui.status_bar import WindowStatusBar
 from bci_desktop.gui.status_line import StatusLine
 from bci_desktop.gui.theme import apply_theme
-from bci_desktop.gui.window_menus import (
-    build_actions,
-    build_menus_and_toolbars,
-    open_log_folder,
-    show_about,
-)
+from bci_desktop.gui.window_menus import build_actions, build_menus_and_toolbars, open_log_folder
 from bci_desktop.gui.window_settings import SettingsSaver, apply_settings, collect_settings
 from bci_desktop.gui.worker import ConnectRequest, StreamWorker
 
@@ -452,10 +447,6 @@ class MainWindow(QMainWindow):
     def open_log_folder(self) -> None:
         """Open the folder of the log files in the file manager."""
         open_log_folder(self)
-
-    def show_about(self) -> None:
-        """The About box."""
-        show_about(self)
 
     # -- Qt events ---------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

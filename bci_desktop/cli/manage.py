@@ -224,6 +224,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
         anonymize=args.anonymize,
         overwrite=args.overwrite,
         all_rows=args.all_rows,
+        annotations=args.annotations,
     )
     out.write(f"{path}\n")
     return EXIT_OK

@@ -32,6 +32,7 @@ from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.logs import APP_NAME
 
 __all__ = [
+    "FRAME_RATES",
     "SCHEMA_VERSION",
     "THEMES",
     "VIEW_MODES",
@@ -50,6 +51,8 @@ SCHEMA_VERSION = 1
 VIEW_MODES: tuple[str, ...] = ("main", "clinician")
 #: Allowed values of :attr:`AppSettings.theme`.
 THEMES: tuple[str, ...] = ("system", "dark", "light")
+#: Allowed values of :attr:`AppSettings.frame_rate` (plot frames per second).
+FRAME_RATES: tuple[int, ...] = (30, 45, 60)
 _FILE_NAME = "settings.json"
 
 
@@ -91,6 +94,8 @@ class AppSettings:
         as ``bci-desktop run`` does (see :func:`~bci_desktop.core.session.resolve_model`).
     latency_fallback : bool
         Models > Fall back to a faster model when over budget (``--latency-fallback``).
+    frame_rate : int
+        View > Frame rate: plot frames per second, one of :data:`FRAME_RATES`.
     """
 
     board: str = "synthetic"
@@ -105,6 +110,7 @@ class AppSettings:
     theme: str = "system"
     model_path: str | None = None
     latency_fallback: bool = False
+    frame_rate: int = 60
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to disk (with the schema version)."""
@@ -230,6 +236,14 @@ def _check_bool(value: Any) -> bool:
     return value
 
 
+def _check_frame_rate(value: Any) -> int:
+    if isinstance(value, bool) or value not in FRAME_RATES:
+        raise ConfigError(
+            f"allowed values are {', '.join(map(str, FRAME_RATES))}, but got {value!r}"
+        )
+    return int(value)
+
+
 def _check_model_path(value: Any) -> str | None:
     if value is None:
         return None
@@ -250,6 +264,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "theme": _choice(THEMES),
     "model_path": _check_model_path,
     "latency_fallback": _check_bool,
+    "frame_rate": _check_frame_rate,
 }
 
 

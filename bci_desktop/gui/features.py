@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from bci_desktop.gui.calibration import CalibrationLauncher
     from bci_desktop.gui.drift_badge import DriftBadge
+    from bci_desktop.gui.frame_rate import FrameRateMenu
     from bci_desktop.gui.help_menu import HelpMenu
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.marker_keys import MarkerKeys
@@ -56,6 +57,8 @@ class WindowFeatures:
         Keys 1-9 insert markers with the focus anywhere in the window but a text field.
     help : HelpMenu
         Help > Keyboard shortcuts, Documentation and About.
+    frame_rate : FrameRateMenu
+        View > Frame rate (30, 45, 60 frames per second).
     """
 
     models: ModelManager
@@ -68,6 +71,7 @@ class WindowFeatures:
     reliability: ReliabilityController
     marker_keys: MarkerKeys
     help: HelpMenu
+    frame_rate: FrameRateMenu
 
 
 def install_features(window: MainWindow) -> WindowFeatures:
@@ -75,6 +79,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
     from bci_desktop.gui import (
         calibration,
         drift_badge,
+        frame_rate,
         help_menu,
         latency_fallback,
         marker_keys,
@@ -102,4 +107,5 @@ def install_features(window: MainWindow) -> WindowFeatures:
         reliability=reliability.install(window),
         marker_keys=marker_keys.install(window),
         help=help_menu.install(window, models),
+        frame_rate=frame_rate.install(window),
     )

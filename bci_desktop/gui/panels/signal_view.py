@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,6 +26,7 @@ from bci_desktop.core.dsp.quality import QualityLevel, QualityReport, QualitySta
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.gui.live_data import MAX_DISPLAY_S, LiveData
 from bci_desktop.gui.panels._channel_axis import ChannelAxis
+from bci_desktop.gui.panels._display_clock import DisplayClock
 from bci_desktop.gui.panels._filter_controls import FilterControls
 from bci_desktop.gui.panels._marker_lines import MarkerLines
 from bci_desktop.gui.panels._scale import fit_scale
@@ -50,6 +52,10 @@ PEAK_MIN = 3
 
 class SignalView(Panel):
     """All EEG channels stacked, newest samples at the right.
+
+    The plot scrolls at every frame, not only when a chunk of samples arrives: between
+    chunks its right edge follows the wall clock (:class:`DisplayClock`), a few hundredths
+    of a second ahead of the newest sample at most.
 
     Each channel is one :class:`pyqtgraph.PlotCurveItem` placed with ``setPos`` (its data are
     the samples in µV, centred on the window's mean); the left axis names the channels and
@@ -206,6 +212,7 @@ class SignalView(Panel):
         item.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot_item = item
         self._markers = MarkerLines(item)
+        self._clock = DisplayClock()
         self._layout.addWidget(self.plot_widget, 1)
 
     # -- stream ------------------------------------------------------------------------
@@ -228,6 +235,10 @@ class SignalView(Panel):
         self._quality_seen = None
         self.channel_labels = list(names)
         self._axis_width = 0
+        self._clock.reset()
+        self._newest: float | None = None
+        self._edge = math.nan
+        self._t0 = 0.0
         self._auto_pending = self.auto_scale
         self._rebuild_channel_menu()
         self._apply_layout()
@@ -473,6 +484,7 @@ class SignalView(Panel):
         times, data = live.window(self.window_s, filtered=self.show_filtered)
         n = times.size
         if n == 0 or not self.curves:
+            self._newest = None
             if live.origin is None:  # nothing yet: the empty axis shows the window chosen
                 self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
             return True
@@ -491,16 +503,34 @@ class SignalView(Panel):
             np.nan_to_num(y[i], copy=False, nan=0.0, posinf=0.0, neginf=0.0)
             means[i] = y[i].sum()
         means /= n
-        t_end = float(x[-1])
+        self._newest = float(x[-1])
+        self._t0 = t0
         # The range first: the curves do not react to it, and the width in pixels is known.
-        self.plot_item.setXRange(t_end - self.window_s, t_end, padding=0)
+        self._scroll_to(self._clock.edge(self._newest, time.perf_counter()))
         xs, ys = self._peaks(x, y, live.samples_total - n)
         for i in self._visible:
             c = self.curves[i]
             c.setPos(0.0, self._offsets[i] - means[i])
             c.setData(xs, ys[i], skipFiniteCheck=True)
-        self._markers.draw(self.live.markers, t0, t_end - self.window_s)
         return True
+
+    def refresh(self) -> bool:
+        """Redraw with new data, or scroll on between two chunks (True if it drew)."""
+        if super().refresh():
+            return True
+        if self._newest is None or not self.isVisible():
+            return False
+        edge = self._clock.edge(self._newest, time.perf_counter())
+        if abs(edge - self._edge) < 1e-4:
+            return False  # paused, lost or ended: nothing moves, nothing is drawn
+        self._scroll_to(edge)
+        return True
+
+    def _scroll_to(self, edge: float) -> None:
+        self._edge = edge
+        start = edge - self.window_s
+        self.plot_item.setXRange(start, edge, padding=0)
+        self._markers.draw(self.live.markers, self._t0, start)
 
     def _peaks(self, x: np.ndarray, y: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
         """``x`` and ``y`` peak-downsampled to about two points per pixel column.

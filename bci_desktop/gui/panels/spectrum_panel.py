@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from bci_desktop.core.dsp.features import DEFAULT_BANDS, band_powers, log_power_spectrum
+from bci_desktop.core.dsp.features import DEFAULT_BANDS, EPS, welch_spectrum
 from bci_desktop.core.dsp.quality import QualityLevel
 from bci_desktop.gui.live_data import LiveData
 from bci_desktop.gui.panels._style import TRACE_COLOUR, ElidedLabel, Panel, name_list
@@ -250,12 +250,9 @@ class SpectrumPanel(Panel):
         self._last_compute = now
         rows, note = self._rows()
         x = np.nan_to_num(data[rows], nan=0.0, posinf=0.0, neginf=0.0)
-        bands = band_powers(x, fs).mean(axis=0)
-        freqs, psd_db = log_power_spectrum(x, fs)
-        if psd_db.shape[0] > 1:
-            psd_db = 10.0 * np.log10(np.mean(10.0 ** (psd_db / 10.0), axis=0))
-        else:
-            psd_db = psd_db[0]
+        freqs, psd, powers = welch_spectrum(x, fs)  # one pass of FFTs for both plots
+        bands = powers.mean(axis=0)
+        psd_db = 10.0 * np.log10(psd.mean(axis=0) + EPS)
         keep = freqs <= MAX_HZ
         self.spectrum_curve.setData(freqs[keep], psd_db[keep])
         total = float(bands.sum())

@@ -131,10 +131,23 @@ class QualityPanel(Panel):
         layout = self.layout()
         if layout is not None:
             layout.activate()
-        size = self._base_point_size
+        base = self._base_point_size
+        self._set_point_size(base)
+        if self.fits():
+            return
+        # Type scales about linearly: one guess, then half-point steps down (at most a few,
+        # each re-lays out every label). When even the smallest type cannot hold every row
+        # (64 channels), keep the window's type and let the table scroll.
+        room, need = self.scroll_area.size(), self._grid_host.sizeHint()
+        ratio = min(room.width() / max(need.width(), 1), room.height() / max(need.height(), 1))
+        size = max(MIN_POINT_SIZE, int(base * ratio * 2) / 2)
+        if base * ratio < MIN_POINT_SIZE - 1.0:
+            return
         self._set_point_size(size)
-        while not self.fits() and size - 0.5 >= MIN_POINT_SIZE:
+        steps = 0
+        while not self.fits() and size - 0.5 >= MIN_POINT_SIZE and steps < 3:
             size -= 0.5
+            steps += 1
             self._set_point_size(size)
 
     def _set_point_size(self, size: float) -> None:

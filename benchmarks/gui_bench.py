@@ -29,7 +29,8 @@ longest), the signal view's share of a frame.
 ``--screenshots DIR`` instead saves the window while streaming the simulated subject (so
 the emotion panel shows real predictions and the true state beside them):
 ``main-1280x800.png`` and ``main-1920x1080.png`` (dark theme), ``main-light-1280x800.png``
-(light theme) and ``clinician.png`` (1920x1080).
+(light theme), ``clinician.png`` (1920x1080), ``shortcuts.png`` (Help > Keyboard
+shortcuts) and ``replay-paused.png`` (a recording replayed, paused after a seek).
 """
 
 from __future__ import annotations
@@ -247,6 +248,68 @@ def screenshot(
     return saved
 
 
+def shortcuts_screenshot(folder: Path) -> list[Path]:
+    """Help > Keyboard shortcuts over the window."""
+    from bci_desktop.core.settings import AppSettings
+    from bci_desktop.gui.app import create_application
+    from bci_desktop.gui.main_window import MainWindow
+
+    app = create_application()
+    window = MainWindow(settings=AppSettings(theme="dark"))
+    window.resize(1280, 800)
+    window.show()
+    _spin(0.5)
+    dialog = window.features.help.show_shortcuts()
+    _spin(0.8)
+    path = folder / "shortcuts.png"
+    dialog.grab().save(str(path))
+    dialog.close()
+    window.close()
+    _spin(0.3)
+    app.processEvents()
+    return [path]
+
+
+def replay_screenshot(folder: Path) -> list[Path]:
+    """Record 40 s of the simulated subject (4x real time) with markers, replay it, pause,
+    seek to 27 s and save the window: the panels show the signal up to the position."""
+    from bci_desktop.core.session import RecordRequest, StreamState
+    from bci_desktop.core.settings import AppSettings
+    from bci_desktop.gui.app import create_application
+    from bci_desktop.gui.main_window import MainWindow
+
+    app = create_application()
+    window = MainWindow(settings=AppSettings(board="simulated", speed=4.0, theme="dark"))
+    window.resize(1280, 800)
+    window.show()
+    _spin(0.5)
+    window.connect_stream()
+    _spin(1.0)
+    recording = window.features.recording
+    recording.start(RecordRequest("S01", "replay screenshot", None))
+    for marker, at in ((1, 2.5), (2, 4.0), (3, 6.2)):  # wall seconds (x4 stream)
+        _spin(at - (0 if marker == 1 else {2: 2.5, 3: 4.0}[marker]))
+        window.insert_marker(marker)
+    _spin(4.0)
+    recording.stop()
+    _spin(1.0)
+    replay = window.features.replay
+    replay.open_recording(recording.folder, speed=1.0)
+    _spin(2.0)
+    replay.pause()
+    _spin(0.5)
+    replay.seek(27.0)
+    _spin(3.0)
+    if window.stream_state is not StreamState.PAUSED:
+        print(f"warning: the replay is {window.stream_state.label}, not paused")
+    path = folder / "replay-paused.png"
+    window.grab().save(str(path))
+    window.close()
+    _spin(0.3)
+    app.processEvents()
+    return [path]
+
+
 def _table(results: list[dict]) -> str:
     lines = [
         f"{'window':>10} {'ch':>3} {'Hz':>5} {'set':>4} {'fps med':>8} {'fps min':>8} "
@@ -291,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
         saved += screenshot(
             folder, "main-1920x1080.png", (1920, 1080), theme="dark", clinician="clinician.png"
         )
+        saved += shortcuts_screenshot(folder)
+        saved += replay_screenshot(folder)
         for path in saved:
             print(path)
         return 0

@@ -98,8 +98,9 @@ def shortcuts(window: MainWindow) -> list[Shortcut]:
                 )
             continue
         text = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
-        tip = action.toolTip() if action.toolTip() != _plain(action.text()) else ""
-        rows.append(Shortcut(text, _plain(action.text()), tip))
+        name = _plain(action.text())
+        tip = _plain(action.toolTip()).removesuffix(f"({text})").strip()
+        rows.append(Shortcut(text, name, "" if tip in (name, name.rstrip("…")) else tip))
     return rows
 
 
@@ -147,7 +148,7 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(note)
         layout.addWidget(buttons)
-        self.resize(820, 560)
+        self.resize(820, min(600, 150 + 28 * len(self.rows)))
 
 
 def docs_folder() -> Path:

@@ -42,12 +42,15 @@ class LiveData:
         Stream time that is 0 on the signal view's time axis: the first sample of the
         stream, or of the recording for a replay (kept across seeks, so the axis reads the
         recording's time).
+    jumps : int
+        How often the stream jumped (:meth:`jump`) since it was configured.
     """
 
     def __init__(self) -> None:
         self.info: StreamInfo | None = None
         self.version = 0
         self.origin: float | None = None
+        self.jumps = 0
         self._configure_empty()
 
     def _configure_empty(self) -> None:
@@ -68,6 +71,7 @@ class LiveData:
         n = max(1, info.n_channels)
         self._configure_empty()
         self.origin = None
+        self.jumps = 0
         self.raw = RingBuffer(n, cap)
         self.filtered = RingBuffer(n, cap)
         self.times = RingBuffer(1, cap)
@@ -126,6 +130,7 @@ class LiveData:
         self.quality = None
         if origin is not None:
             self.origin = float(origin)
+        self.jumps += 1
         self.version += 1
 
     def window(self, seconds: float, *, filtered: bool = True) -> tuple[np.ndarray, np.ndarray]:

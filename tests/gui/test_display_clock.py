@@ -35,3 +35,14 @@ def test_edge_stops_when_the_samples_stop_and_follows_a_jump():
     assert held == pytest.approx(newest + MAX_LEAD_S)
     assert clock.edge(newest, 9.0) == held, "nothing moves while nothing comes"
     assert clock.edge(-30.0, 9.1) == -30.0, "a seek back is followed at once"
+
+
+def test_a_burst_of_samples_is_not_a_pace():
+    """A seek's context (20 s of stream in a few milliseconds) must not make the edge run
+    seconds ahead of the newest sample while the replay is paused."""
+    clock = DisplayClock()
+    for k in range(10):
+        clock.edge(0.02 * k, 0.02 * k)
+    edge = clock.edge(20.0, 0.25)  # 20 s of context, 70 ms later
+    assert edge == 20.0
+    assert clock.edge(20.0, 3.0) <= 20.0 + MAX_LEAD_S * max(clock.rate, 1.0)

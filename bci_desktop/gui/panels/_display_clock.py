@@ -12,10 +12,12 @@ Plain Python: testable without drawing.
 
 from __future__ import annotations
 
-__all__ = ["MAX_LEAD_S", "DisplayClock"]
+__all__ = ["MAX_LEAD_S", "MAX_RATE", "DisplayClock"]
 
 #: How far (stream seconds, at real time) the edge may run ahead of the newest sample.
 MAX_LEAD_S = 0.08
+#: Fastest pace followed (a replay at 10x); faster arrivals are bursts, not a pace.
+MAX_RATE = 12.0
 #: Weight of the newest arrival in the rate estimate.
 _ALPHA = 0.2
 #: A step back this large is a jump (a seek), not jitter.
@@ -52,10 +54,14 @@ class DisplayClock:
             fresh = 0 < now - self._seen_at < _STALE_S  # not the first chunk after a pause
             if last is not None and fresh and newest > last:
                 rate = (newest - last) / (now - self._seen_at)
-                first = self.rate == 0.0
-                self.rate = rate if first else (1 - _ALPHA) * self.rate + _ALPHA * rate
+                if rate > MAX_RATE:  # a burst (a seek's context, a backlog): no pace
+                    self._edge = None
+                else:
+                    first = self.rate == 0.0
+                    self.rate = rate if first else (1 - _ALPHA) * self.rate + _ALPHA * rate
             self._newest, self._seen_at = newest, now
         lead = min((now - self._seen_at) * self.rate, self.max_lead_s * max(self.rate, 1.0))
+        lead = min(lead, self.max_lead_s * MAX_RATE)
         edge = newest + max(lead, 0.0)
         shown = self._edge
         if shown is not None and shown - _JUMP_S < edge < shown:

@@ -534,3 +534,11 @@ def test_elided_label_keeps_the_whole_text(qtbot):
     assert label.text() == text
     assert label.toolTip() == "What was analysed\n\n" + text
     assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(text) / 4
+
+
+def test_empty_signal_axis_spans_the_window_chosen(qtbot):
+    """With no stream the time axis showed -10 ... 0 s (ticks -9 ... -1) for a 5 s window."""
+    sv = _panel(qtbot, SignalView, LiveData())
+    sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))
+    lo, hi = sv.plot_item.getViewBox().viewRange()[0]
+    assert (lo, hi) == (pytest.approx(-5.0), pytest.approx(0.0))

@@ -71,7 +71,7 @@ def main() -> int:
             spec = replace(spec, script=script)
         return open_source(spec, supervision)
 
-    w = MainWindow(open_source=scripted)
+    w = MainWindow(open_source=scripted, isolate=False)
     w.resize(1280, 800)
     w.show()
     w.device_panel.set_board("simulated")

@@ -16,10 +16,11 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bci_desktop.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, terminal_text
 from bci_desktop.cli.parser import build_parser
-from bci_desktop.core.errors import BCIError, ConfigError, ModelError
+from bci_desktop.core.errors import BCIError, ConfigError, InputFileError, ModelError
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "gui_main", "main"]
 
@@ -29,6 +30,7 @@ logger = logging.getLogger("bci_desktop.cli")
 _COMMANDS = {
     "gui": "manage:cmd_gui",
     "boards": "manage:cmd_boards",
+    "lsl": "lsl:cmd_lsl",
     "run": "stream:cmd_run",
     "replay": "stream:cmd_replay",
     "sessions": "manage:cmd_sessions",
@@ -40,9 +42,19 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``bci-desktop``."""
-    from bci_desktop.core.logs import setup_logging
+    """Entry point of ``bci-desktop``: the one error boundary of the command line.
 
+    Whatever a command raises ends here as one line on stderr (escaped: no terminal
+    control characters) and an exit code: 2 for bad input (:class:`ConfigError`,
+    :class:`ModelError`, :class:`InputFileError`), 1 for a failure (a device, a disk, an
+    internal error). The traceback goes to the log file only.
+    """
+    from bci_desktop.core.inference.sandbox import CHILD_ARG, child_main
+    from bci_desktop.core.logs import FILE_ONLY, setup_logging
+
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == [CHILD_ARG]:  # a stand-alone app checking a model in a child process
+        return child_main(given[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = setup_logging(getattr(logging, args.log_level.upper()))
@@ -52,20 +64,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return getattr(module, func_name)(args, sys.stdout)
     except BCIError as exc:
         logger.debug("Refused: %s", exc, exc_info=True)
-        sys.stderr.write(terminal_text(f"bci-desktop: error: {exc}") + "\n")
-        return EXIT_USAGE if isinstance(exc, ConfigError | ModelError) else EXIT_FAILURE
-    except KeyboardInterrupt:
+        _error_line(str(exc))
+        bad_input = isinstance(exc, ConfigError | ModelError | InputFileError)
+        return EXIT_USAGE if bad_input else EXIT_FAILURE
+    except (KeyboardInterrupt, BrokenPipeError):
         return EXIT_OK
-    except BrokenPipeError:
-        return EXIT_OK
-    except Exception as exc:
-        logger.exception("Unexpected error")
-        where = f"; details in {log_file}" if log_file else ""
-        text = f"bci-desktop: error: unexpected {type(exc).__name__}: {exc}{where}"
-        sys.stderr.write(terminal_text(text) + "\n")
+    except MemoryError:
+        logger.error("Out of memory", exc_info=True, extra=FILE_ONLY)
+        _error_line(f"out of memory{_details(log_file)}")
         return EXIT_FAILURE
+    except Exception as exc:  # the boundary: anything else is an internal error
+        logger.error("Unexpected error", exc_info=True, extra=FILE_ONLY)
+        text = str(exc).strip().splitlines()
+        what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        _error_line(f"unexpected {what}{_details(log_file)}")
+        return EXIT_FAILURE
+
+
+def _details(log_file: Path | None) -> str:
+    return f"; details in {log_file}" if log_file else ""
+
+
+def _error_line(message: str) -> None:
+    """Print ``bci-desktop: error: MESSAGE`` as one escaped line (a closed stderr is ignored)."""
+    try:
+        sys.stderr.write(f"bci-desktop: error: {terminal_text(message, limit=2000)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        logger.debug("stderr is closed; the error was: %s", message)
 
 
 def gui_main() -> int:
     """Entry point of the windowed launcher."""
+    from bci_desktop.core.inference.sandbox import CHILD_ARG
+
+    if sys.argv[1:2] == [CHILD_ARG]:  # the stand-alone app as a model-checking child
+        return main(sys.argv[1:])
     return main(["gui"])

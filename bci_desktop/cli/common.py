@@ -4,9 +4,8 @@ and text made safe for a terminal."""
 from __future__ import annotations
 
 import argparse
-import unicodedata
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 from bci_desktop.core.errors import ConfigError
 
@@ -17,6 +16,7 @@ __all__ = [
     "OneLineParser",
     "session_path",
     "terminal_text",
+    "write_lines",
 ]
 
 #: Exit codes: success (Ctrl+C included), a failure (device, disk, internal), bad input.
@@ -30,21 +30,18 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def terminal_text(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``), so that a file's
-    contents (a subject id, a source name) cannot move the cursor, recolour the terminal or
-    forge lines."""
-    if text.isprintable():
-        return text
-    out = []
-    for ch in text:
-        if ch.isprintable() or (ch == " "):
-            out.append(ch)
-        elif unicodedata.category(ch) in ("Zs",):
-            out.append(" ")
-        else:
-            out.append(ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+def terminal_text(text: object, *, limit: int | None = None) -> str:
+    """``text`` with control characters shown as escapes (see
+    :func:`bci_desktop.core.terminal.printable`)."""
+    from bci_desktop.core.terminal import printable
+
+    return printable(text, limit=limit)
+
+
+def write_lines(out: IO[str], text: str) -> None:
+    """Write ``text`` line by line, each escaped (file contents never drive the terminal)."""
+    for line in str(text).split("\n"):
+        out.write(terminal_text(line) + "\n")
 
 
 def session_path(text: str, *, must_be_session: bool = True) -> Path:

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import IO
 
-from bci_desktop.cli.common import EXIT_OK, EXIT_USAGE, session_path, terminal_text
-from bci_desktop.core.errors import BCIError
+from bci_desktop.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    EXIT_USAGE,
+    session_path,
+    terminal_text,
+    write_lines,
+)
+from bci_desktop.core.errors import BCIError, ConfigError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "cmd_bench",
@@ -25,11 +35,21 @@ __all__ = [
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
-    """List the boards BrainFlow knows (and the simulated subject), with their makers."""
+    """List the boards BrainFlow knows (and the simulated subject): maker and product, their
+    channels and the model each would get."""
+    from bci_desktop.core.montage.resolve import Montage, MontageOrigin, board_montage
     from bci_desktop.core.sources.board_names import human_name
     from bci_desktop.core.sources.boards import list_boards
+    from bci_desktop.core.sources.simulated import SYNTHETIC_MONTAGE
 
     boards = list_boards()
+    entries, problem = _registry_entries()
+    simulated = Montage(SYNTHETIC_MONTAGE, MontageOrigin.PRESET, "synthetic")
+    montages = [simulated] + [
+        board_montage(b.name, b.n_eeg, brainflow_names=b.eeg_names, title=b.name) for b in boards
+    ]
+    ids = [None, *(b.board_id for b in boards)]
+    choices = [_model_for(m, i, entries, problem) for m, i in zip(montages, ids, strict=True)]
     names = {b.name: human_name(b.board_id, brainflow_name=b.description_name) for b in boards}
     if args.json:
         rows = [
@@ -37,7 +57,7 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
                 "name": "simulated",
                 "board_id": None,
                 "maker": "BCI Desktop",
-                "model": "Simulated subject",
+                "product": "Simulated subject",
                 "sample_rate": 250,
                 "n_eeg": 16,
                 "eeg_names": [],
@@ -50,7 +70,7 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
                 "board_id": b.board_id,
                 "enum_name": b.enum_name,
                 "maker": names[b.name].maker,
-                "model": names[b.name].model,
+                "product": names[b.name].model,
                 "sample_rate": b.sample_rate,
                 "n_eeg": b.n_eeg,
                 "eeg_names": list(b.eeg_names),
@@ -58,18 +78,66 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
             }
             for b in boards
         ]
+        for row, montage, (label, reason) in zip(rows, montages, choices, strict=True):
+            row["channels"] = list(montage.channels)
+            row["montage"] = {"name": montage.name, "origin": montage.origin.value}
+            row["model"] = label
+            row["model_reason"] = reason
         json.dump(rows, out, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  {'BOARD':<44}CONNECTION\n")
-    sim = "Simulated subject (the app's own)"
-    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  {sim:<44}-\n")
-    for b in boards:
+    out.write(
+        f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  {'BOARD':<40}{'MODEL':<26}CONNECTION\n"
+    )
+    model = choices[0][0] or "-"
+    sim = "(none: the app's simulated subject)"
+    board = "Simulated subject (the app's own)"
+    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  {board:<40}{model:<26}{sim}\n")
+    for b, (label, _) in zip(boards, choices[1:], strict=True):
         rate = "-" if b.sample_rate is None else str(b.sample_rate)
         conn = ", ".join("--" + c.replace("_", "-") for c in b.connection) or "-"
-        full = names[b.name].full
-        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {full:<44}{conn}\n")
+        full, model = names[b.name].full, label or "-"
+        out.write(
+            f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {full:<40}{model:<26}{conn}\n"
+        )
+    out.write(
+        "MODEL: the model each board's channels get ('bci-desktop boards --json' says why); "
+        "name the channels with --montage.\n"
+    )
     return EXIT_OK
+
+
+def _registry_entries() -> tuple[list, str | None]:
+    """The registry's models, or none and why (``boards`` still lists the boards)."""
+    from bci_desktop.core.inference.registry import ModelRegistry
+
+    try:
+        return ModelRegistry().list(), None
+    except (BCIError, OSError) as exc:
+        logger.warning("Cannot read the model registry: %s", exc)
+        return [], f"The model registry cannot be read: {exc}"
+
+
+def _model_for(
+    montage, board_id: int | None, entries: list, problem: str | None
+) -> tuple[str | None, str]:
+    from bci_desktop.core.inference.model_choice import choose_model
+    from bci_desktop.core.sources.boards import PROXY_BOARDS
+
+    if problem is not None:
+        return None, problem
+    if board_id in PROXY_BOARDS:
+        return None, "Carries the data of its master board (--master-board): see that board."
+    if not montage.channels:
+        return None, "This board streams no EEG channels."
+    choice = choose_model(montage.channels, entries)
+    if board_id == -1 and choice.entry is not None:
+        return choice.label, (
+            f"{choice.reason} BrainFlow's synthetic board sends sine waves, not EEG: its "
+            "predictions are withheld as unreliable (the simulated subject streams EEG-like "
+            "data)."
+        )
+    return choice.label, choice.reason
 
 
 def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
@@ -77,10 +145,17 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
     from bci_desktop.core.recording import data_dir, find_interrupted, list_sessions, recover
 
     folder = Path(args.dir) if args.dir else data_dir()
-    recovered = []
+    if args.dir and not folder.is_dir():
+        raise ConfigError(f"No sessions folder '{folder}': it does not exist or is not a folder.")
+    recovered, failed = [], 0
     if args.recover:
         for path in find_interrupted(folder):
-            recover(path)
+            try:
+                recover(path)
+            except BCIError as exc:
+                failed += 1
+                sys.stderr.write(f"bci-desktop: error: {terminal_text(exc)}\n")
+                continue
             recovered.append(path)
     sessions = list_sessions(folder)
     if args.json:
@@ -88,9 +163,9 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
         out.write("\n")
     else:
         for path in recovered:
-            sys.stderr.write(f"Recovered interrupted session {path}\n")
+            sys.stderr.write(f"Recovered interrupted session {terminal_text(path)}\n")
         if not sessions:
-            out.write(f"No sessions in {folder}\n")
+            out.write(f"No sessions in {terminal_text(folder)}\n")
         else:
             out.write(
                 f"{'SESSION':<28}{'STARTED':<21}{'SUBJECT':<12}{'DURATION':>9}"
@@ -111,7 +186,7 @@ def cmd_sessions(args: argparse.Namespace, out: IO[str]) -> int:
                 f"{len(interrupted)} interrupted session(s): run 'bci-desktop sessions "
                 "--recover' to finish them.\n"
             )
-    return EXIT_OK
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def _local_time(iso: str | None) -> str:
@@ -138,11 +213,13 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
             json.dump(report.to_dict(), out, indent=2)
             out.write("\n")
         else:
-            out.write(report.summary() + "\n")
+            write_lines(out, report.summary())
         return EXIT_OK if report.ok else EXIT_USAGE
     if action == "import":
         entry = registry.import_file(args.file, replace=args.replace)
-        out.write(f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}\n")
+        write_lines(
+            out, f"Imported {entry.label} (sha256 {entry.sha256[:12]}...) into {entry.path}"
+        )
         if args.activate:
             registry.activate(entry.label)
             out.write(f"Active model: {entry.label}\n")
@@ -202,7 +279,7 @@ def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
         classes=classes,
         overwrite=args.overwrite,
     )
-    out.write(report.summary() + "\n")
+    write_lines(out, report.summary())
     if args.activate:
         from bci_desktop.core.inference.registry import ModelRegistry
 
@@ -226,7 +303,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
         all_rows=args.all_rows,
         annotations=args.annotations,
     )
-    out.write(f"{path}\n")
+    write_lines(out, str(path))
     return EXIT_OK
 
 

@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from dataclasses import fields
+from typing import NoReturn
 
-from bci_desktop import __version__
-from bci_desktop.cli.common import OneLineParser
+from bci_desktop.cli.common import EXIT_OK, OneLineParser
 
 __all__ = ["build_parser"]
+
+#: Longest --duration (s): about 31 years; more overflows the sample count.
+_MAX_DURATION_S = 1e9
+
+
+def _duration(text: str) -> float:
+    """``--duration``: a positive, finite number of seconds up to :data:`_MAX_DURATION_S`."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= _MAX_DURATION_S):
+        raise argparse.ArgumentTypeError(
+            f"invalid value for the 'duration' parameter: expected a positive number of "
+            f"seconds up to {_MAX_DURATION_S:g}, but got {text!r}"
+        )
+    return value
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the app's version, then its libraries' and the active model."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> NoReturn:
+        from bci_desktop.core.versions import gather_versions
+
+        sys.stdout.write("\n".join(gather_versions().lines()) + "\n")
+        parser.exit(EXIT_OK)
+
 
 _CONNECTION_HELP = {
     "serial_port": "serial port of the board, e.g. /dev/ttyUSB0 or COM3",
@@ -31,8 +64,9 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--board",
         default="synthetic",
-        help="board name or BrainFlow id ('bci-desktop boards' lists them), or 'simulated' "
-        "for the simulated subject (default: synthetic)",
+        help="board name or BrainFlow id ('bci-desktop boards' lists them), 'simulated' "
+        "for the simulated subject, or 'lsl' for a Lab Streaming Layer stream "
+        "(with --lsl-stream, --lsl-type or --lsl-source-id) (default: synthetic)",
     )
     src.add_argument(
         "--speed",
@@ -44,10 +78,36 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="simulated subject: states and durations, e.g. 'calm:60,happy:60'",
     )
+    src.add_argument(
+        "--montage",
+        default=None,
+        metavar="NAME|Fp1,Fp2,...",
+        help="names of the EEG channels: a preset (cyton, cyton_daisy, ganglion, muse, unicorn, "
+        "crown, notion_1, notion_2, brainbit, enophone, galea, explore_8, freeeeg32, synthetic) "
+        "or 10-05 electrode names in the order of the board's inputs (default: BrainFlow's "
+        "names, or the board's default placement); with --board simulated, any montage",
+    )
     src.add_argument("--channels", type=int, default=None, help="simulated subject: channels")
     src.add_argument("--seed", type=int, default=0, help="simulated subject: session seed")
     src.add_argument(
         "--subject-seed", type=int, default=None, help="simulated subject: which person"
+    )
+    src.add_argument(
+        "--lsl-stream",
+        default=None,
+        metavar="NAME",
+        help="--board lsl: the LSL stream's name ('bci-desktop lsl' lists them)",
+    )
+    src.add_argument("--lsl-type", default=None, help="--board lsl: the LSL stream's type")
+    src.add_argument(
+        "--lsl-source-id", default=None, metavar="ID", help="--board lsl: its source id"
+    )
+    src.add_argument(
+        "--lsl-wait",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="--board lsl: seconds to wait for the stream to appear (default 5)",
     )
     src.add_argument(
         "--board-config",
@@ -84,6 +144,12 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--car", action="store_true", help="common average reference")
     g.add_argument(
+        "--lsl",
+        action="store_true",
+        help="publish the raw EEG, the predictions and the markers as LSL streams "
+        "(BCI-Desktop-EEG, -Predictions, -Markers)",
+    )
+    g.add_argument(
         "--latency-fallback",
         action="store_true",
         help="when the model's p99 latency exceeds its budget, switch to the fastest "
@@ -98,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Real-time EEG: stream a headset or the synthetic board, filter, score "
         "signal quality, classify emotional state. Without a command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"bci-desktop {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the versions and exit")
     parser.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"],
         help="console log level (the log file always gets everything)",
@@ -113,6 +179,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func="boards")
 
     p = sub.add_parser(
+        "lsl",
+        help="list the Lab Streaming Layer streams visible on the network",
+        description="List the LSL streams visible on the network: name, type, channels, rate, "
+        "format, source id and host. Stream one with 'run --board lsl --lsl-stream NAME'; "
+        "follow marker streams with 'run --lsl-markers'.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--wait", type=float, default=1.0, metavar="S", help="seconds to listen (default 1)"
+    )
+    p.set_defaults(func="lsl")
+
+    p = sub.add_parser(
         "run",
         help="stream headless: status each second on stderr, predictions as JSON lines",
         description="Stream headless. One status line per second on stderr; with --jsonl, one "
@@ -122,7 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(p)
     _add_pipeline_args(p)
     p.add_argument(
-        "--duration", type=float, default=None, help="seconds of stream time (default: forever)"
+        "--duration",
+        type=_duration,
+        default=None,
+        help="seconds of stream time (default: forever)",
     )
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
@@ -145,23 +227,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-reconnect", action="store_true", help="live boards: do not supervise or reconnect"
     )
+    p.add_argument(
+        "--lsl-markers",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="STREAM",
+        help="follow LSL marker streams (e.g. from PsychoPy): every one visible, or the one "
+        "given as NAME or name=...;type=...;source_id=...; markers are recorded at their "
+        "samples, with their text",
+    )
     p.add_argument("--subject", default=None, help="subject id stored with the recording")
     p.add_argument("--notes", default=None, help="session notes stored with the recording")
     p.set_defaults(func="run")
 
     p = sub.add_parser(
         "replay",
-        help="play a session, BrainFlow CSV or EDF/BDF file through the pipeline",
-        description="Play a recorded session folder, a BrainFlow CSV file or an EDF/BDF file "
+        help="play a session, BrainFlow CSV, EDF/BDF or XDF file through the pipeline",
+        description="Play a recorded session folder, a BrainFlow CSV file, an EDF/BDF file or "
+        "an XDF file (LabRecorder's: its EEG stream, with its marker streams as markers) "
         "through the same pipeline as a live stream, in real time or faster.",
     )
-    p.add_argument("source", help="session folder or name, .csv, .edf or .bdf file")
+    p.add_argument("source", help="session folder or name, .csv, .edf, .bdf or .xdf file")
     p.add_argument("--speed", default="1", help="times real time, or 'max' (default 1)")
     p.add_argument(
         "--master-board", default=None, help="board layout of a BrainFlow CSV (default synthetic)"
     )
     _add_pipeline_args(p)
-    p.add_argument("--duration", type=float, default=None, help="seconds of recording to play")
+    p.add_argument("--duration", type=_duration, default=None, help="seconds of recording to play")
     p.add_argument("--jsonl", default=None, metavar="FILE|-", help="write predictions here")
     p.add_argument("-q", "--quiet", action="store_true", help="no status lines")
     p.set_defaults(func="replay")
@@ -206,8 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activate", action="store_true", help="import and activate the model")
     p.set_defaults(func="train")
 
-    p = sub.add_parser("export", help="export a session to EDF+, BDF+ or BrainFlow CSV")
-    p.add_argument("session", help="session folder, or its name in the data folder")
+    p = sub.add_parser(
+        "export", help="export a session (or an XDF file) to EDF+, BDF+ or BrainFlow CSV"
+    )
+    p.add_argument("session", help="session folder, its name in the data folder, or an .xdf file")
     p.add_argument(
         "--format", required=True, choices=["edf", "bdf", "csv", "predictions"],
         help="edf/bdf: EDF+/BDF+ with annotations; csv: BrainFlow's file format; "

@@ -9,7 +9,6 @@ one status line per second on stderr, one JSON object per prediction with ``--js
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import signal
@@ -20,10 +19,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from bci_desktop.cli.common import EXIT_FAILURE, EXIT_OK, session_path, terminal_text
+from bci_desktop.cli.lsl import lsl_query, marker_query
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.jsonsafe import prediction_json
+from bci_desktop.core.limits import MAX_SEED
 from bci_desktop.core.session import (
     KEEP,
     FilterOverrides,
+    LslSpec,
     ModelRequest,
     Notice,
     NoticeLevel,
@@ -45,7 +48,7 @@ from bci_desktop.core.validate import check_int, invalid
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["cmd_replay", "cmd_run", "strict_json"]
+__all__ = ["cmd_replay", "cmd_run"]
 
 
 # -- from options to a session ---------------------------------------------------------------
@@ -61,9 +64,17 @@ def connection_params(args: argparse.Namespace) -> ConnectionParams:
 
 def source_spec(args: argparse.Namespace) -> SourceSpec:
     """The source ``run`` streams."""
+    query = lsl_query(args)
+    if query is not None:
+        if parse_speed(args.speed) != 1.0 or args.script is not None:
+            raise ConfigError(
+                "The 'speed' and 'script' options apply to the simulated subject; an LSL "
+                "stream streams in real time."
+            )
+        return LslSpec(query, wait_s=getattr(args, "lsl_wait", 5.0))
     subject_seed = args.subject_seed
     if subject_seed is not None:
-        subject_seed = check_int("subject-seed", subject_seed, minimum=0, maximum=2**32 - 1)
+        subject_seed = check_int("subject-seed", subject_seed, minimum=0, maximum=MAX_SEED)
     return spec_for_board(
         args.board,
         params=connection_params(args),
@@ -71,8 +82,9 @@ def source_spec(args: argparse.Namespace) -> SourceSpec:
         speed=parse_speed(args.speed),
         script=args.script,
         channels=args.channels,
-        seed=check_int("seed", args.seed, minimum=0, maximum=2**32 - 1),
+        seed=check_int("seed", args.seed, minimum=0, maximum=MAX_SEED),
         subject_seed=subject_seed,
+        montage=args.montage,
     )
 
 
@@ -110,6 +122,7 @@ def session_options(args: argparse.Namespace, *, record: RecordRequest | None) -
         model = ModelRequest.none()
     else:
         model = ModelRequest(args.model)
+    follow, markers = marker_query(args)
     return SessionOptions(
         model=model,
         filters=filter_overrides(args),
@@ -121,6 +134,9 @@ def session_options(args: argparse.Namespace, *, record: RecordRequest | None) -
         ),
         duration_s=args.duration,
         record=record,
+        lsl_outlets=getattr(args, "lsl", False),
+        lsl_markers=follow,
+        lsl_marker_query=markers,
     )
 
 
@@ -186,18 +202,31 @@ class _Printer:
     def __init__(self, *, quiet: bool) -> None:
         self.quiet = quiet
         self.recording_error: str | None = None
+        self._withheld: str | None = None
 
     def on_message(self, message: SessionMessage) -> None:
         match message:
             case StreamStatus():
+                self._withheld_once(message)
                 self._say(status_line(message))
             case SourceEvent():
                 stamp = time.strftime("%H:%M:%S", time.localtime(message.wall_time))
                 self._say(f"[{stamp}] {message.kind.replace('_', ' ')}: {message.detail}")
             case Notice(level=level) if level >= NoticeLevel.WARNING:
                 self._say(f"bci-desktop: warning: {message.text}")
+            case Notice():
+                self._say(f"bci-desktop: {message.text}")
             case RecordingStatus(recording=False):
                 self._recording_ended(message)
+
+    def _withheld_once(self, status: StreamStatus) -> None:
+        """Say in full why predictions are withheld, once per reason (the status line cuts
+        it short)."""
+        last = status.last_prediction
+        reason = last.withheld if last is not None else None
+        if reason is not None and reason != self._withheld:
+            self._say(f"bci-desktop: predictions withheld: {reason}")
+        self._withheld = reason
 
     def _recording_ended(self, status: RecordingStatus) -> None:
         if status.error is not None:
@@ -230,6 +259,8 @@ def status_line(s: StreamStatus) -> str:
             pred += f" (truth {last.truth})"
     p50, p99 = s.latency_p50_ms, s.latency_p99_ms
     lat = "latency -" if math.isnan(p50) else f"latency p50 {p50:.2f} ms p99 {p99:.2f} ms"
+    if not math.isnan(s.source_latency_p50_ms):
+        lat += f" (from LSL time stamp p50 {s.source_latency_p50_ms:.1f} ms)"
     rate = 0.0 if math.isnan(s.rate) else s.rate
     rec = f" | REC {s.recording.elapsed_s:.0f} s" if s.recording is not None else ""
     return (
@@ -248,6 +279,9 @@ def _summary(stats, gaps: int, interrupted: bool) -> str:
     ]
     if stats.predictions:
         parts.append(f"latency p50 {p50:.3f} / p95 {p95:.3f} / p99 {p99:.3f} ms")
+    if stats.source_latency.count:
+        s50, s99 = stats.source_latency.percentiles((50, 99))
+        parts.append(f"from LSL time stamp p50 {s50:.1f} / p99 {s99:.1f} ms")
     if stats.accuracy is not None:
         parts.append(f"agreement with truth {100 * stats.accuracy:.1f}%")
     parts.append(_gaps_text(gaps))
@@ -256,21 +290,6 @@ def _summary(stats, gaps: int, interrupted: bool) -> str:
 
 def _gaps_text(n: int) -> str:
     return "1 gap" if n == 1 else f"{n} gaps"
-
-
-def strict_json(record: dict[str, Any]) -> str:
-    """One JSON line any parser accepts: NaN and infinities become ``null``."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [clean(v) for v in value]
-        return value
-
-    return json.dumps(clean(record), allow_nan=False)
 
 
 class _JsonLines:
@@ -304,7 +323,7 @@ class _JsonLines:
         try:
             for update in updates:
                 for p in update.predictions:
-                    out.write(strict_json(p.to_dict()) + "\n")
+                    out.write(prediction_json(p) + "\n")
             if out is self._out:
                 out.flush()
         except OSError as exc:

@@ -30,6 +30,7 @@ from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 from bci_desktop.core.training import (
     DEFAULT_RECIPE,
     FeatureSet,
+    check_model_output,
     evaluate,
     export_onnx,
     fit_classifier,
@@ -238,6 +239,7 @@ def train_personal_model(
     """Train, cross-validate by block, export and validate a personal model."""
     if not sessions:
         raise ConfigError("Name at least one calibration session to train on.")
+    check_model_output(out, overwrite=overwrite)  # before minutes of training, not after
     if classes is None:
         classes = _classes_of(sessions)
     classes = tuple(classes)

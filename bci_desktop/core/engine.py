@@ -15,8 +15,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -27,95 +25,21 @@ from bci_desktop.core.dsp.quality import (
     QualityLevel,
     QualityMonitor,
     QualityReport,
-    QualityThresholds,
 )
 from bci_desktop.core.dsp.ring_buffer import RingBuffer
-from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, ModelError
-from bci_desktop.core.inference.channels import map_channels
-from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD, DriftMonitor, drift_warning
+from bci_desktop.core.engine_config import EngineConfig
+from bci_desktop.core.engine_plan import ModelPlan, plan_model
+from bci_desktop.core.errors import BCIError, ConfigError
+from bci_desktop.core.inference.drift import DriftMonitor, update_drift
 from bci_desktop.core.inference.latency_guard import LatencyGuard
 from bci_desktop.core.inference.metadata import ModelRecipe
+from bci_desktop.core.inference.novelty import NoveltyCheck
+from bci_desktop.core.inference.probabilities import probability_problem
 from bci_desktop.core.prediction import Classifier, EngineUpdate, FeatureWindow, Prediction
 from bci_desktop.core.stream import Chunk, StreamInfo
 from bci_desktop.core.validate import check_positive
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Settings of the engine; ``None`` fields take the model's values.
-
-    Parameters
-    ----------
-    filters : FilterSettings or None
-        Streaming filters; ``None`` uses the model's (or the defaults without a model).
-    hop_s : float or None
-        Time between two predictions; ``None`` uses the model's.
-    history_s : float
-        Seconds of raw and filtered signal kept, so that a model switched to while
-        streaming whose window is longer than the current one can predict at once.
-    quality_window_s : float
-        Seconds of signal each quality score looks at.
-    quality : QualityThresholds
-        Thresholds of the quality states.
-    strict_channels : bool
-        If True, a model whose channels the stream lacks is an error; if False the engine
-        runs and withholds every prediction, saying which channels are missing.
-    incremental_features : bool
-        Compute Welch features one segment per hop when the hop allows it (the same
-        numbers as whole-window Welch, several times cheaper).
-    drift_window_s : float
-        Seconds of live features the drift score compares with the model's training
-        reference (see :mod:`bci_desktop.core.inference.drift`).
-    drift_threshold : float
-        Drift score above which :attr:`Engine.drift_alarm` turns on (and a warning is logged).
-    latency_window : int
-        Predictions over which the p99 latency is compared with the model's budget.
-    fallback_model : EmotionModel or None
-        The latency fallback: while the model's p99 latency exceeds its budget, this faster
-        model for the same classes (e.g. the registry's fastest validated one) predicts
-        until the slow model is tried again (after ``latency_retry_s``). ``None``: an
-        over-budget model only warns. Can also be set with :meth:`Engine.set_fallback_model`.
-    latency_retry_s : float
-        Stream time on the fallback before the primary model is tried again (doubles each
-        time it trips again, up to 16 times).
-    measure_cpu : bool
-        Also measure the CPU time this thread spends on each prediction
-        (:attr:`Prediction.cpu_ms`, from :func:`time.thread_time_ns`). Unlike the wall-clock
-        latency it does not count time the thread waited for the CPU while other programs
-        ran, so it shows whether the pipeline's own work changes over a long session.
-        Costs about 1 µs per prediction.
-    """
-
-    filters: FilterSettings | None = None
-    hop_s: float | None = None
-    history_s: float = 30.0
-    quality_window_s: float = 1.0
-    quality: QualityThresholds = field(default_factory=QualityThresholds)
-    strict_channels: bool = True
-    incremental_features: bool = True
-    drift_window_s: float = 30.0
-    drift_threshold: float = DEFAULT_THRESHOLD
-    latency_window: int = 400
-    fallback_model: Any = None
-    latency_retry_s: float = 60.0
-    measure_cpu: bool = False
-
-
-@dataclass
-class _ModelPlan:
-    """Everything the engine needs to run one recipe, built before anything changes."""
-
-    recipe: ModelRecipe
-    problem: str | None = None
-    idx: np.ndarray | None = None
-    window: int = 0
-    extractor: FeatureExtractor | None = None
-    incremental: IncrementalWelch | None = None
-    window_buf: np.ndarray | None = None
-    segment_buf: np.ndarray | None = None
-    drift: DriftMonitor | None = None
 
 
 class Engine:
@@ -171,6 +95,7 @@ class Engine:
         self._window_buf: np.ndarray | None = None
         self._segment_buf: np.ndarray | None = None
         self._drift: DriftMonitor | None = None
+        self._novelty: NoveltyCheck | None = None
         self._window = 0
         self.total_samples = 0
         self.hops = 0
@@ -406,57 +331,17 @@ class Engine:
         ):  # armed while the primary is already over budget: no new trip will come
             self._start_fallback(model, self._primary.metadata.label, logger.warning)
 
-    def _plan(self, recipe: ModelRecipe, model: Classifier | None = None) -> _ModelPlan:
-        label = "The recipe" if model is None else f"Model '{model.metadata.label}'"
-        if (
-            model is not None
-            and recipe.input_kind == "window"
-            and not math.isclose(recipe.sample_rate, self._fs)
-        ):
-            raise ModelError(
-                f"{label} takes raw windows at {recipe.sample_rate:g} Hz, "
-                f"but the stream runs at {self._fs:g} Hz."
-            )
-        plan = _ModelPlan(recipe)
-        try:
-            idx = map_channels(self.info.channel_names, recipe.channels, what=label)
-        except ChannelMismatchError as exc:
-            if self.config.strict_channels:
-                raise
-            plan.problem = str(exc)
-            return plan
-        plan.idx = np.asarray(idx, dtype=np.intp)
-        plan.window = max(1, round(recipe.window_s * self._fs))
-        meta = model.metadata if model is not None else None
-        reference = meta.reference if meta is not None else {}
-        n_names = len(meta.feature_names) if meta is not None else 0
-        use_drift = DriftMonitor.usable(reference, n_names)
-        if recipe.input_kind == "features" or use_drift:
-            plan.extractor = FeatureExtractor(
-                recipe.features, recipe.channels, self._fs, plan.window
-            )
-            names = plan.extractor.feature_names
-            if meta is not None and meta.feature_names and tuple(meta.feature_names) != names:
-                raise ModelError(
-                    f"{label} expects {len(meta.feature_names)} features named in its "
-                    f"metadata, but its feature spec gives {len(names)} different ones on "
-                    f"channels {', '.join(recipe.channels)}."
-                )
-            if self.config.incremental_features:
-                plan.incremental = IncrementalWelch.plan(plan.extractor, self._hop_exact)
-            if plan.incremental is not None:
-                plan.segment_buf = np.empty((len(idx), plan.incremental.nperseg))
-        if use_drift:
-            plan.drift = DriftMonitor(
-                reference,
-                window_s=self.config.drift_window_s,
-                hop_s=self._hop_exact / self._fs,
-                threshold=self.config.drift_threshold,
-            )
-        plan.window_buf = np.empty((len(idx), plan.window), dtype=np.float64)
-        return plan
+    def _plan(self, recipe: ModelRecipe, model: Classifier | None = None) -> ModelPlan:
+        return plan_model(
+            recipe,
+            model,
+            info=self.info,
+            sample_rate=self._fs,
+            hop_samples=self._hop_exact,
+            config=self.config,
+        )
 
-    def _commit(self, plan: _ModelPlan, model: Classifier | None = None) -> None:
+    def _commit(self, plan: ModelPlan, model: Classifier | None = None) -> None:
         """Adopt a plan (cannot fail): buffers are kept, so no signal is lost."""
         self._recipe = plan.recipe
         self.model_problem = plan.problem
@@ -467,6 +352,7 @@ class Engine:
         self._window_buf = plan.window_buf
         self._segment_buf = plan.segment_buf
         self._drift = plan.drift
+        self._novelty = plan.novelty
         if plan.problem is not None:
             logger.info("%s Predictions will be withheld.", plan.problem)
         self._allocate(self._window)
@@ -569,6 +455,7 @@ class Engine:
             quality=self._quality if quality_changed else None,
             predictions=tuple(predictions),
             features=tuple(features),
+            marker_texts=chunk.marker_texts,
         )
 
     def _assess(self) -> QualityReport:
@@ -615,7 +502,7 @@ class Engine:
         features: list[FeatureWindow],
     ) -> None:
         model = self.model
-        x = feats = None
+        x = feats = novelty = None
         if self.model_problem is None and self._filt.size < self._window:
             if model is None or not self._emitting:
                 return  # still filling the first window
@@ -627,6 +514,9 @@ class Engine:
             withheld = self._withheld_reason()
             if withheld is None or (self.collect_features and self.model_problem is None):
                 x, feats = self._model_input()
+            if withheld is None and feats is not None and self._novelty is not None:
+                withheld = self._novelty.check(feats)  # a window unlike the training data
+                novelty = round(self._novelty.last_score, 3)
         t = float(chunk.timestamps[last]) if chunk.timestamps.size else float("nan")
         truth = None
         if chunk.truth is not None and self.info.states:
@@ -640,13 +530,19 @@ class Engine:
         label = probs = confidence = None
         if withheld is None and x is not None:
             p = model.predict_proba(x)
-            k = int(np.argmax(p))
-            label, probs, confidence = model.classes[k], tuple(p.tolist()), float(p[k])
+            wrong = probability_problem(p, len(model.classes))
+            if wrong is None:
+                k = int(np.argmax(p))
+                label, probs, confidence = model.classes[k], tuple(p.tolist()), float(p[k])
+            else:  # never a label from NaN: withheld, with the reason
+                withheld = f"Model '{model.metadata.label}' gave no probabilities: {wrong}"
         # The drift of the last 30 s up to the previous hop: this hop's features enter the
         # drift monitor once the prediction exists, outside its latency.
         drift = self.drift
         latency_ms = (time.perf_counter_ns() - start[0]) / 1e6
         cpu_ms = (time.thread_time_ns() - start[1]) / 1e6 if self.config.measure_cpu else None
+        clock = self.config.source_clock
+        source_ms = (clock() - t) * 1e3 if clock is not None and math.isfinite(t) else None
         predictions.append(
             Prediction(
                 t=t,
@@ -657,16 +553,18 @@ class Engine:
                 confidence=confidence,
                 latency_ms=latency_ms,
                 cpu_ms=cpu_ms,
+                source_latency_ms=source_ms,
                 withheld=withheld,
                 truth=truth,
                 drift=None if drift is None else round(drift, 3),
                 drift_alarm=self.drift_alarm,
                 model=model.metadata.label,
+                novelty=novelty,
             )
         )
         self._emitting = True
         if label is not None and self._drift is not None and feats is not None:
-            self._update_drift(feats)
+            update_drift(self._drift, feats)
         if label is not None:
             self._watch_latency(model, latency_ms)
         if self._fallback_active and model is self._fallback:
@@ -675,15 +573,6 @@ class Engine:
                 self._retry_primary()
 
     # -- drift and latency ---------------------------------------------------------------
-    def _update_drift(self, feats: np.ndarray) -> None:
-        monitor = self._drift
-        was = monitor.alarm
-        score = monitor.update(feats)
-        if monitor.alarm and not was:
-            logger.warning("%s", drift_warning(score))
-        elif was and not monitor.alarm:
-            logger.info("Feature drift back to %.2f, below %.2f.", score, monitor.threshold)
-
     def _watch_latency(self, model: Classifier, latency_ms: float) -> None:
         guard = self._guard
         if guard is None or not guard.add(latency_ms):
@@ -711,11 +600,8 @@ class Engine:
         self._start_fallback(fallback, label, log)
 
     def _start_fallback(self, fallback: Classifier, label: str, log: Callable) -> None:
-        log(
-            "Switching to the faster model %s until %s is within its budget again.",
-            fallback.metadata.label,
-            label,
-        )
+        log("Switching to the faster model %s until %s is within its budget again.",
+            fallback.metadata.label, label)  # fmt: skip
         self._fallback_active = True
         self._fallback_hops = 0
         self._use(fallback, None)

@@ -20,6 +20,14 @@ class SourceError(BCIError):
     """A source of samples (board, file, simulator) failed or cannot be opened."""
 
 
+class InputFileError(BCIError, ValueError):
+    """A file the user gave is not what it should be: missing, not a regular file (a FIFO,
+    a device), truncated, corrupt, too deeply nested or declaring more than it holds.
+
+    Bad input, like :class:`ConfigError`: the CLI exits with code 2.
+    """
+
+
 class ModelError(BCIError):
     """A model file is unreadable, invalid, or does not fit the stream."""
 
@@ -30,3 +38,11 @@ class ChannelMismatchError(ModelError):
     def __init__(self, message: str, missing: tuple[str, ...]) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+def one_line(exc: BaseException) -> str:
+    """A short message for the user: the app's own errors as they are, others typed."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, BCIError) and text:
+        return text
+    return f"Unexpected {type(exc).__name__}: {text or 'no details'} (details in the log)."

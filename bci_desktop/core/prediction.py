@@ -13,6 +13,7 @@ import numpy as np
 
 from bci_desktop.core.dsp.quality import QualityReport
 from bci_desktop.core.inference.metadata import ModelMetadata
+from bci_desktop.core.stream import MarkerText
 
 
 def truth_comparable(classes: tuple[str, ...], states: tuple[str, ...]) -> bool:
@@ -69,6 +70,15 @@ class Prediction:
     cpu_ms : float or None
         CPU time the engine's thread spent over the same span as ``latency_ms`` (ms), when
         the engine measures it (``EngineConfig.measure_cpu``).
+    novelty : float or None
+        How unlike the model's training data this one window is (about 1 for windows like
+        it; above 4 the prediction is withheld as unreliable), see
+        :mod:`bci_desktop.core.inference.novelty`; ``None`` when not scored.
+    source_latency_ms : float or None
+        Time from the window's last sample's time stamp at its source (an LSL stream's
+        sender, on another machine or this one) to this prediction (ms): transport,
+        buffering and processing together. ``None`` when the source's clock is not known
+        (``EngineConfig.source_clock``).
     """
 
     t: float
@@ -84,6 +94,8 @@ class Prediction:
     drift_alarm: bool = False
     model: str | None = None
     cpu_ms: float | None = None
+    novelty: float | None = None
+    source_latency_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-lines record of the CLI (keys are a stable contract)."""
@@ -92,7 +104,7 @@ class Prediction:
             if self.probabilities is None
             else {c: round(p, 6) for c, p in zip(self.classes, self.probabilities, strict=True)}
         )
-        return {
+        record = {
             "t": round(self.t, 6),
             "index": self.index,
             "label": self.label,
@@ -104,7 +116,13 @@ class Prediction:
             "drift": self.drift,
             "drift_alarm": self.drift_alarm,
             "model": self.model,
-        } | ({} if self.cpu_ms is None else {"cpu_ms": round(self.cpu_ms, 4)})
+            "novelty": self.novelty,
+        }
+        if self.cpu_ms is not None:
+            record["cpu_ms"] = round(self.cpu_ms, 4)
+        if self.source_latency_ms is not None:
+            record["source_latency_ms"] = round(self.source_latency_ms, 3)
+        return record
 
 
 @dataclass(frozen=True)
@@ -120,7 +138,8 @@ class FeatureWindow:
 
 @dataclass(frozen=True)
 class EngineUpdate:
-    """What one :meth:`Engine.process` call produced."""
+    """What one :meth:`Engine.process` call produced (``markers`` and ``marker_texts`` are
+    the chunk's)."""
 
     raw: np.ndarray
     filtered: np.ndarray
@@ -129,6 +148,7 @@ class EngineUpdate:
     quality: QualityReport | None
     predictions: tuple[Prediction, ...] = ()
     features: tuple[FeatureWindow, ...] = ()
+    marker_texts: tuple[MarkerText, ...] = ()
 
     @property
     def n_samples(self) -> int:

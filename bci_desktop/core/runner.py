@@ -35,6 +35,8 @@ class RunStats:
     stream_seconds: float = 0.0
     wall_started: float = field(default_factory=time.perf_counter)
     latency: RollingPercentiles = field(default_factory=lambda: RollingPercentiles(2400))
+    #: Latency from the sample's time stamp at its source (LSL streams only).
+    source_latency: RollingPercentiles = field(default_factory=lambda: RollingPercentiles(2400))
     last_prediction: Prediction | None = None
 
     @property
@@ -63,7 +65,9 @@ class StreamRunner:
         runs until stopped or until a finite source ends.
     on_chunk : callable or None
         Called with every raw chunk *before* the engine sees it (the recorder sits here so
-        a failure later in the pipeline cannot lose samples).
+        a failure later in the pipeline cannot lose samples). When it returns a chunk, the
+        engine gets that one instead (the stream session adds markers that other programs
+        sent).
     on_update : callable or None
         Called with every :class:`EngineUpdate`.
     on_status : callable or None
@@ -76,7 +80,7 @@ class StreamRunner:
         engine: Engine,
         *,
         duration_s: float | None = None,
-        on_chunk: Callable[[Chunk], None] | None = None,
+        on_chunk: Callable[[Chunk], Chunk | None] | None = None,
         on_update: Callable[[EngineUpdate], None] | None = None,
         on_status: Callable[[RunStats], None] | None = None,
         poll_interval_s: float = 0.004,
@@ -106,7 +110,7 @@ class StreamRunner:
             if self._limit is not None and self.stats.samples + chunk.n_samples > self._limit:
                 chunk = _head(chunk, self._limit - self.stats.samples)
             if self.on_chunk is not None:
-                self.on_chunk(chunk)
+                chunk = self.on_chunk(chunk) or chunk
             update = self.engine.process(chunk)
             self._account(chunk, update)
             if self.on_update is not None:
@@ -144,6 +148,8 @@ class StreamRunner:
         for p in update.predictions:
             s.predictions += 1
             s.latency.add(p.latency_ms)
+            if p.source_latency_ms is not None:
+                s.source_latency.add(p.source_latency_ms)
             s.last_prediction = p
             if p.withheld is not None:
                 s.withheld += 1
@@ -160,4 +166,5 @@ def _head(chunk: Chunk, n: int) -> Chunk:
         truth=None if chunk.truth is None else chunk.truth[:n],
         board_data=None if chunk.board_data is None else chunk.board_data[:, :n],
         gap_before=chunk.gap_before,
+        marker_texts=tuple(m for m in chunk.marker_texts if m.index < n),
     )

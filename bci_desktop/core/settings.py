@@ -19,7 +19,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +27,11 @@ from typing import Any
 
 import platformdirs
 
+from bci_desktop.core import jsonsafe
+from bci_desktop.core.atomic import write_atomic
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.logs import APP_NAME
+from bci_desktop.core.regular_files import read_regular
 
 __all__ = [
     "FRAME_RATES",
@@ -54,6 +56,7 @@ THEMES: tuple[str, ...] = ("system", "dark", "light")
 #: Allowed values of :attr:`AppSettings.frame_rate` (plot frames per second).
 FRAME_RATES: tuple[int, ...] = (30, 45, 60)
 _FILE_NAME = "settings.json"
+_MAX_BYTES = 4 << 20
 
 
 def _default_filters() -> dict[str, Any]:
@@ -69,7 +72,8 @@ class AppSettings:
     Parameters
     ----------
     board : str
-        Last board: a BrainFlow board name (``"synthetic"``, ``"cyton"``) or ``"simulated"``.
+        Last board: a BrainFlow board name (``"synthetic"``, ``"cyton"``), ``"simulated"``,
+        or an LSL stream (``"lsl:source_id=..."``).
     connection : dict
         Connection fields as :meth:`ConnectionParams.to_dict` gives them (only valid ones).
     speed : float
@@ -94,6 +98,16 @@ class AppSettings:
         as ``bci-desktop run`` does (see :func:`~bci_desktop.core.session.resolve_model`).
     latency_fallback : bool
         Models > Fall back to a faster model when over budget (``--latency-fallback``).
+    montages : dict
+        Channel names the user gave, per board and per device: keys from
+        :func:`~bci_desktop.core.montage.saved.device_key` (``"cyton"``,
+        ``"muse_2 mac 00:55:da:b0:12:34"``), values lists of 10-05 names. Look one up with
+        :meth:`saved_montage`.
+    lsl_outlets : bool
+        Stream > Publish on LSL (``--lsl``): the raw EEG, predictions and markers as LSL
+        streams. Off by default.
+    lsl_markers : bool
+        Stream > Follow LSL marker streams (``--lsl-markers``). Off by default.
     frame_rate : int
         View > Frame rate: plot frames per second, one of :data:`FRAME_RATES`.
     """
@@ -110,6 +124,9 @@ class AppSettings:
     theme: str = "system"
     model_path: str | None = None
     latency_fallback: bool = False
+    montages: dict[str, list[str]] = field(default_factory=dict)
+    lsl_outlets: bool = False
+    lsl_markers: bool = False
     frame_rate: int = 60
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,6 +147,45 @@ class AppSettings:
         from bci_desktop.core.session.models import ModelRequest
 
         return ModelRequest(self.model_path) if self.model_path else ModelRequest()
+
+    def saved_montage(self, board: str, *, serial_number: str = "", mac_address: str = "") -> Any:
+        """The montage saved for this device (MAC, then serial number) or board, else None.
+
+        Returns
+        -------
+        Montage or None
+        """
+        from bci_desktop.core.montage.saved import saved_montage
+
+        return saved_montage(
+            self.montages, board, serial_number=serial_number, mac_address=mac_address
+        )
+
+    def with_montage(
+        self,
+        board: str,
+        channels: Any,
+        *,
+        serial_number: str = "",
+        mac_address: str = "",
+    ) -> AppSettings:
+        """A copy with ``channels`` saved for this device (or board); ``None`` forgets it.
+
+        Raises
+        ------
+        ConfigError
+            If a channel name is not a 10-05 position (or a non-scalp label such as X1).
+        """
+        from bci_desktop.core.montage.resolve import check_channel_names
+        from bci_desktop.core.montage.saved import device_key
+
+        key = device_key(board, serial_number=serial_number, mac_address=mac_address)
+        montages = dict(self.montages)
+        if channels is None:
+            montages.pop(key, None)
+        else:
+            montages[key] = list(check_channel_names(list(channels)))
+        return dataclasses.replace(self, montages=montages)
 
     def filter_settings(self) -> Any:
         """The stored filters as a ``FilterSettings``."""
@@ -154,11 +210,14 @@ def settings_path() -> Path:
 
 # -- per-field validation ---------------------------------------------------------------
 def _check_board(value: Any) -> str:
+    from bci_desktop.core.lsl.discovery import StreamQuery, is_lsl_board
     from bci_desktop.core.sources.boards import resolve_board
     from bci_desktop.core.sources.factory import is_simulated
 
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"expected a board name, got {value!r}")
+    if is_lsl_board(value):
+        return StreamQuery.parse(value).board
     if not is_simulated(value):
         resolve_board(value)
     return value.strip()
@@ -182,6 +241,12 @@ def _check_connection(value: Any, warnings: list[str]) -> dict[str, Any]:
             continue
         kept[key] = item
     return kept
+
+
+def _check_montages(value: Any, warnings: list[str]) -> dict[str, list[str]]:
+    from bci_desktop.core.montage.saved import check_saved_montages
+
+    return check_saved_montages(value, warnings)
 
 
 def _check_speed(value: Any) -> float:
@@ -264,6 +329,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "theme": _choice(THEMES),
     "model_path": _check_model_path,
     "latency_fallback": _check_bool,
+    "lsl_outlets": _check_bool,
+    "lsl_markers": _check_bool,
     "frame_rate": _check_frame_rate,
 }
 
@@ -283,6 +350,8 @@ def _from_document(doc: dict[str, Any], warnings: list[str]) -> AppSettings:
         try:
             if name == "connection":
                 values[name] = _check_connection(doc[name], warnings)
+            elif name == "montages":
+                values[name] = _check_montages(doc[name], warnings)
             else:
                 values[name] = _CHECKS[name](doc[name])
         except ConfigError as exc:
@@ -328,24 +397,25 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> tuple[AppSettin
     path = Path(path) if path is not None else settings_path()
     warnings: list[str] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, max_bytes=_MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         return AppSettings(), warnings
-    except (OSError, UnicodeDecodeError) as exc:
-        warnings.append(f"Cannot read the settings file {path} ({exc}); using the defaults.")
+    except (OSError, UnicodeDecodeError) as exc:  # a FIFO, a device, too large, unreadable
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        warnings.append(f"Cannot read the settings file {path} ({reason}); using the defaults.")
         logger.warning("%s", warnings[-1])
         return AppSettings(), warnings
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = jsonsafe.loads(text)
+    except jsonsafe.JSONInputError as exc:
         doc = None
-        problem = f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        problem = str(exc)
     else:
         problem = None if isinstance(doc, dict) else f"holds a {type(doc).__name__}, not a mapping"
     if problem is not None:
         kept = _keep_aside(path, move=True)
         where = f"; it was kept as {kept.name}" if kept else ""
-        warnings.append(f"The settings file {path} {problem}: using the defaults{where}.")
+        warnings.append(f"The settings file {path}: {problem}; using the defaults{where}.")
         logger.warning("%s", warnings[-1])
         return AppSettings(), warnings
 
@@ -388,27 +458,14 @@ def save_settings(settings: AppSettings, path: str | os.PathLike[str] | None = N
     """
     path = Path(path) if path is not None else settings_path()
     text = json.dumps(settings.to_dict(), indent=2, sort_keys=True) + "\n"
-    tmp_name: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = None
+        write_atomic(path, text)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(
             f"Cannot save the settings to {path}: {reason}. Check that the folder "
             f"{path.parent} is writable (or set BCI_DESKTOP_CONFIG_DIR to one that is)."
         ) from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError as exc:
-                logger.warning("Could not remove the temporary file %s: %s", tmp_name, exc)
     logger.debug("Saved the settings to %s", path)
     return path

@@ -94,6 +94,22 @@ class StreamInfo:
 
 
 @dataclass(frozen=True)
+class MarkerText:
+    """The text of a marker that has one (from stimulus software: ``"face"``, ``"trial 3"``).
+
+    Parameters
+    ----------
+    index : int
+        The marker's sample within its chunk (:attr:`Chunk.markers` holds its value there).
+    text : str
+        What the sender said.
+    """
+
+    index: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A block of consecutive samples, as read from a source.
 
@@ -113,6 +129,8 @@ class Chunk:
     gap_before : bool
         True for the first chunk after the stream was interrupted (signal lost, device
         reconnected): consumers restart their filters instead of bridging the gap.
+    marker_texts : tuple of MarkerText
+        The text of the markers that have one (each also has its value in ``markers``).
     """
 
     eeg: np.ndarray
@@ -121,6 +139,7 @@ class Chunk:
     truth: np.ndarray | None = None
     board_data: np.ndarray | None = None
     gap_before: bool = False
+    marker_texts: tuple[MarkerText, ...] = ()
 
     @property
     def n_samples(self) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from bci_desktop import __version__
+from bci_desktop.core.atomic import write_atomic
 from bci_desktop.core.dsp.features import FeatureExtractor, FeatureSpec
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import Engine, EngineConfig
@@ -121,6 +124,12 @@ def _sklearn() -> Any:
         import skl2onnx  # noqa: F401
         import sklearn  # noqa: F401
     except ImportError as exc:
+        if getattr(sys, "frozen", False):  # the stand-alone app leaves scikit-learn out
+            raise ConfigError(
+                "Training a model is not part of the stand-alone app: train it with BCI "
+                "Desktop installed with Python and its 'train' extra, then import the model "
+                "file here."
+            ) from exc
         raise ConfigError(
             "Training needs the optional 'train' extra: pip install 'bci-desktop[train]' "
             f"({exc.name} is missing)."
@@ -187,11 +196,7 @@ def export_onnx(
     _sklearn()
     from skl2onnx import to_onnx
 
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise ConfigError(
-            f"'{path}' already exists; pass overwrite=True (or --force) to replace it."
-        )
+    path = check_model_output(path, overwrite=overwrite)
     names = FeatureExtractor(
         recipe.features, recipe.channels, recipe.sample_rate, recipe.window_samples
     ).feature_names
@@ -225,8 +230,45 @@ def export_onnx(
     onx.doc_string = description
     entry = onx.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, metadata.to_json()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(onx.SerializeToString())
-    tmp.replace(path)
+    try:
+        write_atomic(path, onx.SerializeToString(), overwrite=overwrite)
+    except FileExistsError as exc:
+        raise ConfigError(_exists(path)) from exc
+    except OSError as exc:
+        raise BCIError(
+            f"Cannot write the model to '{path}': {exc.strerror or exc}. Check that the "
+            "folder is writable and the disk has room."
+        ) from exc
     return metadata
+
+
+def _exists(path: Path) -> str:
+    return (
+        f"'{path}' already exists: choose another name or allow overwriting (--overwrite, "
+        "overwrite=True)."
+    )
+
+
+def check_model_output(path: str | Path, *, overwrite: bool) -> Path:
+    """Check where a trained model will be written, before any training is done.
+
+    Returns the path.
+
+    Raises
+    ------
+    ConfigError
+        If ``path`` is a folder, its folder does not exist, or it exists and ``overwrite``
+        is False.
+    """
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise ConfigError(
+            f"'{path}' is a folder: give the model's file name, e.g. {path / 'personal.onnx'}."
+        )
+    if not path.parent.is_dir():
+        raise ConfigError(
+            f"Cannot write the model to '{path}': the folder '{path.parent}' does not exist."
+        )
+    if os.path.lexists(path) and not overwrite:
+        raise ConfigError(_exists(path))
+    return path

@@ -2,10 +2,12 @@
 
 Boards are listed by the names on their boxes, grouped by maker ("OpenBCI Cyton (8 ch,
 250 Hz)", BrainFlow's id in the tooltip): the test signals first (BrainFlow's synthetic
-board, the app's simulated subject), then every board BrainFlow knows. Only the connection
-fields the chosen board uses are shown (required ones marked with ``*``); values typed for
-other boards are kept, so switching back and forth loses nothing. While a recording is
-replayed the panel describes the recording instead of a board.
+board, the app's simulated subject), then every board BrainFlow knows, then the LSL streams
+visible on the network (:meth:`DevicePanel.set_lsl_streams`, refreshed by
+:mod:`bci_desktop.gui.lsl`). Only the connection fields the chosen board uses are shown
+(required ones marked with ``*``); values typed for other boards are kept, so switching
+back and forth loses nothing. While a recording is replayed the panel describes the
+recording instead of a board.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from PyQt6.QtWidgets import (
 )
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.lsl.discovery import LslStreamSummary, StreamQuery, is_lsl_board
 from bci_desktop.core.session import StreamState
 from bci_desktop.core.sources.board_names import (
     TEST_SIGNALS,
@@ -104,6 +107,8 @@ FIELDS: dict[str, FieldSpec] = {
 _PROTOCOLS = (("None", 0), ("UDP", 1), ("TCP", 2))
 
 
+#: The group of the LSL streams in the board list.
+LSL_GROUP = "LSL streams"
 #: The simulated subject as the board list shows it.
 SIMULATED_LABEL = "Simulated subject (16 ch, 250 Hz, known emotion)"
 
@@ -148,6 +153,17 @@ def _describe(b: BoardSummary) -> str:
     )
 
 
+def _describe_lsl(s: LslStreamSummary) -> str:
+    return (
+        f"LSL stream {s.name!r} ({s.type or 'no type'}) from {s.hostname}: "
+        f"{s.channel_count} channels at {s.sample_rate:g} Hz"
+    )
+
+
+def _query_name(query: StreamQuery) -> str:
+    return query.name or query.source_id or query.type or "?"
+
+
 class DevicePanel(QWidget):
     """Board picker, connection fields, Connect/Disconnect and the connection state.
 
@@ -175,6 +191,7 @@ class DevicePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._summaries = {b.name: b for b in list_boards()}
+        self._lsl: dict[str, LslStreamSummary] = {}
         self._state = StreamState.IDLE
         self._replaying = False
         self._editors: dict[str, QWidget] = {}
@@ -405,8 +422,16 @@ class DevicePanel(QWidget):
         return str(self.board_combo.currentData())
 
     def set_board(self, name: str) -> bool:
-        """Choose a board by name; return False (and keep the current one) if unknown."""
+        """Choose a board by name; return False (and keep the current one) if unknown. An
+        LSL stream not visible now is listed as such (it may start later)."""
         i = self.board_combo.findData(name)
+        if i < 0 and is_lsl_board(name):
+            try:
+                query = StreamQuery.parse(name)
+            except ConfigError:
+                return False
+            self._add_lsl_item(query.board, f"LSL: {_query_name(query)} (not visible now)", "")
+            i = self.board_combo.findData(query.board)
         if i < 0:
             return False
         self.board_combo.setCurrentIndex(i)
@@ -426,6 +451,48 @@ class DevicePanel(QWidget):
         self.form.setRowVisible(self._recording_row, replaying)
         self.form.setRowVisible(self._board_row, not replaying)
         self._board_changed()
+
+    def set_lsl_streams(self, streams: list[LslStreamSummary]) -> None:
+        """List these LSL streams after the boards (the chosen one stays, marked when it is
+        no longer visible)."""
+        combo = self.board_combo
+        current = self.board()
+        wanted = {s.query.board: s for s in streams if s.is_signal}
+        combo.blockSignals(True)
+        for i in reversed(range(combo.count())):
+            data = str(combo.itemData(i))
+            if is_lsl_board(data) and data not in wanted and data != current:
+                combo.removeItem(i)
+        for board, s in wanted.items():
+            self._add_lsl_item(board, f"LSL: {s.label}", _describe_lsl(s))
+        if is_lsl_board(current) and current not in wanted:
+            i = combo.findData(current)
+            text = combo.itemText(i)
+            if i >= 0 and not text.endswith("(not visible now)"):
+                combo.setItemText(i, f"{text} (not visible now)")
+        combo.setCurrentIndex(max(combo.findData(current), 0))
+        combo.blockSignals(False)
+        self._lsl = wanted
+        if is_lsl_board(current):
+            self._board_changed()
+
+    def _add_lsl_item(self, board: str, text: str, tip: str) -> None:
+        combo = self.board_combo
+        i = combo.findData(board)
+        if i < 0:
+            if combo.findText(LSL_GROUP) < 0:  # the group's header, once
+                header = QStandardItem(LSL_GROUP)
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = QFont(combo.font())
+                font.setBold(True)
+                header.setFont(font)
+                model = combo.model()
+                if isinstance(model, QStandardItemModel):
+                    model.appendRow(header)
+            combo.addItem(text, board)
+            i = combo.count() - 1
+        combo.setItemText(i, text)
+        combo.setItemData(i, tip or text, Qt.ItemDataRole.ToolTipRole)
 
     def fields_for(self, board: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Connection fields (required, optional) the panel shows for ``board``."""
@@ -450,9 +517,14 @@ class DevicePanel(QWidget):
         self.form.setRowVisible(self.board_info, not replaying)
         # The whole name under the list (which may be too narrow for it), its id in the
         # tooltip.
-        self.board_combo.setToolTip(self.board_combo.currentData(Qt.ItemDataRole.ToolTipRole))
+        self.board_combo.setToolTip(
+            self.board_combo.currentData(Qt.ItemDataRole.ToolTipRole) or ""
+        )
         if is_simulated(board):
             self.board_info.setText(f"{SIMULATED_LABEL}: the true state is known")
+        elif is_lsl_board(board):
+            s = self._lsl.get(board)
+            self.board_info.setText(_describe_lsl(s) if s else "Not visible on the network now")
         else:
             b = self._summaries.get(board)
             self.board_info.setText(board_label(b) if b else "")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from bci_desktop.gui.drift_badge import DriftBadge
     from bci_desktop.gui.frame_rate import FrameRateMenu
     from bci_desktop.gui.help_menu import HelpMenu
+    from bci_desktop.gui.lsl import LslFeature
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.marker_keys import MarkerKeys
     from bci_desktop.gui.model_manager import ModelManager
@@ -53,6 +54,9 @@ class WindowFeatures:
         File > Sessions… and the session browser.
     reliability : ReliabilityController
         The signal-lost indicator and Reconnect now.
+    lsl : LslFeature
+        LSL streams in the board list, Stream > Publish on LSL, Stream > Follow LSL marker
+        streams, markers from other programs.
     marker_keys : MarkerKeys
         Keys 1-9 insert markers with the focus anywhere in the window but a text field.
     help : HelpMenu
@@ -69,6 +73,7 @@ class WindowFeatures:
     recording: RecordingController
     sessions: SessionsLauncher
     reliability: ReliabilityController
+    lsl: LslFeature
     marker_keys: MarkerKeys
     help: HelpMenu
     frame_rate: FrameRateMenu
@@ -82,6 +87,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
         frame_rate,
         help_menu,
         latency_fallback,
+        lsl,
         marker_keys,
         model_manager,
         recording,
@@ -105,6 +111,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
         recording=recorder,
         sessions=session_browser.install(window, recorder, replayer),
         reliability=reliability.install(window),
+        lsl=lsl.install(window),
         marker_keys=marker_keys.install(window),
         help=help_menu.install(window, models),
         frame_rate=frame_rate.install(window),

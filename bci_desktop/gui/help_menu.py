@@ -223,27 +223,17 @@ def _title(path: Path) -> str:
 
 
 def about_text(model: str) -> str:
-    """The About box's text (HTML): what the app does and the versions in use."""
+    """The About box's text (HTML): what the app does, the versions ``bci-desktop
+    --version`` prints, and the model in use."""
     v = gather_versions(qt=qVersion(), pyqt=PYQT_VERSION_STR)
-    rows = [
-        ("BCI Desktop", v.app),
-        ("BrainFlow", v.brainflow),
-        ("Qt", f"{v.qt} (PyQt6 {v.pyqt})"),
-        ("onnxruntime", v.onnxruntime),
-        ("Model in use", model or v.active_model),
-        ("Python", v.python),
-        ("numpy", v.numpy),
-    ]
-    table = "".join(
-        f"<tr><td>{html.escape(k)}&nbsp;&nbsp;</td><td>{html.escape(str(val))}</td></tr>"
-        for k, val in rows
-    )
+    lines = [*v.lines()[1:], f"Model in use: {model or v.active_model}"]
     return (
-        "<b>BCI Desktop</b>: real-time EEG. Stream a headset or the synthetic board, "
-        "filter, score signal quality and classify emotional state.<br><br>"
-        "The shipped emotion model is a demonstration trained on simulated data; it is not "
-        f"validated on human EEG.<br><br><table>{table}</table><br>"
-        f"Log files: {html.escape(str(log_dir()))}"
+        f"<b>BCI Desktop</b> {html.escape(v.app)}<br>Real-time EEG: stream a headset or the "
+        "synthetic board, filter, score signal quality and classify emotional state."
+        "<br><br>The shipped emotion model is a demonstration trained on simulated data; "
+        "it is not validated on human EEG.<br><br>"
+        + "<br>".join(html.escape(line) for line in lines)
+        + f"<br>Log files: {html.escape(str(log_dir()))}"
     )
 
 

@@ -27,10 +27,11 @@ HISTORY_S = 300.0
 
 @dataclass(frozen=True)
 class Marker:
-    """A marker seen in the stream."""
+    """A marker seen in the stream (``text``: what another program sent, e.g. ``"face"``)."""
 
     t: float
     value: float
+    text: str = ""
 
 
 class LiveData:
@@ -60,6 +61,8 @@ class LiveData:
         self.markers: deque[Marker] = deque(maxlen=2000)
         self.predictions: deque[Prediction] = deque(maxlen=4000)
         self.latency = RollingPercentiles(1200)
+        #: Latency from the sample's time stamp at its source (LSL streams only).
+        self.source_latency = RollingPercentiles(1200)
         self.quality: QualityReport | None = None
         self.samples_total = 0
         self.classes: tuple[str, ...] = ()
@@ -106,15 +109,33 @@ class LiveData:
             self.times.extend(np.asarray(update.timestamps, dtype=np.float64)[None, :])
             self.samples_total += n
             marks = np.flatnonzero(update.markers)
+            texts = {m.index: m.text for m in update.marker_texts}
             for i in marks:
-                self.markers.append(Marker(float(update.timestamps[i]), float(update.markers[i])))
+                t, value = float(update.timestamps[i]), float(update.markers[i])
+                self.markers.append(Marker(t, value, texts.get(int(i), "")))
         if update.quality is not None:
             self.quality = update.quality
         for p in update.predictions:
             self.predictions.append(p)
             self.latency.add(p.latency_ms)
+            if p.source_latency_ms is not None:
+                self.source_latency.add(p.source_latency_ms)
             self.classes = p.classes
         self.version += 1
+
+    def add_marker(self, t: float, value: float, text: str = "") -> None:
+        """A marker that arrived after its sample was shown (from another program): put it
+        in time order."""
+        marker, markers = Marker(float(t), float(value), text), self.markers
+        at = len(markers)
+        while at > 0 and markers[at - 1].t > marker.t:
+            at -= 1
+        if len(markers) == markers.maxlen:
+            if at == 0:
+                return  # older than every marker kept
+            markers.popleft()
+            at -= 1
+        markers.insert(at, marker)
 
     def jump(self, origin: float | None = None) -> None:
         """The stream jumped (a replay was sought): forget the samples, markers, quality

@@ -20,6 +20,7 @@ from PyQt6.QtCore import QMetaObject, Qt, QThread, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import QApplication, QMainWindow, QVBoxLayout, QWidget
 
+from bci_desktop.core.acquisition import ProcessLost
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.inference.registry import ModelRegistry
@@ -33,6 +34,7 @@ from bci_desktop.core.session import (
     spec_for_board,
 )
 from bci_desktop.core.settings import THEMES, AppSettings, load_settings
+from bci_desktop.core.sources.factory import is_simulated
 from bci_desktop.core.stream import StreamInfo
 from bci_desktop.gui.banner import Banner
 from bci_desktop.gui.device_panel import DevicePanel
@@ -87,6 +89,9 @@ class MainWindow(QMainWindow):
         own); ``None`` for the real boards, simulated subject and recordings.
     registry : ModelRegistry or None
         Where the worker finds models (``None``: the user's registry).
+    isolate : bool
+        Run the stream in a child process (the default), so that a crashing or hanging
+        driver cannot take the window down; False runs it in the worker's thread.
 
     Attributes tests can read
     -------------------------
@@ -133,6 +138,7 @@ class MainWindow(QMainWindow):
         *,
         open_source: SourceOpener | None = None,
         registry: ModelRegistry | None = None,
+        isolate: bool = True,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("BCI Desktop")
@@ -154,6 +160,7 @@ class MainWindow(QMainWindow):
         self._saver.failed.connect(self._on_save_failed)
         self._model_label = ""
         self._first_show = True
+        self._restart_note = ""
 
         app = QApplication.instance()
         if isinstance(app, QApplication):  # plots take their colours when they are created
@@ -164,7 +171,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_central()
         paint_once_per_frame(self)
-        self._start_worker(open_source, registry)
+        self._start_worker(open_source, registry, isolate)
         self.log_view.attach()
 
         self._refresh_timer = QTimer(self)
@@ -250,14 +257,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _start_worker(
-        self, open_source: SourceOpener | None, registry: ModelRegistry | None
+        self, open_source: SourceOpener | None, registry: ModelRegistry | None, isolate: bool
     ) -> None:
         # No Qt parent: the thread must outlive the window until it has stopped (a running
         # QThread that is destroyed aborts the process). If the window is ever destroyed
         # without closing, its destroyed signal still stops the stream and the thread.
         self.worker_thread = QThread()
         self.worker_thread.setObjectName("bci-stream-worker")
-        self.worker = StreamWorker(open_source=open_source, registry=registry)
+        self.worker = StreamWorker(open_source=open_source, registry=registry, isolate=isolate)
         self.worker.moveToThread(self.worker_thread)
         thread, worker = self.worker_thread, self.worker
         self.destroyed.connect(lambda _=None: stop_worker(thread, worker))
@@ -272,6 +279,7 @@ class MainWindow(QMainWindow):
         self.worker.status.connect(self._on_status)
         self.worker.notice.connect(self._on_notice)
         self.worker.marker_inserted.connect(self._on_marker_inserted)
+        self.worker.process_lost.connect(self._on_process_lost)
         self.worker_thread.start()
 
     # -- settings --------------------------------------------------------------------------
@@ -300,10 +308,10 @@ class MainWindow(QMainWindow):
         if self.stream_state.active:
             return
         panel = self.device_panel
+        board = panel.board()
+        speed = panel.speed() if is_simulated(board) else 1.0  # the simulated subject only
         try:
-            spec = spec_for_board(
-                panel.board(), params=panel.connection_params(), speed=panel.speed()
-            )
+            spec = spec_for_board(board, params=panel.connection_params(), speed=speed)
         except ConfigError as exc:
             self._on_state(StreamState.ERROR, str(exc))
             return
@@ -311,10 +319,10 @@ class MainWindow(QMainWindow):
 
     def connect_spec(self, spec: SourceSpec) -> None:
         """Stream ``spec`` (a board, the simulated subject, a recording to replay)."""
-        # No model of the settings: the worker's (the one last activated in this window,
-        # else the automatic choice).
-        model = self.settings.model_request() if self.settings.model_path else None
-        request = ConnectRequest(spec=spec, filters=self.signal_view.filters, model=model)
+        model = self.settings.model_request()  # a model named in the settings wins
+        request = ConnectRequest(
+            spec=spec, filters=self.signal_view.filters, model=model if model.explicit else None
+        )
         self.save_in_background()
         self.banner.hide()
         self._on_state(StreamState.CONNECTING, f"Connecting to {describe_spec(spec)}…")
@@ -363,7 +371,11 @@ class MainWindow(QMainWindow):
             self.banner.show_message("error", message)
             self.statusBar().showMessage(f"Error: {message}", 30000)
         elif state is StreamState.STREAMING:
-            self.banner.hide()
+            if self._restart_note:  # say what happened, now that it streams again
+                self.banner.show_message("warning", self._restart_note)
+                self._restart_note = ""
+            else:
+                self.banner.hide()
             self.statusBar().showMessage(message, 5000)
             focus = QApplication.focusWidget()
             if focus is None or not focus.isEnabled() or focus.window() is not self:
@@ -381,6 +393,16 @@ class MainWindow(QMainWindow):
     def _on_notice(self, notice: Notice) -> None:
         # The session logged it already; the status bar shows it.
         self.statusBar().showMessage(notice.text, 15000)
+
+    def _on_process_lost(self, lost: ProcessLost) -> None:
+        level = "warning" if lost.restarting else "error"
+        self.banner.show_message(level, f"The acquisition process {lost.reason}. {lost.advice}")
+        if lost.restarting:
+            clock = time.strftime("%H:%M:%S")
+            self._restart_note = (
+                f"The acquisition process {lost.reason} at {clock} and was restarted; a "
+                "recording in progress goes on in the same session, with a gap."
+            )
 
     def _on_marker_inserted(self, value: float) -> None:
         self.statusBar().showMessage(f"Marker {value:g} inserted", 3000)

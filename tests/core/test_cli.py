@@ -42,7 +42,7 @@ def _one_line_error(proc: subprocess.CompletedProcess, code: int, *needles: str)
 def test_version():
     proc = cli("--version")
     assert proc.returncode == 0
-    assert proc.stdout.strip() == f"bci-desktop {__version__}"
+    assert proc.stdout.splitlines()[0] == f"bci-desktop {__version__}"
 
 
 def test_boards_json_lists_every_board():
@@ -57,7 +57,7 @@ def test_boards_json_lists_every_board():
     assert synthetic["eeg_names"][:3] == ["Fz", "C3", "Cz"]
     cyton = next(r for r in rows if r["name"] == "cyton")
     assert "serial_port" in cyton["connection"]
-    assert (cyton["maker"], cyton["model"]) == ("OpenBCI", "Cyton")
+    assert (cyton["maker"], cyton["product"]) == ("OpenBCI", "Cyton")
 
 
 def test_boards_table_is_readable():
@@ -124,6 +124,8 @@ def test_ctrl_c_stops_cleanly(tmp_path, sig):
     )
     try:
         first = proc.stderr.readline()  # the first status line: streaming has started
+        while first and not first.startswith("["):  # after the model chosen, say
+            first = proc.stderr.readline()
         assert first.startswith("["), first
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=20)

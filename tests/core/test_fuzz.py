@@ -191,3 +191,138 @@ def test_damaged_model_files_are_refused(tmp_path_factory, cuts):
     else:  # a harmless change (e.g. in a doc string): the model still passes its test vector
         p = model.predict_proba(np.zeros(model.input_shape, dtype=np.float32))
         assert p.sum() == pytest.approx(1.0, abs=1e-4)
+
+
+# -- issue 12: hostile headers, deep JSON, numbers a model may declare, text to print ---------
+edf_durations = st.sampled_from(["0", "-1", "nan", "inf", "1e-9", "1e308", "0.5", "1", "x"]) | (
+    st.floats(allow_nan=True, allow_infinity=True).map(lambda v: repr(v)[:8])
+)
+
+
+@FUZZ
+@given(
+    n_signals=st.integers(-2, 1500),
+    spr=st.integers(-1, 400),
+    duration=edf_durations,
+    declared=st.integers(-3, 10**7),
+    written=st.integers(0, 4),
+    header_bytes=st.none() | st.integers(-10, 10**6),
+)
+def test_edf_headers_that_lie_never_crash_or_allocate_blindly(
+    tmp_path_factory, n_signals, spr, duration, declared, written, header_bytes
+):
+    import tracemalloc
+
+    from tests.core.hostile import edf_bytes
+
+    ns, n = max(n_signals, 0), max(spr, 0)
+    if ns * n * written > 2_000_000:  # keep the files small: the header is what lies
+        written = 0
+    path = tmp_path_factory.mktemp("edf") / "h.edf"
+    path.write_bytes(
+        edf_bytes(n_signals=n_signals, samples_per_record=spr, duration=duration,
+                  n_records=written, declared_records=declared, header_bytes=header_bytes)
+    )  # fmt: skip
+    tracemalloc.start()
+    try:
+        src = ReplaySource(path, speed=None)
+        src.start()
+        while src.read() is not None:
+            pass
+    except BCIError as exc:
+        assert str(exc)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    # memory follows what the file holds, not what its header claims
+    assert peak < 64e6 + 40 * path.stat().st_size
+
+
+@FUZZ
+@given(levels=st.integers(60, 200_000), where=st.sampled_from(["session", "settings", "model"]))
+def test_json_nested_any_depth_is_refused_with_a_message(tmp_path_factory, levels, where):
+    from tests.core.hostile import deep_json
+
+    text = deep_json(levels)
+    folder = tmp_path_factory.mktemp("deep")
+    if where == "session":
+        (folder / META_FILE).write_text(text)
+        with pytest.raises(SessionError):
+            read_meta(folder)
+    elif where == "settings":
+        (folder / "settings.json").write_text(text)
+        loaded, warnings = load_settings(folder / "settings.json")
+        assert loaded == AppSettings() and warnings
+    else:
+        with pytest.raises(BCIError, match="nested deeper"):
+            ModelMetadata.from_json(text)
+
+
+@FUZZ
+@given(
+    rate=st.floats(allow_nan=True, allow_infinity=True),
+    window_s=st.floats(allow_nan=True, allow_infinity=True),
+    hop_s=st.floats(allow_nan=True, allow_infinity=True),
+    atol=st.floats(allow_nan=True, allow_infinity=True),
+    budget=st.floats(allow_nan=True, allow_infinity=True),
+    notch=st.sampled_from([None, 50.0, 60.0, 1e9, float("nan")]),
+    order=st.integers(-5, 2000),
+)
+def test_model_metadata_the_registry_accepts_is_metadata_the_engine_runs(
+    rate, window_s, hop_s, atol, budget, notch, order
+):
+    from bci_desktop.core.engine import Engine, EngineConfig
+    from bci_desktop.core.stream import ChannelInfo, StreamInfo
+    from tests.core.modelfiles import fitted, metadata_dict
+
+    clf, x = fitted(44)
+    meta = metadata_dict(clf, x)
+    meta.update(sample_rate=rate, window_s=window_s, hop_s=hop_s, latency_budget_ms=budget)
+    meta["filters"] = {"notch_hz": notch, "bandpass": [1.0, 45.0], "order": order}
+    meta["test_vector"]["atol"] = atol
+    try:
+        parsed = ModelMetadata.from_json(json.dumps(meta))
+    except BCIError as exc:
+        assert str(exc)
+        return
+    recipe = parsed.recipe
+    info = StreamInfo(
+        source_name="fuzz",
+        board_id=None,
+        sample_rate=recipe.sample_rate,
+        eeg=tuple(ChannelInfo(c, "eeg", "uV") for c in recipe.channels),
+    )
+    engine = Engine(info, recipe=recipe, config=EngineConfig(display_s=1.0))
+    assert engine.window_samples >= 1 and engine.hop_samples >= 1
+
+
+@FUZZ
+@given(text=st.text())
+def test_printed_text_never_holds_a_control_character(text):
+    import unicodedata
+
+    from bci_desktop.core.terminal import printable
+
+    shown = printable(text)
+    assert not [c for c in shown if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+    if text.isprintable() and "\\" not in text:
+        assert shown == text
+
+
+@FUZZ
+@given(
+    t=st.floats(allow_nan=True, allow_infinity=True),
+    probs=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=2, max_size=2),
+)
+def test_prediction_json_is_always_strict_json(t, probs):
+    from bci_desktop.core.jsonsafe import prediction_json
+    from bci_desktop.core.prediction import Prediction
+
+    p = Prediction(t=t, index=1, classes=("a", "b"), label="a", probabilities=tuple(probs),
+                   confidence=probs[0], latency_ms=0.1, withheld=None, truth=None)  # fmt: skip
+
+    def refuse(token):
+        raise ValueError(token)
+
+    record = json.loads(prediction_json(p), parse_constant=refuse)
+    assert record["t"] is None or np.isfinite(record["t"])

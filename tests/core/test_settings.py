@@ -40,6 +40,7 @@ def _custom() -> AppSettings:
         view_mode="clinician",
         theme="dark",
         model_path="/models/mine.onnx",
+        montages={"ganglion": ["C3", "C4", "O1", "O2"], "muse_2 mac 00:55:da": ["TP9", "AF7"]},
     )
 
 
@@ -131,6 +132,7 @@ def test_binary_file_is_refused_without_crash(cfg: Path) -> None:
         pytest.param("theme", "purple", id="theme"),
         pytest.param("model_path", 5, id="model-path"),
         pytest.param("connection", "COM3", id="connection-text"),
+        pytest.param("montages", ["Fp1", "Fp2"], id="montages-list"),
     ],
 )
 def test_wrong_type_resets_only_that_field(cfg: Path, key: str, value: object) -> None:
@@ -155,6 +157,33 @@ def test_bad_connection_field_keeps_the_others(cfg: Path) -> None:
     assert settings.connection == {"serial_port": "/dev/ttyUSB3"}
     assert any("'ip_port'" in w for w in warnings)
     assert any("'colour'" in w for w in warnings)
+
+
+def test_bad_saved_montage_keeps_the_others(cfg: Path) -> None:
+    doc = _custom().to_dict()
+    doc["montages"] = {"cyton": ["Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2"],
+                       "ganglion": ["F3", "F4", "Q1", "O2"], "unicorn": 7}  # fmt: skip
+    cfg.mkdir(parents=True)
+    (cfg / "settings.json").write_text(json.dumps(doc))
+    settings, warnings = load_settings()
+    assert list(settings.montages) == ["cyton"]
+    assert any("'ganglion'" in w and "'Q1'" in w for w in warnings)
+    assert any("'unicorn'" in w for w in warnings)
+
+
+def test_montages_are_saved_per_device_and_looked_up(cfg: Path) -> None:
+    settings = AppSettings().with_montage("ganglion", ["c3", "C4", "O1", "O2"])
+    settings = settings.with_montage("ganglion", ["F7", "F8", "T3", "T4"], mac_address="AA:BB")
+    save_settings(settings)
+    loaded, warnings = load_settings()
+    assert warnings == [] and loaded == settings
+    assert loaded.saved_montage("ganglion").channels == ("C3", "C4", "O1", "O2")
+    assert loaded.saved_montage("ganglion", mac_address="aa:bb").channels[2] == "T3"
+    assert loaded.saved_montage("cyton") is None
+    forgotten = loaded.with_montage("ganglion", None)
+    assert forgotten.saved_montage("ganglion") is None
+    with pytest.raises(ConfigError, match=r"'Z9' .* is not a 10-05 electrode position"):
+        loaded.with_montage("cyton", ["Fp1", "Z9"])
 
 
 def test_unknown_keys_are_ignored_with_a_warning(cfg: Path) -> None:

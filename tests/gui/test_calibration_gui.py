@@ -43,7 +43,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             spec = replace(spec, script=script)
         return open_source(spec, supervision)
 
-    w = MainWindow(open_source=scripted)
+    w = MainWindow(open_source=scripted, isolate=False)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)

@@ -42,7 +42,7 @@ def _simulated_person(spec, supervision):
 @pytest.fixture
 def window(qtbot, data_dir):
     PERSON["subject_seed"] = None
-    w = MainWindow(open_source=_simulated_person)
+    w = MainWindow(open_source=_simulated_person, isolate=False)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.montage.tenfive import position
 from bci_desktop.core.validate import check_choice, check_positive
 
 __all__ = [
@@ -50,6 +51,11 @@ FEATURE_KINDS: tuple[str, ...] = (
 EPS = 1e-12
 
 _LOG_2PIE = math.log(2.0 * math.pi * math.e)
+
+
+def _site(name: str) -> str:
+    """Comparable key of a channel name: one key for the old and new name of a position."""
+    return (position(name) or name).lower()
 
 
 @dataclass(frozen=True)
@@ -357,13 +363,13 @@ class FeatureExtractor:
         self._parts = np.empty((n_ch, welch.n_seg, 2 * self._n_bins))
         self._window_full = np.ascontiguousarray(np.broadcast_to(welch.window, self._buf.shape))
 
-        lowered = {c.lower(): i for i, c in reversed(list(enumerate(self.channel_names)))}
+        index = {_site(c): i for i, c in reversed(list(enumerate(self.channel_names)))}
         used, left, right = [], [], []
         for lch, rch in spec.asymmetry_pairs:
-            if lch.lower() in lowered and rch.lower() in lowered:
+            if _site(lch) in index and _site(rch) in index:
                 used.append((lch, rch))
-                left.append(lowered[lch.lower()])
-                right.append(lowered[rch.lower()])
+                left.append(index[_site(lch)])
+                right.append(index[_site(rch)])
         self.asymmetry_pairs_used: tuple[tuple[str, str], ...] = tuple(used)
         band_index = {name: i for i, name in enumerate(spec.band_names)}
         asym_bands = [band_index[b] for b in spec.asymmetry_bands]

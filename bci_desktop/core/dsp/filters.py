@@ -7,13 +7,13 @@ unlike BrainFlow's stateless ``DataFilter``).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.validate import check_choice, check_int, invalid
@@ -156,6 +156,8 @@ def design_sos(sample_rate: float, settings: FilterSettings) -> np.ndarray:
     ndarray, shape (n_sections, 6)
         Empty (0 sections) when both the notch and the band-pass are off.
     """
+    from scipy import signal  # imported on use: reading a model's metadata needs no scipy
+
     settings.validate(sample_rate)
     sections = []
     if settings.notch_hz is not None:
@@ -174,6 +176,8 @@ def design_sos(sample_rate: float, settings: FilterSettings) -> np.ndarray:
 
 def _sosfilt_public(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
     """Filter ``x`` (n, n_samples) in place; ``zi`` (n, n_sections, 2) updated in place."""
+    from scipy import signal
+
     y, zf = signal.sosfilt(sos, x, axis=-1, zi=zi.transpose(1, 0, 2))
     x[...] = y
     zi[...] = zf.transpose(1, 0, 2)
@@ -185,6 +189,8 @@ def _load_fast_sosfilt() -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]
 
     The kernel is private to scipy, so it is checked once against the public function.
     """
+    from scipy import signal
+
     try:
         from scipy.signal._sosfilt import _sosfilt
     except ImportError:
@@ -209,7 +215,12 @@ def _load_fast_sosfilt() -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]
     return _sosfilt_public
 
 
-_sosfilt_inplace = _load_fast_sosfilt()
+_fast_sosfilt = functools.cache(_load_fast_sosfilt)
+
+
+def _sosfilt_inplace(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> None:
+    """Filter in place with the kernel :func:`_load_fast_sosfilt` picked (on first use)."""
+    _fast_sosfilt()(sos, x, zi)
 
 
 class StreamingFilter:
@@ -256,6 +267,8 @@ class StreamingFilter:
         self._sos = design_sos(self.sample_rate, settings)
         n_sec = self._sos.shape[0]
         # Steady-state response to a unit step, per section: (n_sections, 2).
+        from scipy import signal
+
         self._zi_unit = signal.sosfilt_zi(self._sos) if n_sec else None
         # Filter state, (n_channels, n_sections, 2), or None until the first sample.
         self._zi: np.ndarray | None = None

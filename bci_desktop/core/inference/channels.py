@@ -6,9 +6,10 @@ import re
 from collections.abc import Sequence
 
 from bci_desktop.core.errors import ChannelMismatchError
+from bci_desktop.core.montage.tenfive import OLD_NAMES, position
 
-#: Old 10-20 names and their 10-10 equivalents.
-ALIASES = {"t3": "t7", "t4": "t8", "t5": "p7", "t6": "p8"}
+#: Old 10-20 names and their 10-10 equivalents (lower case).
+ALIASES = {old.lower(): new.lower() for old, new in OLD_NAMES.items()}
 
 _PREFIX = re.compile(r"^(eeg|exg)[\s_:-]+", re.IGNORECASE)
 _SUFFIX = re.compile(r"[\s_:-]+(ref|le|re|ar|avg|a1|a2|m1|m2|cz)$", re.IGNORECASE)
@@ -18,11 +19,13 @@ def normalize_channel_name(name: str) -> str:
     """Reduce an electrode label to a comparable key.
 
     ``"EEG Fp1-REF"``, ``"fp1"`` and ``" FP1 "`` all become ``"fp1"``; old 10-20 names map
-    to their 10-10 equivalents (``T3`` -> ``t7``).
+    to their 10-10 equivalents (``T3`` -> ``t7``), so the two names of one position match
+    (see :mod:`bci_desktop.core.montage.tenfive`).
     """
     key = _PREFIX.sub("", name.strip())
-    key = _SUFFIX.sub("", key).strip().lower()
-    return ALIASES.get(key, key)
+    key = _SUFFIX.sub("", key).strip()
+    modern = position(key)
+    return modern.lower() if modern is not None else key.lower()
 
 
 def map_channels(

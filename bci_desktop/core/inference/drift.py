@@ -42,6 +42,7 @@ and below every changed signal measured. The alarm has hysteresis: it turns on a
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -234,4 +235,18 @@ class DriftMonitor:
         return self._score
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor", "drift_warning"]
+__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor", "drift_warning", "update_drift"]
+
+logger = logging.getLogger(__name__)
+
+
+def update_drift(monitor: DriftMonitor, feats: np.ndarray) -> float:
+    """Feed a feature vector to ``monitor``; log when its alarm turns on or off (in the
+    words of :func:`drift_warning`, which the window's banner shows too). The score."""
+    was = monitor.alarm
+    score = monitor.update(feats)
+    if monitor.alarm and not was:
+        logger.warning("%s", drift_warning(score))
+    elif was and not monitor.alarm:
+        logger.info("Feature drift back to %.2f, below %.2f.", score, monitor.threshold)
+    return score

@@ -13,9 +13,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bci_desktop.core import jsonsafe
 from bci_desktop.core.dsp.features import FeatureSpec
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import ConfigError, ModelError
+from bci_desktop.core.limits import (
+    MAX_CHANNELS,
+    MAX_WINDOW_S,
+    MAX_WINDOW_VALUES,
+    sample_rate_problem,
+)
 
 METADATA_KEY = "bci_desktop"
 SCHEMA = "bci-desktop-model/1"
@@ -25,6 +32,9 @@ INPUT_KINDS = ("features", "window")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 #: Keys of the reference statistics; ``mean`` and ``std`` are required when any is given.
 REFERENCE_KEYS = ("mean", "std", "q05", "q95")
+#: Largest test-vector tolerance: probabilities lie in [0, 1], so a tolerance near 1 would
+#: accept any output.
+MAX_ATOL = 0.1
 
 
 @dataclass(frozen=True)
@@ -133,11 +143,15 @@ class ModelMetadata:
 
     @classmethod
     def from_json(cls, text: str) -> ModelMetadata:
-        """Parse and validate; raise :class:`ModelError` listing every problem found."""
+        """Parse and validate; raise :class:`ModelError` listing every problem found.
+
+        The JSON is read with a bound on nesting, and ``NaN``, ``Infinity`` or a number
+        beyond double range anywhere in it is refused.
+        """
         try:
-            raw = json.loads(text)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise ModelError(f"the model's metadata is not valid JSON ({exc})") from exc
+            raw = jsonsafe.loads(text, finite=True)
+        except (jsonsafe.JSONInputError, TypeError) as exc:
+            raise ModelError(f"the model's metadata is refused: {exc}") from exc
         if not isinstance(raw, dict):
             raise ModelError("the model's metadata must be a JSON object")
         return cls.from_dict(raw)
@@ -179,24 +193,48 @@ class ModelMetadata:
             not channels or not all(isinstance(c, str) and c for c in channels)
         ):
             problems.append("'channels' must list at least one channel name")
+        if channels is not None and len(channels) > MAX_CHANNELS:
+            problems.append(f"'channels' lists {len(channels)}, more than {MAX_CHANNELS}")
+        if classes is not None and len(classes) > MAX_CHANNELS:
+            problems.append(f"'classes' lists {len(classes)}, more than {MAX_CHANNELS}")
         rate = need("sample_rate", (int, float), "a number (Hz)")
         if rate is not None and not (math.isfinite(rate) and rate > 0):
             problems.append(f"'sample_rate' must be positive, got {rate}")
+        elif rate is not None and (bad_rate := sample_rate_problem(rate)) is not None:
+            problems.append(f"'sample_rate': {bad_rate}")
+            rate = None
         window_s = raw.get("window_s", 4.0)
         hop_s = raw.get("hop_s", 0.25)
+        timing_ok = True
         for key, value in (("window_s", window_s), ("hop_s", hop_s)):
             if (
                 not isinstance(value, int | float)
                 or isinstance(value, bool)
-                or not (math.isfinite(value) and value > 0)
+                or not (math.isfinite(value) and 0 < value <= MAX_WINDOW_S)
             ):
-                problems.append(f"'{key}' must be a positive number of seconds, got {value!r}")
+                problems.append(
+                    f"'{key}' must be a positive number of seconds up to {MAX_WINDOW_S:g}, "
+                    f"got {value!r}"
+                )
+                timing_ok = False
+        if timing_ok and rate is not None:
+            problems += _timing_problems(float(rate), float(window_s), float(hop_s))
+            n_ch = len(channels) if isinstance(channels, list) else 1
+            values = n_ch * round(float(window_s) * float(rate))
+            if values > MAX_WINDOW_VALUES:
+                problems.append(
+                    f"its window holds {values} values ({n_ch} channels x "
+                    f"{round(float(window_s) * float(rate))} samples), more than "
+                    f"{MAX_WINDOW_VALUES}"
+                )
         input_kind = raw.get("input_kind", "features")
         if input_kind not in INPUT_KINDS:
             problems.append(f"'input_kind' must be one of {INPUT_KINDS}, got {input_kind!r}")
         filters = features = None
         try:
             filters = FilterSettings.from_dict(raw.get("filters") or {})
+            if rate is not None:
+                filters.validate(float(rate))  # the filters the engine will build for it
         except (ConfigError, TypeError, ValueError) as exc:
             problems.append(f"'filters': {exc}")
         try:
@@ -211,7 +249,17 @@ class ModelMetadata:
             try:
                 inputs = tuple(_flat_row(row) for row in tv["inputs"])
                 probs = tuple(_flat_row(row) for row in tv["probabilities"])
-                atol = float(tv.get("atol", 1e-4))
+                atol = tv.get("atol", 1e-4)
+                if (
+                    isinstance(atol, bool)
+                    or not isinstance(atol, int | float)
+                    or not 0 <= atol <= MAX_ATOL
+                ):
+                    raise ValueError(
+                        f"'atol' must be a number from 0 to {MAX_ATOL:g}, got {atol!r}: a "
+                        "larger tolerance would accept any output"
+                    )
+                atol = float(atol)
                 if not inputs or len(inputs) != len(probs):
                     raise ValueError("inputs and probabilities must have the same, nonzero rows")
                 test_vector = TestVector(inputs, probs, atol)
@@ -232,7 +280,11 @@ class ModelMetadata:
             dict_fields[key] = value
         problems += reference_problems(dict_fields["reference"])
         budget = raw.get("latency_budget_ms", 100.0)
-        if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
+        if (
+            not isinstance(budget, int | float)
+            or isinstance(budget, bool)
+            or not (math.isfinite(budget) and budget > 0)
+        ):
             problems.append(f"'latency_budget_ms' must be a positive number, got {budget!r}")
             budget = 100.0
         if problems:
@@ -262,6 +314,22 @@ class ModelMetadata:
         )
 
 
+def _timing_problems(rate: float, window_s: float, hop_s: float) -> list[str]:
+    """What keeps the engine from building a window and a hop at the model's rate."""
+    problems = []
+    if round(window_s * rate) < 1:
+        problems.append(
+            f"'window_s' of {window_s:g} s holds no sample at {rate:g} Hz; it must hold at "
+            "least one"
+        )
+    if hop_s * rate < 1:
+        problems.append(
+            f"'hop_s' of {hop_s:g} s is shorter than one sample at {rate:g} Hz; the time "
+            "between two predictions must be at least one sample"
+        )
+    return problems
+
+
 def _flat_row(row: Any) -> tuple[float, ...]:
     """One test-vector row as flat floats; nested lists (channels x samples) are flattened
     in C order."""
@@ -276,6 +344,8 @@ def _flat_row(row: Any) -> tuple[float, ...]:
                 break
             if isinstance(v, bool) or not isinstance(v, int | float):
                 raise TypeError(f"test vector values must be numbers, got {v!r}")
+            if not math.isfinite(v):
+                raise ValueError(f"test vector values must be finite, got {v!r}")
             flat.append(float(v))
         else:
             stack.pop()

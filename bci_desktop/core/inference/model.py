@@ -12,6 +12,8 @@ import onnxruntime as ort
 from bci_desktop.core.errors import ModelError
 from bci_desktop.core.inference.metadata import ModelMetadata
 from bci_desktop.core.inference.validation import (
+    ModelValidationError,
+    ValidationReport,
     declared_input_shape,
     io_problems,
     open_session,
@@ -59,27 +61,36 @@ class EmotionModel:
     # -- construction ------------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path) -> EmotionModel:
-        """Load and validate a model file (the checks of :mod:`.validation`, without timing).
+        """Load and validate a model file.
+
+        The file is validated exactly as the registry validates it (every check of
+        :mod:`.validation` but the latency measurement), in a child process with a time and
+        memory limit (:mod:`.sandbox`); only bytes that passed are opened here.
 
         Raises
         ------
-        ModelError
-            If the file is missing, not ONNX, lacks or has invalid metadata, has an input or
-            output that does not fit its metadata, or fails its own test vector (outputs
-            outside [0, 1], rows not summing to one, or not the expected probabilities).
-            The message lists every problem found.
+        ModelValidationError
+            If the file is missing, not a regular file, not ONNX, lacks or has invalid
+            metadata, has an input or output that does not fit its metadata, fails its own
+            test vector or its probes (outputs not finite probabilities, or not the expected
+            ones), or runs longer or needs more memory than a model may. The message lists
+            every problem found.
         """
+        from bci_desktop.core.inference.sandbox import validate_isolated
+
         path = Path(path)
-        data, sha = read_model_bytes(path)
+        try:
+            data, sha = read_model_bytes(path)
+        except ModelError as exc:
+            report = ValidationReport(path, False, (str(exc),))
+            raise ModelValidationError(str(exc), report) from exc
+        report = validate_isolated(data, path, sha256=sha, runs=0)
+        if not report.ok:
+            reasons = "; ".join(r.rstrip(".") for r in report.reasons)
+            raise ModelValidationError(f"Model file '{path}' was refused: {reasons}.", report)
         session = open_session(data, path)
         metadata = read_metadata(session, path)
-        problems = io_problems(session, metadata)
-        if problems:
-            raise ModelError(
-                f"Model file '{path}' does not fit its metadata: {'; '.join(problems)}."
-            )
         model = cls(session, metadata, path, sha)
-        model.check_test_vector()
         logger.info("Loaded model %s from %s", metadata.label, path)
         return model
 

@@ -41,16 +41,20 @@ from typing import Any
 
 import platformdirs
 
+from bci_desktop.core import jsonsafe
+from bci_desktop.core.atomic import write_atomic
 from bci_desktop.core.errors import ModelError
 from bci_desktop.core.inference.metadata import NAME_PATTERN, ModelMetadata
+from bci_desktop.core.inference.sandbox import validate_isolated
 from bci_desktop.core.inference.validation import (
+    ModelValidationError,
     ValidationReport,
     open_session,
     read_metadata,
     read_model_bytes,
-    validate_model_bytes,
     validate_model_file,
 )
+from bci_desktop.core.regular_files import read_regular
 from bci_desktop.core.resources import shipped_dir
 from bci_desktop.core.stream import StreamInfo
 
@@ -70,14 +74,7 @@ MODEL_FILE = "model.onnx"
 DEFAULT_MODEL = "emotion-default"
 SOURCES = ("shipped", "user", "brainflow")
 _HISTORY_MAX = 20
-
-
-class ModelValidationError(ModelError):
-    """A model was refused; :attr:`report` lists every reason."""
-
-    def __init__(self, message: str, report: ValidationReport) -> None:
-        super().__init__(message)
-        self.report = report
+_MAX_INDEX_BYTES = 16 << 20
 
 
 def user_models_dir() -> Path:
@@ -117,6 +114,9 @@ class ModelEntry:
         When it was imported (ISO 8601), for user models.
     original : str or None
         The file it was imported from, for user models.
+    channels : tuple of str
+        The electrodes the model needs (empty for BrainFlow's built-in models, which use
+        every EEG channel, and for user models indexed before channels were recorded).
     """
 
     name: str
@@ -134,6 +134,7 @@ class ModelEntry:
     p99_ms: float | None = None
     imported: str | None = None
     original: str | None = None
+    channels: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -163,7 +164,15 @@ class ModelEntry:
             return BrainFlowModel.for_stream(info, self.task)
         from bci_desktop.core.inference.model import EmotionModel
 
-        return EmotionModel.load(self.path)
+        try:
+            return EmotionModel.load(self.path)
+        except ModelValidationError as exc:
+            raise ModelValidationError(
+                f"The {'active ' if self.active else ''}model '{self.label}' cannot be used: "
+                f"{exc} Activate another model, or roll back to the previous one (Models > "
+                f"Roll back; 'bci-desktop models rollback').",
+                exc.report,
+            ) from exc
 
 
 def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
@@ -182,22 +191,7 @@ def _now() -> str:
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    if hasattr(os, "O_DIRECTORY"):
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    write_atomic(path, data)
 
 
 class ModelRegistry:
@@ -282,6 +276,14 @@ class ModelRegistry:
             "and none was imported."
         )
 
+    def chosen_label(self) -> str | None:
+        """``name@version`` of the model the user activated, ``None`` while the default
+        applies (the app then picks the best validated model for each stream's montage)."""
+        with self._locked():
+            index = self._read_index()
+            label = index.get("active")
+            return label if label is not None and self._find(index, label) else None
+
     def history(self) -> list[str]:
         """Labels of the previously active models, oldest first (rollback pops the last)."""
         with self._locked():
@@ -292,15 +294,27 @@ class ModelRegistry:
         return validate_model_file(path, runs=self.runs)
 
     def fastest_for(
-        self, classes: Sequence[str], *, exclude: str | None = None
+        self,
+        classes: Sequence[str],
+        *,
+        exclude: str | None = None,
+        channels: Sequence[str] | None = None,
     ) -> ModelEntry | None:
         """The validated model predicting ``classes`` with the lowest measured p99 latency
-        (a latency fallback), or ``None``. ``exclude`` is a label to leave out."""
+        (a latency fallback), or ``None``. ``exclude`` is a label to leave out; with
+        ``channels``, only models that need no other channel are considered (old and new
+        names of a position are one)."""
+        from bci_desktop.core.inference.channels import normalize_channel_name
+
+        have = None if channels is None else {normalize_channel_name(c) for c in channels}
         best: tuple[float, ModelEntry] | None = None
         for entry in self.list():
             if entry.label == exclude or tuple(entry.classes) != tuple(classes):
                 continue
             if entry.source == "brainflow":
+                continue
+            needs = {normalize_channel_name(c) for c in entry.channels}
+            if have is not None and (not needs or not needs <= have):
                 continue
             p99 = entry.p99_ms
             if p99 is None:
@@ -314,9 +328,11 @@ class ModelRegistry:
 
     def load_fallback_for(self, model: Any, info: StreamInfo | None = None) -> Any:
         """The latency fallback of ``model``: the fastest other validated model for its
-        classes (:meth:`fastest_for`), loaded for ``info``; ``None`` when there is none.
+        classes (:meth:`fastest_for`) that reads no channel ``model`` does not read (so it
+        fits wherever ``model`` fits), loaded for ``info``; ``None`` when there is none.
         What ``bci-desktop run --latency-fallback`` and the window's switch use."""
-        entry = self.fastest_for(model.classes, exclude=model.metadata.label)
+        channels = tuple(model.metadata.recipe.channels)
+        entry = self.fastest_for(model.classes, exclude=model.metadata.label, channels=channels)
         return None if entry is None else entry.load(info)
 
     # -- changing ------------------------------------------------------------------------
@@ -345,7 +361,7 @@ class ModelRegistry:
         """
         source = Path(path)
         data, sha = read_model_bytes(source)
-        report = validate_model_bytes(data, source, sha256=sha, runs=self.runs)
+        report = validate_isolated(data, source, sha256=sha, runs=self.runs)
         if not report.ok:
             raise ModelValidationError(
                 f"Not imported: {'; '.join(r.rstrip('.') for r in report.reasons)}. "
@@ -354,7 +370,7 @@ class ModelRegistry:
             )
         meta = report.metadata
         assert meta is not None
-        with self._locked():
+        with self._locked(write=True):
             index = self._read_index()
             existing = self._find(index, meta.label)
             if existing is not None:
@@ -403,7 +419,7 @@ class ModelRegistry:
         ModelError
             If there is no such model.
         """
-        with self._locked():
+        with self._locked(write=True):
             entry = self.get(ref)
             self._revalidate(entry)
             index = self._read_index()
@@ -427,7 +443,7 @@ class ModelRegistry:
         ModelValidationError
             If the previous model fails validation now; nothing changes.
         """
-        with self._locked():
+        with self._locked(write=True):
             index = self._read_index()
             if not index["history"]:
                 raise ModelError(
@@ -452,7 +468,7 @@ class ModelRegistry:
         ModelError
             If it is shipped or built in, active, or the model a rollback would return to.
         """
-        with self._locked():
+        with self._locked(write=True):
             entry = self.get(ref)
             index = self._read_index()
             self._check_replaceable(entry, index, True, action="removed")
@@ -467,23 +483,49 @@ class ModelRegistry:
 
     # -- internals -----------------------------------------------------------------------
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """This registry's lock, and an advisory file lock at the outermost level."""
+    def _locked(self, *, write: bool = False) -> Iterator[None]:
+        """This registry's lock, and an advisory file lock at the outermost level.
+
+        Readers take a shared lock and create nothing: a registry that does not exist yet,
+        or a read-only data folder, is read without a lock file. Writers create the folder
+        and take an exclusive lock; a folder they cannot write is a :class:`ModelError`.
+        """
         with self._lock:
             self._depth += 1
             try:
                 if self._depth > 1 or fcntl is None:
                     yield
                     return
-                self.root.mkdir(parents=True, exist_ok=True)
-                with open(self.root / ".lock", "a+b") as fh:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                fh = self._open_lock(write)
+                if fh is None:
+                    yield
+                    return
+                with fh:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX if write else fcntl.LOCK_SH)
                     try:
                         yield
                     finally:
                         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             finally:
                 self._depth -= 1
+
+    def _open_lock(self, write: bool) -> Any:
+        lock = self.root / ".lock"
+        try:
+            if write:
+                self.root.mkdir(parents=True, exist_ok=True)
+                return open(lock, "a+b")
+            if not self.root.is_dir():
+                return None
+            return open(lock, "a+b" if not lock.exists() else "rb")
+        except OSError as exc:
+            if write:
+                raise ModelError(
+                    f"Cannot change the model registry in '{self.root}': "
+                    f"{exc.strerror or exc}. Check that the data folder is writable."
+                ) from exc
+            logger.debug("Reading the registry without a lock (%s)", exc)
+            return None
 
     def _empty_index(self) -> dict[str, Any]:
         return {"schema": INDEX_SCHEMA, "models": {}, "active": None, "history": []}
@@ -493,7 +535,7 @@ class ModelRegistry:
         if not path.exists():
             return self._empty_index()
         try:
-            index = json.loads(path.read_text(encoding="utf-8"))
+            index = jsonsafe.loads(read_regular(path, max_bytes=_MAX_INDEX_BYTES))
             if not isinstance(index, dict) or index.get("schema") != INDEX_SCHEMA:
                 raise ValueError("not a registry index")
             if not isinstance(index.get("models"), dict) or not isinstance(
@@ -507,8 +549,10 @@ class ModelRegistry:
     def _rebuild(self, exc: Exception) -> dict[str, Any]:
         """Recover from a damaged index: keep it aside and index the stored files again."""
         backup = self.index_path.with_name(f"{INDEX_FILE}.damaged-{os.getpid()}")
-        with contextlib.suppress(OSError):
+        try:
             os.replace(self.index_path, backup)
+        except OSError as err:
+            logger.warning("Could not keep the damaged index as %s: %s", backup.name, err)
         logger.error(
             "The model registry index was damaged (%s); kept as %s and rebuilt from the stored "
             "files. The active model is the default again.",
@@ -517,8 +561,11 @@ class ModelRegistry:
         )
         index = self._empty_index()
         for file in sorted(self.root.glob(f"*/*/{MODEL_FILE}")):
-            try:
+            try:  # files of a damaged registry are checked before they are opened here
                 data, sha = read_model_bytes(file)
+                report = validate_isolated(data, file, sha256=sha, runs=0)
+                if not report.ok:
+                    raise ModelError("; ".join(report.reasons))
                 meta = read_metadata(open_session(data, file), file)
             except ModelError as err:
                 logger.warning("Skipped %s while rebuilding the registry: %s", file, err)
@@ -533,7 +580,10 @@ class ModelRegistry:
                 **_summary(meta),
                 "p99_ms": None,
             }
-        self._write_index(index)
+        try:
+            self._write_index(index)
+        except OSError as err:  # a read-only folder: use the rebuilt index without saving
+            logger.warning("Could not save the rebuilt registry index: %s", err)
         return index
 
     def _write_index(self, index: dict[str, Any]) -> None:
@@ -563,6 +613,9 @@ class ModelRegistry:
                     p99_ms=self._p99_cache.get(rec["sha256"], rec.get("p99_ms")),
                     imported=rec.get("imported"),
                     original=rec.get("original"),
+                    channels=tuple(str(c) for c in rec.get("channels", ()) if isinstance(c, str))
+                    if isinstance(rec.get("channels"), list)
+                    else (),
                 )
             )
         return out
@@ -601,6 +654,7 @@ class ModelRegistry:
             input_kind=meta.recipe.input_kind,
             description=meta.description,
             latency_budget_ms=meta.latency_budget_ms,
+            channels=meta.recipe.channels,
         )
 
     def _builtin(self) -> list[ModelEntry]:
@@ -714,6 +768,7 @@ def _summary(meta: ModelMetadata) -> dict[str, Any]:
         "description": meta.description,
         "latency_budget_ms": meta.latency_budget_ms,
         "metrics": meta.metrics,
+        "channels": list(meta.recipe.channels),
     }
 
 

@@ -15,15 +15,22 @@ Checks, in order:
 4. a float output of probabilities with one column per declared class;
 5. on the embedded test vector the outputs lie in [0, 1], each row sums to one, and they
    reproduce the expected probabilities within the stated tolerance;
-6. p99 latency of one call, measured here, within the model's latency budget.
+6. on probes near the test vector (each row scaled by 0.9 to 1.1) and at the training
+   features' mean, the outputs are finite probabilities too (a graph that gives NaN for any
+   input but its test vector is refused);
+7. p99 latency of one call, measured here, within the model's latency budget.
+
+:func:`validate_model_bytes` runs these checks in the calling process: it is the one
+validation function. :func:`validate_model_file`, the registry and
+:meth:`~bci_desktop.core.inference.model.EmotionModel.load` run it in a child process with a
+time and memory limit (:mod:`.sandbox`), because the checks run the untrusted graph.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import time
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,14 +45,23 @@ from bci_desktop.core.inference.metadata import (
     ModelMetadata,
     reference_problems,
 )
+from bci_desktop.core.inference.probabilities import (
+    probability_problem,
+)
+from bci_desktop.core.inference.trial_runs import (
+    declared_input_shape,
+    embedded_test_vector,
+    measure_latency,
+    output_problems,
+    probability_output,
+    probe_problems,
+    run_test_vector,
+)
 
 logger = logging.getLogger(__name__)
 
-#: How far a row of probabilities may sum from one.
-SUM_TOLERANCE = 1e-3
-#: How far a probability may stray outside [0, 1] (float32 rounding).
-RANGE_TOLERANCE = 1e-5
-_WARMUP_RUNS = 10
+#: Largest model file read (bytes).
+MAX_MODEL_BYTES = 512 << 20
 
 
 @dataclass(frozen=True)
@@ -117,16 +133,29 @@ class ValidationReport:
         }
 
 
+class ModelValidationError(ModelError):
+    """A model was refused; :attr:`report` lists every reason."""
+
+    def __init__(self, message: str, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 # -- the shared checks ---------------------------------------------------------------------
 def read_model_bytes(path: str | Path) -> tuple[bytes, str]:
-    """The file's bytes and their SHA-256; raise :class:`ModelError` if it cannot be read."""
+    """The file's bytes and their SHA-256; raise :class:`ModelError` if it cannot be read
+    (missing, not a regular file, larger than :data:`MAX_MODEL_BYTES`)."""
+    from bci_desktop.core.regular_files import read_regular
+
     path = Path(path)
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise ModelError(f"Model file '{path}' does not exist.")
     try:
-        data = path.read_bytes()
+        data = read_regular(path, max_bytes=MAX_MODEL_BYTES)
+    except FileNotFoundError as exc:
+        raise ModelError(f"Model file '{path}' does not exist.") from exc
     except OSError as exc:
-        raise ModelError(f"Model file '{path}' cannot be read ({exc.strerror}).") from exc
+        raise ModelError(f"Model file '{path}' cannot be read: {exc.strerror or exc}.") from exc
     return data, hashlib.sha256(data).hexdigest()
 
 
@@ -171,31 +200,6 @@ def read_metadata(session: ort.InferenceSession, path: str | Path) -> ModelMetad
         return ModelMetadata.from_json(meta_map[METADATA_KEY])
     except ModelError as exc:
         raise ModelError(f"Model file '{path}': {exc}") from exc
-
-
-def declared_input_shape(metadata: ModelMetadata) -> tuple[int, ...]:
-    """Shape of one model input without the batch axis, as the metadata declares it."""
-    recipe = metadata.recipe
-    if recipe.input_kind == "window":
-        return (len(recipe.channels), recipe.window_samples)
-    return (len(metadata.feature_names),)
-
-
-def probability_output(session: ort.InferenceSession, n_classes: int) -> str:
-    """Name of the output holding the probabilities.
-
-    The output named ``probabilities`` if any, else the first float output shaped
-    ``[batch, n_classes]``, else the last output.
-    """
-    outputs = session.get_outputs()
-    for out in outputs:
-        if out.name == "probabilities":
-            return out.name
-    for out in outputs:
-        shape = out.shape
-        if "float" in out.type and len(shape) == 2 and shape[-1] == n_classes:
-            return out.name
-    return outputs[-1].name
 
 
 def io_problems(session: ort.InferenceSession, metadata: ModelMetadata) -> list[str]:
@@ -289,107 +293,6 @@ def _feature_name_problems(metadata: ModelMetadata) -> list[str]:
     ]
 
 
-def embedded_test_vector(metadata: ModelMetadata) -> tuple[np.ndarray, np.ndarray]:
-    """The test vector's inputs ``(rows, *input_shape)`` float32 and expected output.
-
-    Raises
-    ------
-    ModelError
-        If the inputs do not hold one declared input per row, or hold a value that is not
-        a finite float32 (the models' input type).
-    """
-    tv = metadata.test_vector
-    shape = declared_input_shape(metadata)
-    x = np.asarray(tv.inputs, dtype=np.float64)
-    if x.size and not np.all(np.abs(x) <= np.finfo(np.float32).max):
-        raise ModelError(
-            "its test vector has inputs that are not finite float32 numbers "
-            f"(largest magnitude {np.nanmax(np.abs(x)):.3g})"
-        )
-    x = x.astype(np.float32)
-    if x.ndim != 2 or x.shape[1] != math.prod(shape):
-        raise ModelError(
-            f"its test vector has inputs of shape {x.shape[1:]}, but the model takes {shape}"
-        )
-    return x.reshape((x.shape[0], *shape)), np.asarray(tv.probabilities, dtype=np.float64)
-
-
-def output_problems(session: ort.InferenceSession, metadata: ModelMetadata) -> list[str]:
-    """Run the embedded test vector: probabilities in [0, 1], rows summing to one, equal to
-    the expected output. Returns the problems found (empty: none)."""
-    return _run_test_vector(session, metadata)[0]
-
-
-def _run_test_vector(
-    session: ort.InferenceSession, metadata: ModelMetadata
-) -> tuple[list[str], bool]:
-    """(problems, whether the model ran at all)."""
-    try:
-        x, expected = embedded_test_vector(metadata)
-    except ModelError as exc:
-        return [str(exc)], False
-    out_name = probability_output(session, len(metadata.classes))
-    try:
-        got = np.asarray(
-            session.run([out_name], {session.get_inputs()[0].name: x})[0], dtype=np.float64
-        )
-    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no base but Exception
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return [f"the model failed on its own test vector ({first[:200]})"], False
-    problems: list[str] = []
-    n_classes = len(metadata.classes)
-    if got.ndim != 2 or got.shape[0] != x.shape[0]:
-        shape = f"({x.shape[0]}, {n_classes})"
-        return [f"on its test vector it gives an output of shape {got.shape}, not {shape}"], True
-    if not np.isfinite(got).all():
-        return ["its output on the test vector holds NaN or infinite values"], True
-    lo, hi = float(got.min()), float(got.max())
-    if lo < -RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
-        problems.append(
-            f"its outputs on the test vector range from {lo:.4g} to {hi:.4g}: probabilities "
-            "must lie within [0, 1] (end the network with a softmax)"
-        )
-    sums = got.sum(axis=1)
-    worst = int(np.argmax(np.abs(sums - 1.0)))
-    if abs(sums[worst] - 1.0) > SUM_TOLERANCE:
-        problems.append(
-            f"its probabilities on the test vector sum to {sums[worst]:.4g} (row {worst}), "
-            "not 1: the output must be a softmax over the declared classes, not independent "
-            "sigmoids or raw scores"
-        )
-    if got.shape != expected.shape:
-        problems.append(
-            f"its test vector expects output shape {expected.shape}, the model gives {got.shape}"
-        )
-    else:
-        err = float(np.max(np.abs(got - expected)))
-        tol = metadata.test_vector.atol
-        if err > tol:
-            problems.append(
-                f"the model does not reproduce its test vector (largest difference {err:.3g} > "
-                f"tolerance {tol:g}); the file may be corrupt or was exported incorrectly"
-            )
-    return problems, True
-
-
-def measure_latency(
-    session: ort.InferenceSession, metadata: ModelMetadata, runs: int
-) -> np.ndarray:
-    """Time ``runs`` single-input calls as the engine makes them; return milliseconds."""
-    x, _ = embedded_test_vector(metadata)
-    buf = np.ascontiguousarray(x[:1])
-    feeds = {session.get_inputs()[0].name: buf}
-    out = [probability_output(session, len(metadata.classes))]
-    for _ in range(_WARMUP_RUNS):
-        session.run(out, feeds)
-    times = np.empty(runs, dtype=np.float64)
-    for i in range(runs):
-        t0 = time.perf_counter_ns()
-        session.run(out, feeds)
-        times[i] = (time.perf_counter_ns() - t0) / 1e6
-    return times
-
-
 # -- the public entry point ----------------------------------------------------------------
 def validate_model_file(
     path: str | Path, *, latency_budget_ms: float | None = None, runs: int = 200
@@ -411,7 +314,14 @@ def validate_model_file(
     ValidationReport
         ``ok`` is True only if every check passed. Never raises for a bad file: problems
         are reasons.
+
+    Notes
+    -----
+    The checks run :func:`validate_model_bytes` in a child process with a time and memory
+    limit (:func:`~bci_desktop.core.inference.sandbox.validate_isolated`).
     """
+    from bci_desktop.core.inference.sandbox import validate_isolated
+
     path = Path(path)
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 0:
         raise ConfigError(f"Invalid value for the 'runs' parameter: {runs!r}; must be >= 0.")
@@ -419,7 +329,7 @@ def validate_model_file(
         data, sha = read_model_bytes(path)
     except ModelError as exc:
         return ValidationReport(path, False, (str(exc),))
-    return validate_model_bytes(
+    return validate_isolated(
         data, path, sha256=sha, latency_budget_ms=latency_budget_ms, runs=runs
     )
 
@@ -432,7 +342,9 @@ def validate_model_bytes(
     latency_budget_ms: float | None = None,
     runs: int = 200,
 ) -> ValidationReport:
-    """:func:`validate_model_file` on bytes already read (``path`` names them in messages)."""
+    """:func:`validate_model_file` on bytes already read (``path`` names them in messages),
+    in this process: the one validation function. Run it on untrusted bytes through
+    :func:`~bci_desktop.core.inference.sandbox.validate_isolated`."""
     path = Path(path)
     sha = sha256 or hashlib.sha256(data).hexdigest()
     try:
@@ -446,13 +358,16 @@ def validate_model_bytes(
     input_fits = not shape_reasons
     runnable = False
     if input_fits:
-        out, runnable = _run_test_vector(session, metadata)
+        out, runnable = run_test_vector(session, metadata)
         reasons += out
+        if runnable and not reasons:  # probes only matter once everything else passed
+            reasons += probe_problems(session, metadata)
     budget = float(metadata.latency_budget_ms if latency_budget_ms is None else latency_budget_ms)
     p99 = p50 = None
     if runnable and runs > 0:
         times = measure_latency(session, metadata, runs)
         p50, p99 = (float(v) for v in np.percentile(times, [50, 99]))
+        runs = int(times.size)
         if p99 > budget:
             reasons.append(
                 f"its p99 latency on this machine is {p99:.3f} ms, over its budget of "
@@ -475,6 +390,8 @@ def validate_model_bytes(
 
 
 __all__ = [
+    "MAX_MODEL_BYTES",
+    "ModelValidationError",
     "ValidationReport",
     "declared_input_shape",
     "embedded_test_vector",
@@ -485,6 +402,8 @@ __all__ = [
     "output_problems",
     "output_spec_problems",
     "probability_output",
+    "probability_problem",
+    "probe_problems",
     "read_metadata",
     "read_model_bytes",
     "validate_model_bytes",

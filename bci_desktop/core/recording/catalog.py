@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
@@ -13,6 +12,7 @@ from typing import Any
 
 import platformdirs
 
+from bci_desktop.core import jsonsafe
 from bci_desktop.core.recording.recovery import lock_owner
 from bci_desktop.core.recording.session import (
     EVENTS_FILE,
@@ -24,7 +24,9 @@ from bci_desktop.core.recording.session import (
     STATUS_RECORDING,
     SessionError,
     read_meta,
+    side_lines,
 )
+from bci_desktop.core.regular_files import open_regular
 
 logger = logging.getLogger(__name__)
 
@@ -123,30 +125,32 @@ class SessionSummary:
 
 
 def _count_lines(path: Path) -> int:
-    """Complete lines of a file (a cut last line does not count)."""
-    if not path.is_file():
+    """Complete lines of a file (a cut last line does not count); 0 when it is missing.
+
+    Only a regular file is read (a FIFO in a session folder must not block the list).
+    """
+    try:
+        fh = open_regular(path)
+    except FileNotFoundError:
         return 0
     count = 0
-    with open(path, "rb") as fh:
+    with fh:
         while block := fh.read(1 << 20):
             count += block.count(b"\n")
     return count
 
 
 def _recording_error(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if '"recording_error"' not in line:
-                continue
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                logger.debug("Unreadable event line in %s: %r", path, line[:80])
-                continue
-            if isinstance(event, dict) and event.get("kind") == "recording_error":
-                return str(event.get("detail", ""))
+    for line in side_lines(path):
+        if line is None or '"recording_error"' not in line:
+            continue
+        try:
+            event = jsonsafe.loads(line)
+        except jsonsafe.JSONInputError:
+            logger.debug("Unreadable event line in %s", path)
+            continue
+        if isinstance(event, dict) and event.get("kind") == "recording_error":
+            return str(event.get("detail", ""))
     return None
 
 

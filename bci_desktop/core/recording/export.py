@@ -18,10 +18,11 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
+from bci_desktop.core.atomic import atomic_write
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.recording.session import (
     STATUS_RECORDING,
@@ -131,7 +132,8 @@ def export_session(
     Parameters
     ----------
     folder : path-like
-        The session folder (see :mod:`bci_desktop.core.recording.session`).
+        The session folder (see :mod:`bci_desktop.core.recording.session`), or an XDF file
+        (its EEG stream, with its marker streams as markers: :mod:`.xdf`).
     out_path : path-like
         The file to write. Its folder must exist.
     format : {"edf", "bdf", "csv", "predictions"}
@@ -163,6 +165,8 @@ def export_session(
         If ``format`` is unknown.
     SessionError
         If ``folder`` is not a readable session folder.
+    SourceError
+        If an XDF file cannot be read or holds no EEG stream.
     ExportError
         If the session holds nothing to export, ``out_path`` exists (and ``overwrite`` is
         False), or the destination cannot be written.
@@ -171,7 +175,7 @@ def export_session(
     kinds = parse_annotations(annotations)
     out = Path(out_path).expanduser()
     _check_destination(out, overwrite=overwrite)
-    session = read_session(folder)
+    session = _read(Path(folder))
     if session.meta.status == STATUS_RECORDING:
         logger.warning(
             "Session %s is still being recorded (or was interrupted): exporting the %d "
@@ -191,14 +195,23 @@ def export_session(
         )
 
     writer = _writer(format, anonymize=anonymize, all_rows=all_rows, annotations=kinds)
-    _write_atomic(out, lambda tmp: writer(session, tmp))
+    _write_atomic(out, lambda fh: writer(session, fh), overwrite=overwrite)
     logger.info("Exported session %s as %s to %s", session.path, format, out)
     return out
 
 
+def _read(path: Path) -> SessionData:
+    """A session folder, or an XDF file read as one."""
+    from bci_desktop.core.recording.xdf import XDF_SUFFIXES, xdf_session
+
+    if path.is_file() and path.suffix.lower() in XDF_SUFFIXES:
+        return xdf_session(path)
+    return read_session(path)
+
+
 def _writer(
     format: str, *, anonymize: bool, all_rows: bool, annotations: frozenset[AnnotationKind]
-) -> Callable[[SessionData, Path], None]:
+) -> Callable[[SessionData, BinaryIO], None]:
     """The function that writes ``format`` (imported lazily: edfio only when needed)."""
     if format in ("edf", "bdf"):
         from bci_desktop.core.recording.export_edf import write_edf
@@ -224,48 +237,59 @@ def _check_destination(out: Path, *, overwrite: bool) -> None:
         raise ExportError(f"Cannot export to '{out}': the folder '{parent}' does not exist.")
 
 
-def _write_atomic(out: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``out``, then rename it to ``out``."""
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+def _write_atomic(out: Path, write: Callable[[BinaryIO], None], *, overwrite: bool) -> None:
+    """Call ``write(file)`` on a temporary beside ``out``, then rename it to ``out``.
+
+    :func:`~bci_desktop.core.atomic.atomic_write`: an unguessable temporary created
+    exclusively, synced, its size on disk checked against what was written; any error
+    removes it and leaves ``out`` as it was.
+    """
     try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        with atomic_write(out, overwrite=overwrite) as fh:
+            write(fh)
+    except FileExistsError as exc:
+        raise ExportError(
+            f"'{out}' already exists: choose another name or allow overwriting (--overwrite)."
+        ) from exc
     except OSError as exc:
         raise ExportError(
             f"Cannot write '{out}': {exc.strerror or exc}. Check that the folder is writable "
             f"and the disk has room."
         ) from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def merged_markers(session: SessionData) -> tuple[Marker, ...]:
-    """Every marker of a session, in sample order.
+    """Every marker of a session, in sample order, with its text when it has one.
 
     Markers come from the marker row of the samples and from ``markers.csv``; a line of
     ``markers.csv`` whose sample already carries that value in the marker row is the same
-    marker, not a second one. Markers outside the recorded samples are dropped.
+    marker, not a second one (its text is kept). A line with no such value in the row (a
+    marker that arrived from another program after its sample was written) is a marker of
+    its own. Markers outside the recorded samples are dropped.
     """
     meta, n = session.meta, session.n_samples
     fs = meta.sample_rate
     row = np.asarray(session.samples[meta.marker_row]) if n else np.zeros(0)
-    found: dict[int, float] = {}
+    found: dict[int, tuple[float, str]] = {}
     for i in np.flatnonzero(np.isfinite(row) & (row != 0)):
-        found[int(i)] = float(row[i])
+        found[int(i)] = (float(row[i]), "")
     ts = session.timestamps if n else np.zeros(0)
     for m in session.markers:
         i = m.sample
         if not 0 <= i < n:
             continue
-        if found.get(i) == m.value or m.value == 0:
+        if m.value == 0:
+            continue
+        here = found.get(i)
+        if here is not None and here[0] == m.value:
+            found[i] = (m.value, here[1] or m.text)
             continue
         while i in found and i + 1 < n:  # two markers on one sample: the next free one
             i += 1
-        found.setdefault(i, m.value)
-    return tuple(Marker(float(ts[i]) if n else i / fs, i, found[i]) for i in sorted(found))
+        found.setdefault(i, (m.value, m.text))
+    return tuple(
+        Marker(float(ts[i]) if n else i / fs, i, found[i][0], found[i][1]) for i in sorted(found)
+    )
 
 
 def sample_of(item: Mapping[str, Any], session: SessionData) -> int | None:

@@ -10,31 +10,31 @@ sample, one column per board row, six decimals. Its ``read_file`` and its playba
   synthetic board (32 rows; EEG in rows 1-16, timestamp in row 30, marker in row 31, every
   other row 0) when they have at most 16 EEG channels; the channel names are not stored
   (BrainFlow's format has none), and the truth row is left out (the predictions CSV has it).
+- The marker row holds every marker of the session (:func:`~.export.merged_markers`); a
+  marker another program sent as text keeps its number only (BrainFlow files hold numbers;
+  EDF+/BDF+ keep the text).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import logging
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from brainflow.board_shim import BoardIds
-from brainflow.data_filter import DataFilter
-from brainflow.exit_codes import BrainFlowError
 
-from bci_desktop.core.recording.export import ExportError, sample_of
+from bci_desktop.core.recording.export import ExportError, merged_markers, sample_of
 from bci_desktop.core.recording.session import SessionData
 from bci_desktop.core.sources.boards import board_description, board_name
 
 logger = logging.getLogger(__name__)
 
-DataFilter.disable_data_logger()
-
 __all__ = ["brainflow_layout", "write_brainflow_csv", "write_predictions_csv"]
 
 _SYNTHETIC = BoardIds.SYNTHETIC_BOARD.value
+_BLOCK = 4096  # samples formatted at a time
 
 
 def _rows(descr: dict[str, Any], key: str) -> list[int]:
@@ -63,7 +63,9 @@ def brainflow_layout(session: SessionData) -> tuple[int, np.ndarray]:
                 f"Session '{session.path}' stores {len(meta.rows)} rows, but board "
                 f"{board_name(board)!r} has {want}: it cannot be written as a BrainFlow file."
             )
-        return board, np.ascontiguousarray(session.samples, dtype=np.float64)
+        data = np.array(session.samples, dtype=np.float64, order="C")
+        data[meta.marker_row] = _marker_row(session)
+        return board, data
 
     descr = board_description(_SYNTHETIC) or {}
     eeg = _rows(descr, "eeg_channels")
@@ -78,20 +80,35 @@ def brainflow_layout(session: SessionData) -> tuple[int, np.ndarray]:
     data = np.zeros((int(descr["num_rows"]), n))
     data[eeg[:n_eeg]] = session.samples[list(meta.eeg_rows)]
     data[ts[0]] = session.samples[meta.timestamp_row]
-    data[mk[0]] = session.samples[meta.marker_row]
+    data[mk[0]] = _marker_row(session)
     return _SYNTHETIC, data
 
 
-def write_brainflow_csv(session: SessionData, path: Path) -> None:
-    """Write the session's samples with ``DataFilter.write_file`` (see the module docstring)."""
+def _marker_row(session: SessionData) -> np.ndarray:
+    """The marker row with every marker of the session (those that only ``markers.csv``
+    holds too: markers another program sent after their sample was written); a text
+    marker keeps its number only, BrainFlow files hold numbers."""
+    row = np.zeros(session.n_samples)
+    for m in merged_markers(session):
+        row[m.sample] = m.value
+    return row
+
+
+def write_brainflow_csv(session: SessionData, fh: BinaryIO) -> None:
+    """Write the session's samples in BrainFlow's file format (see the module docstring).
+
+    Written here rather than with ``DataFilter.write_file``, which ignores write errors (on
+    a full disk it leaves a short file and returns normally); the output is byte for byte
+    what it writes: ``%f`` values (``nan``, ``inf`` as C prints them), tab-separated.
+    """
     board, data = brainflow_layout(session)
     if not np.isfinite(data).all():
         logger.warning("NaN/inf samples are written as BrainFlow writes them ('nan', 'inf').")
-    try:
-        DataFilter.write_file(data, str(path), "w")
-    except BrainFlowError as exc:
-        raise OSError(f"BrainFlow could not write the file ({exc})") from exc
-    logger.debug("Wrote %s: %d samples in the layout of board %s", path, data.shape[1], board)
+    line = "\t".join(["%f"] * data.shape[0]) + "\n"
+    for start in range(0, data.shape[1], _BLOCK):
+        part = np.ascontiguousarray(data[:, start : start + _BLOCK].T)
+        fh.write(((line * part.shape[0]) % tuple(part.ravel().tolist())).encode("ascii"))
+    logger.debug("Wrote %d samples in the layout of board %s", data.shape[1], board)
 
 
 def _cell(value: Any) -> str:
@@ -102,9 +119,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_predictions_csv(session: SessionData, path: Path) -> None:
+def write_predictions_csv(session: SessionData, fh: BinaryIO) -> None:
     """One line per prediction: time, sample, label, confidence, class probabilities, latency,
-    withheld reason and truth."""
+    withheld reason and truth (UTF-8)."""
     classes: list[str] = []
     for pred in session.predictions:
         probs = pred.get("probabilities")
@@ -112,8 +129,9 @@ def write_predictions_csv(session: SessionData, path: Path) -> None:
             classes += [str(c) for c in probs if str(c) not in classes]
     header = ["t", "sample", "label", "confidence", *[f"p_{c}" for c in classes]]
     header += ["latency_ms", "withheld", "truth"]
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        out = csv.writer(fh)
+    text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
+    try:
+        out = csv.writer(text)
         out.writerow(header)
         for pred in session.predictions:
             probs = pred.get("probabilities")
@@ -130,3 +148,6 @@ def write_predictions_csv(session: SessionData, path: Path) -> None:
                     _cell(pred.get("truth")),
                 ]
             )
+    finally:
+        text.flush()
+        text.detach()  # the caller owns (and closes) the binary file

@@ -8,8 +8,9 @@ Layout of the file:
   range the full range of the bit depth;
 - optionally (``all_rows``) the board's other rows with their units;
 - an EDF+ annotation signal, with what was asked for (markers and events by default):
-  ``Marker <value>`` at every marker, ``<kind>: <detail>`` for every event (gaps ...), the
-  label (or ``withheld: <reason>``) of every prediction at its window's last sample; and
+  ``Marker <value>`` at every marker (its text, for a marker another program sent as text,
+  e.g. over LSL), ``<kind>: <detail>`` for every event (gaps ...), the label (or
+  ``withheld: <reason>``) of every prediction at its window's last sample; and
   ``BAD_padding`` over the padding, if any;
 - data records that hold exactly the recorded samples: 1 s when the session is a whole
   number of seconds, else the record length closest to 1 s that divides the sample count
@@ -29,8 +30,7 @@ import math
 import re
 import unicodedata
 from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from edfio import Bdf, BdfSignal, Edf, EdfAnnotation, EdfSignal, Patient, Recording
@@ -73,6 +73,11 @@ def record_layout(n_samples: int, sample_rate: float) -> tuple[float, int, int]:
         )
     duration = frac.denominator
     per_record = frac.numerator
+    if per_record < 1:
+        raise ExportError(
+            f"Cannot write EDF/BDF at {sample_rate} Hz: a data record of {duration} s would "
+            "hold no sample."
+        )
     n_records = max(1, math.ceil(n_samples / per_record))
     return float(duration), per_record, n_records * per_record
 
@@ -156,8 +161,7 @@ def edf_annotations(
     out = []
     if AnnotationKind.MARKERS in kinds:
         out += [
-            EdfAnnotation(m.sample / fs, None, f"Marker {m.value:g}")
-            for m in merged_markers(session)
+            EdfAnnotation(m.sample / fs, None, _text(m.label)) for m in merged_markers(session)
         ]
     dropped = 0
     predictions = session.predictions if AnnotationKind.PREDICTIONS in kinds else ()
@@ -221,15 +225,15 @@ def _signal(
 
 def write_edf(
     session: SessionData,
-    path: Path,
+    fh: BinaryIO,
     *,
     bdf: bool = False,
     anonymize: bool = False,
     all_rows: bool = False,
     annotations: frozenset[AnnotationKind] = DEFAULT_ANNOTATIONS,
 ) -> None:
-    """Write ``session`` to ``path`` as EDF+ (or BDF+ with ``bdf=True``), with the
-    ``annotations`` asked for.
+    """Write ``session`` to the binary file ``fh`` as EDF+ (or BDF+ with ``bdf=True``),
+    with the ``annotations`` asked for.
 
     See the module docstring for the layout; :func:`~.export.export_session` is the public
     entry point (it checks the destination and writes atomically).
@@ -276,14 +280,14 @@ def write_edf(
             data_record_duration=duration,
             annotations=edf_annotations(session, n_written, annotations),
         )
-        edf.write(path)
+        edf.write(fh)
     except ValueError as exc:
         raise ExportError(
             f"Cannot write the session as {'BDF' if bdf else 'EDF'}: {exc}."
         ) from exc
     logger.debug(
         "Wrote %s: %d signals, %d samples (+%d padding), %g s records",
-        path,
+        "BDF+" if bdf else "EDF+",
         len(signals),
         session.n_samples,
         n_written - session.n_samples,

@@ -16,11 +16,9 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -31,9 +29,11 @@ from typing import IO, TYPE_CHECKING, Any
 import numpy as np
 
 from bci_desktop import __version__
+from bci_desktop.core.atomic import PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, fsync_dir
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.recording.recovery import (
     drop_partial_line,
+    lock_owner,
     lock_text,
     truncate_partial_frame,
 )
@@ -45,8 +45,10 @@ from bci_desktop.core.recording.session import (
     PREDICTIONS_FILE,
     SAMPLES_FILE,
     STATUS_COMPLETE,
+    STATUS_RECORDING,
     SessionError,
     SessionMeta,
+    read_meta,
     write_json_atomic,
 )
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
@@ -58,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["RecordingError", "RecordingTap", "SessionRecorder", "model_info", "session_layout"]
 
-MARKERS_HEADER = b"t,sample,value\n"
+MARKERS_HEADER = b"t,sample,value,text\n"
 _BUFFER_BYTES = 1 << 16
 _REASONS = {
     errno.ENOSPC: "the disk is full",
@@ -77,14 +79,18 @@ class RecordingError(BCIError):
     """Recording stopped (or could not start); the message says why and what is kept."""
 
 
+def marker_line(t: float, sample: int, value: float, text: str = "") -> str:
+    """One line of ``markers.csv``: ``t,sample,value,text``; the text is quoted as CSV
+    quotes it when it holds a comma or a quote, and kept on one line."""
+    text = " ".join(text.split())
+    if any(c in text for c in ',"'):
+        text = '"' + text.replace('"', '""') + '"'
+    return f"{t!r},{sample},{value!r},{text}\n"
+
+
 def now_iso() -> str:
     """The local time now, ISO 8601 with its time zone offset."""
     return datetime.now().astimezone().isoformat(timespec="milliseconds")
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")[:40]
 
 
 def _jsonable(value: Any) -> Any:
@@ -221,8 +227,9 @@ class SessionRecorder:
         ----------
         data_dir_or_folder : path or None
             The sessions directory (created if missing) in which a new folder
-            ``YYYYmmdd-HHMMSS[_subject]`` is made (``-2``, ``-3`` ... is appended when two
-            start in the same second); ``None`` uses
+            ``YYYYmmdd-HHMMSS`` is made, mode 0700 with files 0600 (``-2``, ``-3`` ... is
+            appended when two start in the same second; the subject id is stored in
+            ``session.json`` only, never in the folder's name); ``None`` uses
             :func:`~bci_desktop.core.recording.catalog.data_dir`. An existing session folder
             is refused.
         info : StreamInfo
@@ -280,8 +287,8 @@ class SessionRecorder:
         if layout_board_id is None and board_layout:
             layout_board_id = info.layout_board
         try:
-            sessions_dir.mkdir(parents=True, exist_ok=True)
-            folder = _make_unique_folder(sessions_dir, started_at, subject, name)
+            sessions_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+            folder = _make_unique_folder(sessions_dir, started_at, name)
         except OSError as exc:
             raise RecordingError(
                 f"Cannot start recording: {_describe_os_error(exc)} while creating a session "
@@ -332,21 +339,97 @@ class SessionRecorder:
         )
         return rec
 
+    @classmethod
+    def resume(
+        cls,
+        folder: str | os.PathLike[str],
+        info: StreamInfo,
+        *,
+        flush_interval_s: float = 0.5,
+        gap_threshold_s: float | None = 0.5,
+    ) -> SessionRecorder:
+        """Go on recording ``info``'s stream into a session whose recorder died.
+
+        The window's acquisition process can crash mid-recording (a driver that aborts);
+        the one that replaces it continues the same session: partial last frames and lines
+        are cut as recovery would, the files are opened for appending and the lock is
+        taken over. The caller notes the gap.
+
+        Raises
+        ------
+        SessionError
+            If the folder is not a session being recorded, another live process records
+            it, or its rows or rate differ from ``info``'s.
+        RecordingError
+            If its files cannot be opened.
+        """
+        folder = Path(folder)
+        meta = read_meta(folder)
+        if meta.status != STATUS_RECORDING:
+            raise SessionError(f"Cannot continue '{folder}': its recording was finished.")
+        owner = lock_owner(folder)
+        if owner is not None and owner != os.getpid():
+            raise SessionError(f"Cannot continue '{folder}': process {owner} records it.")
+        layout = session_layout(info)
+        board = bool(layout.pop("board"))
+        if tuple(layout["rows"]) != tuple(meta.rows) or meta.sample_rate != info.sample_rate:
+            raise SessionError(
+                f"Cannot continue '{folder}': the stream now has other channels or another "
+                "rate than the recording."
+            )
+        rec = cls(
+            folder,
+            meta,
+            board=board,
+            flush_interval_s=flush_interval_s,
+            gap_threshold_s=gap_threshold_s,
+        )
+        try:
+            rec._reopen()
+        except OSError as exc:
+            rec._close_files()
+            raise RecordingError(
+                f"Cannot continue recording into {folder}: {_describe_os_error(exc)}."
+            ) from exc
+        logger.info("Continuing the recording %s at sample %d", folder, rec._n)
+        return rec
+
+    def _reopen(self) -> None:
+        folder = self._folder
+        kept, _ = truncate_partial_frame(self._paths["samples"], self._frame_bytes)
+        for key in ("markers", "predictions", "events"):
+            drop_partial_line(self._paths[key])
+        with open(folder / LOCK_FILE, "w", encoding="ascii") as fh:
+            fh.write(lock_text())
+            fh.flush()
+            os.fsync(fh.fileno())
+        for key, path in self._paths.items():
+            self._files[key] = open(path, "ab", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            self._bytes[key] = path.stat().st_size
+        self._meta_bytes = (folder / META_FILE).stat().st_size
+        self._n = kept
+        row = self._meta.timestamp_row
+        if kept and row is not None:
+            with open(self._paths["samples"], "rb") as fh:
+                fh.seek((kept - 1) * self._frame_bytes)
+                last = np.frombuffer(fh.read(self._frame_bytes), dtype="<f8")
+            self._last_t = float(last[row])
+
     def _open(self) -> None:
         folder = self._folder
-        with open(folder / LOCK_FILE, "w", encoding="ascii") as fh:  # first: never unlocked
-            fh.write(lock_text())
+        with _create_private(folder / LOCK_FILE, buffering=-1) as fh:  # first: never unlocked
+            fh.write(lock_text().encode("ascii"))
             fh.flush()
             os.fsync(fh.fileno())
         write_json_atomic(folder / META_FILE, self._meta.to_dict())
         self._meta_bytes = (folder / META_FILE).stat().st_size
         for key, path in self._paths.items():
-            self._files[key] = open(path, "wb", buffering=_BUFFER_BYTES)  # noqa: SIM115
+            self._files[key] = _create_private(path, buffering=_BUFFER_BYTES)
         self._files["markers"].write(MARKERS_HEADER)
         self._bytes["markers"] = len(MARKERS_HEADER)
         self._dirty.add("markers")
         self._flush()
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -462,10 +545,34 @@ class SessionRecorder:
 
     def _markers(self, chunk: Chunk, marks: np.ndarray, first: int) -> None:
         ts, values = chunk.timestamps, chunk.markers
-        text = "".join(
-            f"{float(ts[i])!r},{first + int(i)},{float(values[i])!r}\n" for i in marks
-        ).encode("ascii")
-        self._write("markers", text)
+        texts = {m.index: m.text for m in chunk.marker_texts}
+        lines = "".join(
+            marker_line(float(ts[i]), first + int(i), float(values[i]), texts.get(int(i), ""))
+            for i in marks
+        )
+        self._write("markers", lines.encode("utf-8"))
+
+    def add_marker(self, t: float, sample: int, value: float, text: str = "") -> bool:
+        """Record a marker on a sample already recorded (a marker that arrived after its
+        sample, from another program); False when stopped. Only ``markers.csv`` gets it.
+
+        Raises
+        ------
+        RecordingError
+            Once, when writing fails (see :meth:`append`).
+        """
+        with self._lock:
+            if self._closed:
+                return False
+            sample = min(max(int(sample), 0), max(self._n - 1, 0))
+            where: Path | None = self._paths["markers"]
+            try:
+                self._write("markers", marker_line(float(t), sample, float(value), text).encode())
+                where = None
+                self._flush_if_due()
+            except OSError as exc:
+                self._fail(exc, where or self._flushing)
+            return True
 
     def _event(self, kind: str, detail: str, t: float, sample: int) -> None:
         line = json.dumps({"t": t, "sample": sample, "kind": kind, "detail": detail}) + "\n"
@@ -645,7 +752,8 @@ class SessionRecorder:
         if error is not None:
             try:
                 t = self._last_t if self._last_t is not None else time.time()
-                line = {"t": t, "sample": self._n, "kind": "recording_error", "detail": error}
+                at = max(self._n - 1, 0)  # on the last sample kept, where exports find it
+                line = {"t": t, "sample": at, "kind": "recording_error", "detail": error}
                 with open(self._paths["events"], "ab") as fh:
                     fh.write((json.dumps(line) + "\n").encode("ascii"))
             except OSError as exc:
@@ -663,8 +771,7 @@ class SessionRecorder:
                 f"{_describe_os_error(exc)}. The {self._n} samples recorded are kept; the "
                 f"session is finished by 'bci-desktop sessions --recover' once there is room."
             )
-            logger.error("%s", problem)
-            _unlink(self._folder / (META_FILE + ".tmp"))
+            logger.error("%s", problem)  # the atomic write removed its temporary
         _unlink(self._folder / LOCK_FILE)
         return problem
 
@@ -699,21 +806,29 @@ def _unlink(path: Path) -> None:
         logger.error("Could not remove %s: %s", path, exc)
 
 
-def _make_unique_folder(
-    sessions_dir: Path, started_at: datetime, subject: str, name: str | None
-) -> Path:
+def _create_private(path: Path, *, buffering: int) -> IO[bytes]:
+    """Create a new file 0600 for writing; never follows or reuses what is there."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags | getattr(os, "O_BINARY", 0), PRIVATE_FILE_MODE)
+    try:
+        return os.fdopen(fd, "wb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _make_unique_folder(sessions_dir: Path, started_at: datetime, name: str | None) -> Path:
+    """A new session folder, 0700, named after its start time only: the subject id stays
+    in ``session.json`` (folder names show in file browsers, backups and the log)."""
     if name is not None:
         folder = sessions_dir / name
-        folder.mkdir()
+        folder.mkdir(mode=PRIVATE_DIR_MODE)
         return folder
     base = started_at.strftime("%Y%m%d-%H%M%S")
-    slug = _slug(subject)
-    if slug:
-        base = f"{base}_{slug}"
     for i in range(1, 10_000):
         folder = sessions_dir / (base if i == 1 else f"{base}-{i}")
         try:
-            folder.mkdir()
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
         except FileExistsError:
             continue
         return folder
@@ -726,21 +841,6 @@ def _remove_new_folder(folder: Path) -> None:
         shutil.rmtree(folder)
     except OSError as exc:
         logger.error("Could not remove the unfinished session folder %s: %s", folder, exc)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the new folder's entries durable (where the platform allows it)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        logger.debug("Cannot open %s to fsync it: %s", folder, exc)
-        return
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        logger.debug("Cannot fsync %s: %s", folder, exc)
-    finally:
-        os.close(fd)
 
 
 class RecordingTap:

@@ -196,6 +196,32 @@ def _ended(meta: SessionMeta, folder: Path, last_t: float | None) -> tuple[float
     return when, datetime.fromtimestamp(when, tz=started.tzinfo).isoformat(timespec="milliseconds")
 
 
+def _note_and_mark(folder: Path, event: dict, new: SessionMeta) -> None:
+    """Append the ``recovered`` event, then write the new metadata; all or nothing.
+
+    If either write fails (a full disk), the events file is cut back to its former size, so
+    a later retry notes the event once, and the metadata stays as it was (its temporary
+    file is removed by the atomic write).
+    """
+    events = folder / EVENTS_FILE
+    before = events.stat().st_size if events.is_file() else None
+    try:
+        with open(events, "ab") as fh:
+            fh.write((json.dumps(event) + "\n").encode("ascii"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        write_json_atomic(folder / META_FILE, new.to_dict())
+    except OSError:
+        try:
+            if before is None:
+                events.unlink(missing_ok=True)
+            else:
+                os.truncate(events, before)
+        except OSError as exc:
+            logger.error("Could not take the recovered event back out of %s: %s", events, exc)
+        raise
+
+
 def recover(folder: str | os.PathLike[str]) -> SessionMeta:
     """Finish a session whose recording process died; return its new metadata.
 
@@ -242,16 +268,12 @@ def recover(folder: str | os.PathLike[str]) -> SessionMeta:
         parts += [f"a cut last line of {name} dropped" for name, c in cut.items() if c]
         event = {
             "t": last_t if last_t is not None and math.isfinite(last_t) else when,
-            "sample": n,
+            "sample": max(n - 1, 0),  # on the last sample kept, where exports find it
             "kind": "recovered",
             "detail": "; ".join(parts),
         }
-        with open(folder / EVENTS_FILE, "ab") as fh:
-            fh.write((json.dumps(event) + "\n").encode("ascii"))
-            fh.flush()
-            os.fsync(fh.fileno())
         new = replace(meta, status=STATUS_RECOVERED, ended=ended, n_samples=n)
-        write_json_atomic(folder / META_FILE, new.to_dict())
+        _note_and_mark(folder, event, new)
         lock.unlink(missing_ok=True)
     except OSError as exc:
         raise SessionError(

@@ -5,7 +5,8 @@ A session is a folder::
     session.json        metadata (this module's SessionMeta), written atomically
     samples.f64         raw samples, little-endian float64, one frame of len(rows) values
                         per sample (sample-major), appended and flushed at least every second
-    markers.csv         "t,sample,value" header then one line per marker
+    markers.csv         "t,sample,value,text" header then one line per marker (text: what
+                        another program sent, e.g. "face"; empty for numbered markers)
     predictions.jsonl   one Prediction.to_dict() per line plus "sample"
     events.jsonl        {"t", "sample", "kind", "detail"} per line (gap, recording_error, ...)
     recording.lock      exists while a process records; holds its pid
@@ -16,16 +17,22 @@ partial last frame is ignored by :func:`read_session`, and the next start finish
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bci_desktop.core.errors import BCIError
+from bci_desktop.core import jsonsafe
+from bci_desktop.core.atomic import write_atomic
+from bci_desktop.core.errors import InputFileError
+from bci_desktop.core.limits import MAX_CHANNELS, sample_rate_problem
+from bci_desktop.core.regular_files import open_regular, read_regular
 from bci_desktop.core.stream import ChannelInfo
 
 logger = logging.getLogger(__name__)
@@ -44,8 +51,14 @@ STATUS_RECOVERED = "recovered"
 STATUSES = (STATUS_RECORDING, STATUS_COMPLETE, STATUS_RECOVERED)
 
 
-class SessionError(BCIError):
-    """A session folder is missing, unreadable or invalid."""
+#: Largest ``session.json`` read (bytes).
+MAX_META_BYTES = 16 << 20
+#: Longest line of a side file (markers, predictions, events) read; longer ones are skipped.
+MAX_LINE_BYTES = 1 << 20
+
+
+class SessionError(InputFileError):
+    """A session folder is missing, unreadable or invalid (bad input: CLI exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +148,11 @@ class SessionMeta:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SessionError(f"{where} is invalid: {type(exc).__name__} {exc}.") from exc
-        if not (meta.sample_rate > 0 and np.isfinite(meta.sample_rate)):
-            raise SessionError(f"{where} has an invalid sample rate {meta.sample_rate}.")
+        bad_rate = sample_rate_problem(meta.sample_rate)
+        if bad_rate is not None:
+            raise SessionError(f"{where} is invalid: {bad_rate}.")
+        if n > 4 * MAX_CHANNELS:
+            raise SessionError(f"{where} lists {n} rows, more than {4 * MAX_CHANNELS}.")
         if n == 0 or not meta.eeg_rows:
             raise SessionError(f"{where} lists no rows or no EEG rows.")
         for name in ("eeg_rows", "timestamp_row", "marker_row", "truth_row"):
@@ -151,11 +167,18 @@ class SessionMeta:
 
 @dataclass(frozen=True)
 class Marker:
-    """A marker stored with a session."""
+    """A marker stored with a session: its time, sample, value and (markers another program
+    sent as text) its text."""
 
     t: float
     sample: int
     value: float
+    text: str = ""
+
+    @property
+    def label(self) -> str:
+        """What an annotation says: the text, else ``"Marker 3"``."""
+        return self.text or f"Marker {self.value:g}"
 
 
 @dataclass(frozen=True)
@@ -191,24 +214,31 @@ class SessionData:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    """Write JSON to ``path`` atomically (:func:`~bci_desktop.core.atomic.atomic_write`: a
+    unique temporary beside it, synced, checked, renamed; mode 0600)."""
+    write_atomic(path, json.dumps(data, indent=2))
 
 
 def read_meta(folder: str | Path) -> SessionMeta:
-    """Read and validate ``session.json`` of a session folder."""
+    """Read and validate ``session.json`` of a session folder.
+
+    Raises
+    ------
+    SessionError
+        If it is missing, not a regular file, larger than :data:`MAX_META_BYTES`, not JSON,
+        nested deeper than :data:`~bci_desktop.core.jsonsafe.MAX_DEPTH`, or invalid.
+    """
     folder = Path(folder)
     path = folder / META_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise SessionError(f"'{folder}' is not a session folder: it has no {META_FILE}.")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = jsonsafe.loads(read_regular(path, max_bytes=MAX_META_BYTES))
+    except FileNotFoundError as exc:
+        raise SessionError(f"'{folder}' is not a session folder: it has no {META_FILE}.") from exc
+    except OSError as exc:
+        raise SessionError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    except jsonsafe.JSONInputError as exc:
         raise SessionError(f"Cannot read {path}: {exc}.") from exc
     return SessionMeta.from_dict(raw, where=str(path))
 
@@ -223,43 +253,77 @@ def _skipped(path: Path, n: int) -> None:
         )
 
 
+def side_lines(path: Path) -> Iterator[str | None]:
+    """The lines of a side file (markers, predictions, events), decoded as UTF-8.
+
+    Only a regular file is read; a line longer than :data:`MAX_LINE_BYTES` is skipped and
+    given as ``None``. A missing file has no lines.
+
+    Raises
+    ------
+    SessionError
+        If the file is not a regular file (a FIFO, a device) or cannot be read.
+    """
+    if not os.path.lexists(path):
+        return
+    try:
+        fh = open_regular(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise SessionError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    with fh:
+        while raw := fh.readline(MAX_LINE_BYTES + 1):
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                while (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                    pass  # skip the rest of an over-long line
+                yield None
+                continue
+            yield raw.decode("utf-8", errors="replace")
+
+
 def _jsonl(path: Path) -> tuple[dict[str, Any], ...]:
-    if not path.is_file():
-        return ()
     out = []
     bad = 0
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError:
-                bad += 1  # a line cut by a crash: everything before it is kept
-                continue
-            if isinstance(item, dict):
-                out.append(item)
-            else:
-                bad += 1
+    for line in side_lines(path):
+        if line is None:
+            bad += 1
+            continue
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            item = jsonsafe.loads(line)
+        except jsonsafe.JSONInputError:
+            bad += 1  # a line cut by a crash, or a hostile one: everything else is kept
+            continue
+        if isinstance(item, dict):
+            out.append(item)
+        else:
+            bad += 1
     _skipped(path, bad)
     return tuple(out)
 
 
 def _markers(path: Path) -> tuple[Marker, ...]:
-    if not path.is_file():
-        return ()
     out = []
     bad = 0
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            parts = line.strip().split(",")
-            if parts == ["t", "sample", "value"] or parts == [""]:
-                continue  # the header, or an empty line
-            try:
-                out.append(Marker(float(parts[0]), int(parts[1]), float(parts[2])))
-            except (ValueError, IndexError):
-                bad += 1  # a line cut by a crash
+    for line in side_lines(path):
+        if line is None:
+            bad += 1
+            continue
+        try:
+            parts = next(csv.reader([line.rstrip("\r\n")]), [])
+        except csv.Error:
+            bad += 1
+            continue
+        if not parts or parts[:3] == ["t", "sample", "value"]:
+            continue  # the header (3 columns before text markers), or an empty line
+        try:
+            text = parts[3] if len(parts) > 3 else ""
+            out.append(Marker(float(parts[0]), int(parts[1]), float(parts[2]), text))
+        except (ValueError, IndexError):
+            bad += 1  # a line cut by a crash
     _skipped(path, bad)
     return tuple(out)
 
@@ -273,14 +337,18 @@ def read_session(folder: str | Path, *, mmap: bool = True) -> SessionData:
     meta = read_meta(folder)
     n_rows = len(meta.rows)
     path = folder / SAMPLES_FILE
-    size = path.stat().st_size if path.is_file() else 0
-    n = size // (8 * n_rows)
-    if n == 0:
-        samples = np.zeros((n_rows, 0))
-    elif mmap:
-        samples = np.memmap(path, dtype="<f8", mode="r", shape=(n, n_rows)).T
-    else:
-        samples = np.fromfile(path, dtype="<f8", count=n * n_rows).reshape(n, n_rows).T
+    samples = np.zeros((n_rows, 0))
+    if os.path.lexists(path):
+        try:
+            with open_regular(path) as fh:
+                n = os.fstat(fh.fileno()).st_size // (8 * n_rows)
+                if n and mmap:
+                    samples = np.memmap(fh, dtype="<f8", mode="r", shape=(n, n_rows)).T
+                elif n:
+                    samples = np.fromfile(fh, dtype="<f8", count=n * n_rows)
+                    samples = samples.reshape(n, n_rows).T
+        except OSError as exc:
+            raise SessionError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     return SessionData(
         path=folder,
         meta=meta,

@@ -16,6 +16,7 @@ from bci_desktop.core.session.recording import RecordingLink, RecordRequest
 from bci_desktop.core.session.replay_control import ReplayControl
 from bci_desktop.core.session.spec import (
     BoardSpec,
+    LslSpec,
     OpenedSource,
     ReplaySpec,
     SimulatedSpec,
@@ -27,6 +28,7 @@ from bci_desktop.core.session.spec import (
 )
 from bci_desktop.core.session.status import (
     MarkerInserted,
+    MarkerReceived,
     ModelChanged,
     Notice,
     NoticeLevel,
@@ -54,7 +56,9 @@ __all__ = [
     "FilterOverrides",
     "Gap",
     "GapCounter",
+    "LslSpec",
     "MarkerInserted",
+    "MarkerReceived",
     "ModelChanged",
     "ModelRequest",
     "Notice",

@@ -50,7 +50,8 @@ class Gap:
     seconds : float
         Time without samples (NaN when the time stamps do not say).
     reason : str
-        ``"reconnected"``, ``"package counter"`` or ``"timestamps"``.
+        ``"reconnected"``, ``"package counter"``, ``"timestamps"``, or why a gap was
+        expected (:meth:`GapCounter.continue_from`).
     """
 
     t: float
@@ -60,6 +61,8 @@ class Gap:
 
     def describe(self) -> str:
         """One line for the recording's ``gap`` event and the log."""
+        if not np.isfinite(self.seconds) and self.dropped == 0:
+            return f"samples missing, how many is not known ({self.reason})"
         parts = []
         if np.isfinite(self.seconds):
             parts.append(f"{self.seconds:.3f} s without samples")
@@ -97,6 +100,7 @@ class GapCounter:
         self._steps_seen = 0
         self._steps_one = 0
         self._counter_trusted = False
+        self._expected: str | None = None
 
     @property
     def uses_package_counter(self) -> bool:
@@ -107,6 +111,12 @@ class GapCounter:
         """The stream jumps on purpose (a replay seek): the next chunk is not a gap."""
         self._last_t = None
         self._last_count = None
+
+    def continue_from(self, gaps: int, dropped: int, reason: str) -> None:
+        """Carry the counts of an earlier run of the same stream, whose end was lost
+        (the acquisition process restarted): the next chunk counts as one more gap."""
+        self.gaps, self.dropped = int(gaps), int(dropped)
+        self._expected = reason
 
     def add(self, chunk: Chunk) -> Gap | None:
         """Look at the next chunk; return the gap before or inside it, if there is one.
@@ -122,7 +132,10 @@ class GapCounter:
             self._max_count = max(self._max_count, float(counts.max()))
             self._min_count = min(self._min_count, float(counts.min()))
         gap = None
-        if chunk.gap_before and self._last_t is not None:
+        if self._expected is not None:
+            gap = self._found(1, 0, float(ts[0]), float("nan"), self._expected)
+            self._expected = None
+        elif chunk.gap_before and self._last_t is not None:
             seconds = float(ts[0]) - self._last_t
             dropped = max(0, round(seconds / self.period) - 1) if np.isfinite(seconds) else 0
             gap = self._found(1, dropped, float(ts[0]), seconds, "reconnected")

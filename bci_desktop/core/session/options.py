@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bci_desktop.core.dsp.filters import FilterSettings
+from bci_desktop.core.lsl.discovery import StreamQuery
 from bci_desktop.core.session.models import ModelRequest
 from bci_desktop.core.session.recording import RecordRequest
 from bci_desktop.core.session.spec import Supervision
@@ -71,6 +72,14 @@ class SessionOptions:
         Stop after this much stream time; ``None`` runs until stopped or the source ends.
     record : RecordRequest or None
         Start recording as soon as the stream runs (failing to start is an error).
+    lsl_outlets : bool
+        Publish the raw EEG, the predictions and the markers on LSL
+        (:mod:`bci_desktop.core.lsl.outlets`).
+    lsl_markers : bool
+        Follow LSL marker streams: their markers go into the recording and the updates
+        at their samples (:mod:`bci_desktop.core.lsl.markers`).
+    lsl_marker_query : StreamQuery or None
+        Which marker streams; ``None`` follows every one visible.
     """
 
     model: ModelRequest = field(default_factory=ModelRequest)
@@ -81,6 +90,9 @@ class SessionOptions:
     supervision: Supervision = field(default_factory=Supervision)
     duration_s: float | None = None
     record: RecordRequest | None = None
+    lsl_outlets: bool = False
+    lsl_markers: bool = False
+    lsl_marker_query: StreamQuery | None = None
 
     def __post_init__(self) -> None:
         if self.duration_s is not None:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from bci_desktop.core.engine import Engine, EngineUpdate
+from bci_desktop.core.errors import BCIError, ConfigError, one_line
 from bci_desktop.core.recording import RecordingError, RecordingTap, SessionRecorder, model_info
-from bci_desktop.core.session.status import RecordingStatus
+from bci_desktop.core.session.status import NoticeLevel, RecordingStatus
 from bci_desktop.core.stream import Chunk, StreamInfo
 
-__all__ = ["STATUS_EVERY_S", "RecordRequest", "RecordingLink"]
+__all__ = ["STATUS_EVERY_S", "RecordRequest", "RecordingLink", "check_record_folder"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +50,20 @@ class RecordRequest:
 class RecordingLink:
     """One recording at a time, fed by the thread that reads the source."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        emit: Callable[[RecordingStatus], None] | None = None,
+        notice: Callable[..., None] | None = None,
+    ) -> None:
+        self._emit = emit
+        self._notice = notice
         self._tap = RecordingTap(None, on_error=self._on_error)
         self._recorder: SessionRecorder | None = None
         self._failed: str | None = None
         self._due = 0.0
+        self._seen = 0  # samples of the stream so far (recorded or not)
+        self._first = 0  # the stream's sample that is the recording's first
 
     @property
     def recording(self) -> bool:
@@ -92,15 +103,47 @@ class RecordingLink:
         )
         self._failed = None
         self._recorder = recorder
+        self._first = self._seen
         self._tap.error = None
         self._tap.recorder = recorder
         self._due = time.perf_counter() + STATUS_EVERY_S
         logger.info("Recording into %s", recorder.folder)
         return self.status()
 
+    def resume(self, folder: Path, info: StreamInfo) -> RecordingStatus:
+        """Go on recording into ``folder``, a session whose recorder died (see
+        :meth:`SessionRecorder.resume`).
+
+        Raises
+        ------
+        BCIError
+            If the folder cannot be continued (the message says why).
+        """
+        recorder = SessionRecorder.resume(folder, info, gap_threshold_s=None)
+        self._failed = None
+        self._recorder = recorder
+        self._tap.error = None
+        self._tap.recorder = recorder
+        self._due = time.perf_counter() + STATUS_EVERY_S
+        return self.status()
+
     def append(self, chunk: Chunk) -> None:
         """Record a raw chunk (before the engine sees it)."""
+        self._seen += chunk.n_samples
         self._tap(chunk)
+
+    def add_marker(self, sample: int, t: float, value: float, text: str = "") -> None:
+        """Record a marker on the stream's ``sample`` (counted from the stream's start),
+        already recorded: a marker that arrived after its sample. Markers from before the
+        recording started are not recorded."""
+        rec = self._recorder
+        at = sample - self._first
+        if rec is None or at < 0:
+            return
+        try:
+            rec.add_marker(t, at, value, text)
+        except RecordingError as exc:
+            self._on_error(exc)
 
     def add_predictions(self, update: EngineUpdate) -> None:
         """Record the predictions of an engine update."""
@@ -148,6 +191,60 @@ class RecordingLink:
         self._due = now + STATUS_EVERY_S
         return self.status()
 
+    # -- reported: what the stream session's commands do ----------------------------------
+    def _report(self, status: RecordingStatus) -> None:
+        if status.error and self._notice is not None:
+            self._notice(f"{status.error} Streaming goes on.", NoticeLevel.WARNING)
+        if self._emit is not None:
+            self._emit(status)
+
+    def start_reported(self, request: RecordRequest, engine: Engine) -> RecordingStatus:
+        """:meth:`start`, refusing a second recording; the status (or the error) is
+        reported either way.
+
+        Raises
+        ------
+        BCIError
+            If a recording already runs or the session cannot be created.
+        """
+        if self.recording:
+            raise ConfigError(f"Already recording into {self.status().folder}.")
+        try:
+            status = self.start(request, engine.info, engine)
+        except BCIError as exc:
+            if self._emit is not None:
+                self._emit(self.status(error=one_line(exc)))
+            raise
+        self._report(status)
+        return status
+
+    def resume_reported(self, folder: Path, info: StreamInfo) -> RecordingStatus:
+        """:meth:`resume`, noted in the recording and reported."""
+        status = self.resume(folder, info)
+        self.add_event("acquisition_restarted", "the acquisition process was restarted")
+        self._report(status)
+        return status
+
+    def stop_reported(self) -> RecordingStatus:
+        """:meth:`stop`, reported; the final status (the current one if none ran)."""
+        final = self.stop()
+        status = final if final is not None else self.status()
+        self._report(status)
+        return status
+
+    def add_event_reported(self, kind: str, detail: str) -> None:
+        """:meth:`add_event`; a failure it caused is reported at once."""
+        self.add_event(kind, detail)
+        status = self.poll(time.perf_counter())
+        if status is not None and status.error:
+            self._report(status)
+
+    def poll_reported(self, now: float) -> None:
+        """:meth:`poll`, reporting what it returns."""
+        status = self.poll(now)
+        if status is not None:
+            self._report(status)
+
     def _on_error(self, exc: RecordingError) -> None:
         """The recorder stopped itself on an error: streaming goes on without it."""
         self._tap.recorder = None
@@ -161,3 +258,10 @@ class RecordingLink:
         if rec is None:
             return RecordingStatus(False, None, 0.0, 0, error)
         return RecordingStatus(False, rec.folder, rec.elapsed_s, rec.size_bytes, error)
+
+
+def check_record_folder(folder: str | None) -> None:
+    """Refuse, before connecting, a recording folder that is an existing file."""
+    path = Path(folder).expanduser() if folder else None
+    if path is not None and path.exists() and not path.is_dir():
+        raise ConfigError(f"Cannot record into '{path}': it is a file, not a folder.")

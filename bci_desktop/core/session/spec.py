@@ -5,34 +5,46 @@ A :data:`SourceSpec` is one of
 - :class:`BoardSpec`: a BrainFlow board (the synthetic board, a headset, a playback file),
   with its connection fields;
 - :class:`SimulatedSpec`: the app's simulated subject;
-- :class:`ReplaySpec`: a recording (session folder, BrainFlow CSV, EDF/BDF) played again.
+- :class:`ReplaySpec`: a recording (session folder, BrainFlow CSV, EDF/BDF, XDF) played again;
+- :class:`LslSpec`: a Lab Streaming Layer stream (a lab's amplifier software, another app).
 
 :func:`open_source` turns a spec into a :class:`~bci_desktop.core.sources.base.Source`, and
 applies the one supervision rule: every *live* source (a board: a device that can stall or be
-unplugged) is wrapped in a :class:`~bci_desktop.core.sources.supervised.SupervisedSource`
-unless the user refused reconnection; the simulated subject and a replay are generated or
-read by the app itself and are never supervised.
+unplugged; an LSL stream: a sender that can stop) is wrapped in a
+:class:`~bci_desktop.core.sources.supervised.SupervisedSource` unless the user refused
+reconnection; the simulated subject and a replay are generated or read by the app itself
+and are never supervised. An LSL stream's supervisor connects on the reading thread
+(:class:`~bci_desktop.core.sources.reader_supervised.ReaderSupervisedSource`), where every
+pylsl object of the session lives.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.lsl.clock import LslClock
+from bci_desktop.core.lsl.discovery import LslDirectory, StreamQuery, is_lsl_board
+from bci_desktop.core.montage.resolve import Montage
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.boards import ConnectionParams
 from bci_desktop.core.sources.factory import is_simulated, open_board, open_simulated
+from bci_desktop.core.sources.lsl_source import RECONNECT_ANSWER_S, LslSource
+from bci_desktop.core.sources.reader_supervised import ReaderSupervisedSource
 from bci_desktop.core.sources.replay import ReplaySource
 from bci_desktop.core.sources.supervised import SupervisedSource
 from bci_desktop.core.validate import check_positive
 
 __all__ = [
     "BoardSpec",
+    "LslSpec",
     "OpenedSource",
     "ReplaySpec",
     "SimulatedSpec",
+    "SourceOpener",
     "SourceSpec",
     "Supervision",
     "describe_spec",
@@ -53,11 +65,15 @@ class BoardSpec:
         BrainFlow's input parameters (serial port, MAC address, file, master board...).
     board_config : tuple of str
         Strings sent with BrainFlow's ``config_board`` after connecting.
+    montage : Montage, str, tuple of str or None
+        Names of the EEG channels (a preset or 10-05 names); ``None``: BrainFlow's, or the
+        board's default placement (docs/montages.md).
     """
 
     board: str | int = "synthetic"
     params: ConnectionParams = field(default_factory=ConnectionParams)
     board_config: tuple[str, ...] = ()
+    montage: Montage | str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,9 @@ class SimulatedSpec:
         Session seed.
     subject_seed : int or None
         Which person; ``None`` for the default one.
+    montage : Montage, str, tuple of str or None
+        Any montage (a preset or 10-05 names): the simulated sources are placed by scalp
+        position; ``None``: the synthetic board's 16 channels (or ``channels``).
     """
 
     speed: float | None = 1.0
@@ -83,6 +102,7 @@ class SimulatedSpec:
     channels: int | None = None
     seed: int = 0
     subject_seed: int | None = None
+    montage: Montage | str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,26 @@ class ReplaySpec:
     master_board: str | None = None
 
 
-SourceSpec = BoardSpec | SimulatedSpec | ReplaySpec
+@dataclass(frozen=True)
+class LslSpec:
+    """A regularly sampled LSL stream (``--board lsl --lsl-stream NAME``).
+
+    Parameters
+    ----------
+    query : StreamQuery
+        Which stream (name, type, source id).
+    wait_s : float
+        How long the first connection waits for the stream to appear on the network.
+    """
+
+    query: StreamQuery
+    wait_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        check_positive("lsl-wait", self.wait_s, zero_ok=True, unit="seconds", maximum=600)
+
+
+SourceSpec = BoardSpec | SimulatedSpec | ReplaySpec | LslSpec
 
 
 @dataclass(frozen=True)
@@ -138,11 +177,20 @@ class OpenedSource:
         The same object as ``source`` when the source is supervised.
     replay : ReplaySource or None
         The same object as ``source`` when it replays a recording.
+    clock : LslClock or None
+        For an LSL stream: the mapping of LSL time to the stream's time stamps (the
+        session's outlets and marker streams use the same one).
     """
 
     source: Source
     supervisor: SupervisedSource | None = None
     replay: ReplaySource | None = None
+    clock: LslClock | None = None
+
+
+#: Builds the source of a spec (injectable, so tests and benchmarks can stream their own; a
+#: top-level function when the session runs in another process).
+SourceOpener = Callable[[SourceSpec, Supervision], OpenedSource]
 
 
 def spec_for_board(
@@ -155,8 +203,12 @@ def spec_for_board(
     channels: int | None = None,
     seed: int = 0,
     subject_seed: int | None = None,
+    montage: Montage | str | tuple[str, ...] | None = None,
 ) -> SourceSpec:
     """The spec for what a user typed as ``--board`` (or chose in the window's board list).
+
+    ``lsl`` followed by ``:`` and a stream (``lsl:name=EEG amp``, ``lsl:source_id=X``, the
+    window's board list) is an LSL stream.
 
     Raises
     ------
@@ -164,7 +216,7 @@ def spec_for_board(
         If simulated-subject options are given for a board, or a speed for a live board.
     """
     if is_simulated(board):
-        return SimulatedSpec(speed, script, channels, seed, subject_seed)
+        return SimulatedSpec(speed, script, channels, seed, subject_seed, montage)
     if speed != 1.0:
         raise ConfigError(
             "The 'speed' option applies to the simulated subject and to replay only; a live "
@@ -175,7 +227,11 @@ def spec_for_board(
             "The 'script', 'channels' and 'subject-seed' options apply to the simulated "
             "subject only (board 'simulated')."
         )
-    return BoardSpec(board, params if params is not None else ConnectionParams(), board_config)
+    if is_lsl_board(board):
+        return LslSpec(StreamQuery.parse(str(board)))
+    return BoardSpec(
+        board, params if params is not None else ConnectionParams(), board_config, montage
+    )
 
 
 def describe_spec(spec: SourceSpec) -> str:
@@ -184,6 +240,8 @@ def describe_spec(spec: SourceSpec) -> str:
         return "the simulated subject"
     if isinstance(spec, ReplaySpec):
         return f"the recording {Path(spec.path).name}"
+    if isinstance(spec, LslSpec):
+        return spec.query.describe()
     return str(spec.board)
 
 
@@ -204,17 +262,38 @@ def open_source(spec: SourceSpec, supervision: Supervision | None = None) -> Ope
             channels=spec.channels,
             seed=spec.seed,
             subject_seed=spec.subject_seed,
+            montage=spec.montage,
         )
         return OpenedSource(source)
     if isinstance(spec, ReplaySpec):
         replay = ReplaySource(spec.path, speed=spec.speed, master_board=spec.master_board)
         return OpenedSource(replay, replay=replay)
+    if isinstance(spec, LslSpec):
+        return _open_lsl(spec, supervision)
     return _open_board(spec, supervision)
+
+
+def _open_lsl(spec: LslSpec, supervision: Supervision) -> OpenedSource:
+    clock = LslClock()
+    directory = LslDirectory()
+    waits = [spec.wait_s]  # the first connection waits for the stream; reconnections do not
+
+    def make() -> Source:
+        if waits:
+            return LslSource(spec.query, directory=directory, clock=clock, wait_s=waits.pop())
+        return LslSource(spec.query, directory=directory, clock=clock, answer_s=RECONNECT_ANSWER_S)
+
+    if not supervision.reconnect:
+        return OpenedSource(make(), clock=clock)
+    supervisor = ReaderSupervisedSource(make, stall_timeout_s=supervision.stall_timeout_s)
+    return OpenedSource(supervisor, supervisor=supervisor, clock=clock)
 
 
 def _open_board(spec: BoardSpec, supervision: Supervision) -> OpenedSource:
     def make() -> Source:
-        return open_board(spec.board, params=spec.params, board_config=spec.board_config)
+        return open_board(
+            spec.board, params=spec.params, board_config=spec.board_config, montage=spec.montage
+        )
 
     if not supervision.reconnect:
         return OpenedSource(make())

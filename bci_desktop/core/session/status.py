@@ -22,6 +22,7 @@ from bci_desktop.core.stream import StreamInfo
 
 __all__ = [
     "MarkerInserted",
+    "MarkerReceived",
     "ModelChanged",
     "Notice",
     "NoticeLevel",
@@ -208,6 +209,10 @@ class StreamStatus:
         Predictions made, and how many of them were withheld.
     latency_p50_ms, latency_p99_ms : float
         Per-inference latency over the recent predictions (NaN before any).
+    source_latency_p50_ms, source_latency_p99_ms : float
+        Latency from the window's last sample's time stamp at its source (an LSL stream's
+        sender, on this machine or another) to the prediction, over the recent predictions
+        (NaN for sources without such a clock).
     last_prediction : Prediction or None
         The newest prediction.
     quality : QualityReport or None
@@ -235,6 +240,8 @@ class StreamStatus:
     withheld: int = 0
     latency_p50_ms: float = float("nan")
     latency_p99_ms: float = float("nan")
+    source_latency_p50_ms: float = float("nan")
+    source_latency_p99_ms: float = float("nan")
     last_prediction: Prediction | None = None
     quality: QualityReport | None = None
     replay: ReplayStatus | None = None
@@ -271,6 +278,32 @@ class MarkerInserted:
     value: float
 
 
+@dataclass(frozen=True)
+class MarkerReceived:
+    """A marker another program sent (over LSL) was put on its sample.
+
+    Attributes
+    ----------
+    t : float
+        Time stamp of the sample it is on (stream time, s).
+    value : float
+        Its number (a text marker's is negative: -1 for the first text of the session...).
+    text : str
+        Its text, ``""`` for a number.
+    stream : str
+        The LSL stream it came from.
+    late : bool
+        True when it arrived after its sample had been processed: it is in the recording,
+        but not in the engine updates, so a display adds it itself.
+    """
+
+    t: float
+    value: float
+    text: str
+    stream: str
+    late: bool
+
+
 SessionMessage = (
     StateChanged
     | StreamStarted
@@ -281,5 +314,6 @@ SessionMessage = (
     | Notice
     | ModelChanged
     | MarkerInserted
+    | MarkerReceived
     | SourceEvent
 )

@@ -22,21 +22,37 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bci_desktop.core.engine import Engine, EngineConfig, EngineUpdate
-from bci_desktop.core.errors import BCIError, ChannelMismatchError, ConfigError, SourceError
+from bci_desktop.core.engine import Engine, EngineUpdate
+from bci_desktop.core.errors import (
+    SourceError,
+    one_line,
+)
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
 from bci_desktop.core.session.gaps import GapCounter
+from bci_desktop.core.session.lsl_link import LslLink
 from bci_desktop.core.session.models import (
     ResolvedModel,
-    load_fallback,
-    load_model,
+    arm_fallback,
+    build_engine,
     resolve_model,
+    switch_model,
 )
-from bci_desktop.core.session.options import FilterOverrides, SessionOptions
-from bci_desktop.core.session.recording import RecordingLink, RecordRequest
+from bci_desktop.core.session.options import SessionOptions
+from bci_desktop.core.session.recording import (
+    RecordingLink,
+    RecordRequest,
+    check_record_folder,
+)
 from bci_desktop.core.session.replay_control import ReplayControl
-from bci_desktop.core.session.spec import OpenedSource, SourceSpec, Supervision, open_source
+from bci_desktop.core.session.reporting import build_status
+from bci_desktop.core.session.spec import (
+    OpenedSource,
+    SourceOpener,
+    SourceSpec,
+    Supervision,
+    open_source,
+)
 from bci_desktop.core.session.status import (
     MarkerInserted,
     ModelChanged,
@@ -50,10 +66,10 @@ from bci_desktop.core.session.status import (
     StreamState,
     StreamStatus,
 )
-from bci_desktop.core.sources.supervised import SourceEvent, SourceState
+from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import Chunk, StreamInfo
 
-__all__ = ["POLL_BUDGET_S", "SourceOpener", "StreamSession"]
+__all__ = ["POLL_BUDGET_S", "SourceOpener", "StreamSession", "check_record_folder", "one_line"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +77,6 @@ logger = logging.getLogger(__name__)
 POLL_BUDGET_S = 0.02
 #: How often the numbers are reported, and while the signal is lost (s).
 _STATUS_EVERY_S, _LOST_STATUS_EVERY_S = 1.0, 0.5
-
-#: Builds the source of a spec (injectable, so tests and benchmarks can stream their own).
-SourceOpener = Callable[[SourceSpec, Supervision], OpenedSource]
 
 
 class StreamSession:
@@ -78,6 +91,9 @@ class StreamSession:
     on_message : callable or None
         Called with every :data:`~bci_desktop.core.session.status.SessionMessage`, on the
         thread that drives the session.
+    on_updates : callable or None
+        Called by :meth:`poll` with the updates it made, before the messages that follow
+        them (a stream that ends, a status), so that a listener sees both in order.
     registry : ModelRegistry or None
         Where models are found (``None``: the user's registry).
     open_source : callable or None
@@ -91,12 +107,14 @@ class StreamSession:
         options: SessionOptions | None = None,
         *,
         on_message: Callable[[SessionMessage], None] | None = None,
+        on_updates: Callable[[list[EngineUpdate]], None] | None = None,
         registry: ModelRegistry | None = None,
         open_source: SourceOpener | None = None,
     ) -> None:
         self.spec = spec
         self.options = options or SessionOptions()
         self._on_message = on_message
+        self._on_updates = on_updates
         self._registry = registry
         self._open = open_source or _default_opener
         self._state = StreamState.IDLE
@@ -106,7 +124,8 @@ class StreamSession:
         self._stats = RunStats()
         self._gaps: GapCounter | None = None
         self._replay: ReplayControl | None = None
-        self._link = RecordingLink()
+        self._link = RecordingLink(emit=self._emit, notice=self._notice)
+        self._lsl = LslLink(self._emit, self._link.add_marker)
         self._model = ResolvedModel(None, False, "")
         self._latency_fallback = self.options.latency_fallback
         self._status_due = 0.0
@@ -151,6 +170,11 @@ class StreamSession:
     def recording(self) -> bool:
         """True while recording (a plain flag: any thread may read it)."""
         return self._link.recording
+
+    @property
+    def lsl(self) -> LslLink:
+        """Outlets and followed marker streams (``configure`` them while streaming)."""
+        return self._lsl
 
     @property
     def replay(self) -> ReplayControl | None:
@@ -198,6 +222,7 @@ class StreamSession:
         if opened.supervisor is not None:
             opened.supervisor.on_event = self._on_source_event
         opened.source.start()  # connect: a board that cannot connect is the error to report
+        self._lsl.start(info, options, clock=opened.clock, live=opened.replay is None)
         self._engine = engine
         self._gaps = GapCounter(info)
         self._runner = StreamRunner(
@@ -205,7 +230,7 @@ class StreamSession:
             engine,
             duration_s=options.duration_s,
             on_chunk=self._on_chunk,
-            on_update=self._link.add_predictions,
+            on_update=self._on_update,
         )
         if opened.replay is not None:
             self._replay = ReplayControl(
@@ -218,6 +243,8 @@ class StreamSession:
         self._status_samples, self._status_time, self._last_data = 0, now, now
         if engine.model_problem:
             self._notice(f"{engine.model_problem} Predictions are withheld.", NoticeLevel.WARNING)
+        elif self._model.model is not None and not self._model.explicit:
+            self._notice(f"Model {self._model.reason}")
         self._emit(StreamStarted(info, self.model_label))
         self._set_state(StreamState.STREAMING, f"Streaming {info.source_name}")
         logger.info(
@@ -233,26 +260,10 @@ class StreamSession:
             self._replay.report(force=True)
 
     def _build_engine(self, info: StreamInfo) -> Engine:
-        options = self.options
-        model = self._model.model
-        base = model.metadata.recipe.filters if model is not None else None
-        filters = options.filters
-        if isinstance(filters, FilterOverrides):
-            from bci_desktop.core.dsp.filters import FilterSettings
-
-            filters = filters.apply(base or FilterSettings())
-        if filters is not None and options.keep_model_filters_if_invalid:
-            try:
-                filters.validate(info.sample_rate)
-            except ConfigError as exc:
-                self._notice(f"{exc} Using the model's filters instead.", NoticeLevel.WARNING)
-                filters = None
-        strict = self._model.explicit and options.refuse_unfit_model
-        config = EngineConfig(filters=filters, strict_channels=strict)
-        try:
-            return Engine(info, model=model, config=config)
-        except ChannelMismatchError as exc:
-            raise ConfigError(f"{exc} Choose a model made for this montage.") from exc
+        clock = self._opened.clock if self._opened is not None else None  # an LSL stream's
+        return build_engine(
+            info, self._model, self.options, source_clock=clock and clock.now, notice=self._notice
+        )
 
     def stop(self, message: str = "Disconnected") -> RecordingStatus | None:
         """Stop recording and streaming, release the source; the final recording status
@@ -277,6 +288,7 @@ class StreamSession:
             self._emit(final)
         opened, self._opened = self._opened, None
         replay, self._replay = self._replay, None
+        self._lsl.close()
         if self._runner is not None:
             self._stats = self._runner.stats
         self._engine = None
@@ -310,9 +322,9 @@ class StreamSession:
         now = time.perf_counter()
         if updates:
             self._last_data = now
-        recording = self._link.poll(now)
-        if recording is not None:
-            self._report_recording(recording)
+            if self._on_updates is not None:
+                self._on_updates(updates)
+        self._link.poll_reported(now)
         if now >= self._status_due:
             self._emit(self.status(now))
         # The end is told on a poll that read nothing: whoever drives the session has the
@@ -347,14 +359,21 @@ class StreamSession:
         self._release()
         self._set_state(StreamState.ENDED, message)
 
-    def _on_chunk(self, chunk: Chunk) -> None:
+    def _on_chunk(self, chunk: Chunk) -> Chunk:
         gaps = self._gaps
         if gaps is not None:
             gap = gaps.add(chunk)
             if gap is not None:
                 logger.info("Gap in the stream: %s", gap.describe())
                 self._link.add_event("gap", gap.describe(), t=gap.t)
+        if self._lsl.active:
+            chunk = self._lsl.chunk(chunk)  # published as it came; other programs' markers
         self._link.append(chunk)
+        return chunk
+
+    def _on_update(self, update: EngineUpdate) -> None:
+        self._link.add_predictions(update)
+        self._lsl.update(update)
 
     # -- reporting --------------------------------------------------------------------------
     def status(self, now: float | None = None) -> StreamStatus:
@@ -366,37 +385,22 @@ class StreamSession:
         if runner is None or engine is None:
             return StreamStatus(self._state, "", self.model_label, math.nan, math.nan, 0, 0.0,
                                 0, 0, 0.0)  # fmt: skip
-        stats = runner.stats
+        samples = runner.stats.samples
         dt = now - self._status_time
-        rate = (stats.samples - self._status_samples) / dt if dt > 0 else math.nan
-        self._status_samples, self._status_time = stats.samples, now
-        p50, p99 = stats.latency.percentiles((50, 99))
-        supervisor = self._opened.supervisor if self._opened is not None else None
+        rate = (samples - self._status_samples) / dt if dt > 0 else math.nan
+        self._status_samples, self._status_time = samples, now
         replay = self._replay.status() if self._replay is not None else None
-        since = now - self._last_data
         if replay is not None and (replay.paused or replay.ended):
-            since, self._last_data = 0.0, now  # held on purpose: not a stalled device
-        gaps = self._gaps
-        return StreamStatus(
-            state=self._state,
-            source_name=engine.info.source_name,
+            self._last_data = now  # held on purpose: not a stalled device
+        return build_status(
+            self._state,
+            engine,
+            runner.stats,
             model=self.model_label,
-            sample_rate=engine.sample_rate,
             rate=rate,
-            samples=stats.samples,
-            stream_seconds=stats.stream_seconds,
-            gaps=gaps.gaps if gaps is not None else 0,
-            dropped=gaps.dropped if gaps is not None else 0,
-            since_data_s=since,
-            source_state=(supervisor.state if supervisor else SourceState.STREAMING).label,
-            lost_for_s=supervisor.lost_for_s if supervisor else None,
-            next_attempt_in_s=supervisor.next_attempt_in_s if supervisor else None,
-            predictions=stats.predictions,
-            withheld=stats.withheld,
-            latency_p50_ms=p50,
-            latency_p99_ms=p99,
-            last_prediction=stats.last_prediction,
-            quality=engine.quality,
+            since_data_s=now - self._last_data,
+            gaps=self._gaps,
+            supervisor=self._opened.supervisor if self._opened is not None else None,
             replay=replay,
             recording=self._link.status() if self._link.recording else None,
         )
@@ -412,11 +416,6 @@ class StreamSession:
     def _notice(self, text: str, level: NoticeLevel = NoticeLevel.INFO) -> None:
         logger.log(int(level), "%s", text)
         self._emit(Notice(text, level))
-
-    def _report_recording(self, status: RecordingStatus) -> None:
-        if status.error:
-            self._notice(f"{status.error} Streaming goes on.", NoticeLevel.WARNING)
-        self._emit(status)
 
     # -- device events -----------------------------------------------------------------------
     def _on_source_event(self, event: SourceEvent) -> None:
@@ -489,17 +488,8 @@ class StreamSession:
             If it cannot be loaded or cannot run here (the message says why).
         """
         engine = self._require_engine("switch the model")
-        model = load_model(ref, engine.info, self._registry)
+        model, problem = switch_model(engine, ref, self._registry)
         label = model.metadata.label
-        previous = engine.primary_model
-        engine.set_model(model)
-        problem = engine.model_problem
-        if problem and previous is not None:
-            engine.set_model(previous)
-            raise ConfigError(
-                f"Model {label} not used: {problem} The model {previous.metadata.label} stays "
-                "in use."
-            )
         self._model = ResolvedModel(model, True, "chosen while streaming")
         self._link.add_event("model_changed", label)
         if self._latency_fallback:
@@ -525,21 +515,11 @@ class StreamSession:
             self._notice("Latency fallback off: over-budget models only warn.")
 
     def _arm_fallback(self, *, announce: bool) -> None:
-        engine = self._engine
-        engine.set_fallback_model(None)
-        model = engine.primary_model
-        fallback, why_not = load_fallback(model, engine.info, self._registry)
-        if fallback is None:
-            if why_not:
-                self._notice(why_not, NoticeLevel.WARNING)
-            return
-        engine.set_fallback_model(fallback)
-        logger.info("Latency fallback for %s: %s", model.metadata.label, fallback.metadata.label)
-        if announce:
-            self._notice(
-                f"Latency fallback on: {fallback.metadata.label} takes over while "
-                f"{model.metadata.label} is over its budget."
-            )
+        armed, why_not = arm_fallback(self._engine, self._registry)
+        if why_not:
+            self._notice(why_not, NoticeLevel.WARNING)
+        elif announce and armed:
+            self._notice(armed)
 
     def start_recording(self, request: RecordRequest) -> RecordingStatus:
         """Record the stream into a new session folder (the stream goes on either way).
@@ -554,30 +534,36 @@ class StreamSession:
             raise SourceError(
                 "Recording needs a stream: connect a board or open a recording first."
             )
-        if self._link.recording:
-            raise ConfigError(f"Already recording into {self._link.status().folder}.")
-        status = self._link.start(request, engine.info, engine)
-        self._emit(status)
+        return self._link.start_reported(request, engine)
+
+    def continue_recording(self, folder: Path, gaps: int, dropped: int) -> RecordingStatus:
+        """After the acquisition process that streamed this before died: continue its
+        recording in ``folder`` and its gap count, the break counting as one gap.
+
+        Raises
+        ------
+        BCIError
+            If nothing streams or the folder cannot be continued.
+        """
+        engine = self._require_engine("continue the recording")
+        status = self._link.resume_reported(folder, engine.info)
+        if self._gaps is not None:
+            self._gaps.continue_from(gaps, dropped, "acquisition process restarted")
         return status
 
     def stop_recording(self) -> RecordingStatus:
         """Stop the recording cleanly (the stream goes on); the final status."""
-        final = self._link.stop()
-        status = final if final is not None else self._link.status()
-        self._report_recording(status)
-        return status
+        return self._link.stop_reported()
 
     def add_event(self, kind: str, detail: str = "") -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
-        self._link.add_event(kind, detail)
-        status = self._link.poll(time.perf_counter())
-        if status is not None and status.error:
-            self._report_recording(status)
+        self._link.add_event_reported(kind, detail)
 
     def _jumped(self, position_s: float) -> None:
         """A replay seek: noted in the recording; the gap counter starts afresh and
         whatever shows the stream is told (:class:`ReplayJumped`)."""
         self._link.add_event("replay_seek", f"{position_s:.3f}")
+        self._lsl.restart()
         if self._gaps is not None:
             self._gaps.restart()
         replay = self._replay
@@ -589,21 +575,6 @@ class StreamSession:
         if engine is None:
             raise SourceError(f"Cannot {what}: nothing is streaming.")
         return engine
-
-
-def check_record_folder(folder: str | None) -> None:
-    """Refuse, before connecting, a recording folder that is an existing file."""
-    path = Path(folder).expanduser() if folder else None
-    if path is not None and path.exists() and not path.is_dir():
-        raise ConfigError(f"Cannot record into '{path}': it is a file, not a folder.")
-
-
-def one_line(exc: BaseException) -> str:
-    """A short message for the user: the app's own errors as they are, others typed."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, BCIError) and text:
-        return text
-    return f"Unexpected {type(exc).__name__}: {text or 'no details'} (details in the log)."
 
 
 def _default_opener(spec: SourceSpec, supervision: Supervision) -> OpenedSource:

@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from brainflow.board_shim import BoardIds, BoardShim, BrainFlowPresets
 from brainflow.exit_codes import BrainFlowError, BrainFlowExitCodes
 
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.montage.resolve import Montage, MontageOrigin, board_montage
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.boards import (
     PROXY_BOARDS,
@@ -32,6 +34,7 @@ from bci_desktop.core.sources.boards import (
     option_flag,
     resolve_board,
 )
+from bci_desktop.core.sources.serial_access import serial_access_problem
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 from bci_desktop.core.validate import check_choice, check_type, invalid
 
@@ -124,13 +127,14 @@ def _rows(descr: dict[str, Any], key: str) -> list[int]:
     return [int(value)] if isinstance(value, int) else [int(v) for v in value]
 
 
-def _eeg_names(descr: dict[str, Any], n_eeg: int) -> tuple[str, ...]:
+def _brainflow_names(descr: dict[str, Any], n_eeg: int) -> tuple[str, ...]:
+    """BrainFlow's electrode names for the board, or ``()`` when it has none usable."""
     names_txt = descr.get("eeg_names")
     if isinstance(names_txt, str):
         names = tuple(n.strip() for n in names_txt.split(","))
         if len(names) == n_eeg and all(names) and len(set(names)) == n_eeg:
             return names
-    return tuple(f"EEG {i + 1}" for i in range(n_eeg))
+    return ()
 
 
 def _board_rows(descr: dict[str, Any], eeg_names: tuple[str, ...]) -> tuple[ChannelInfo, ...]:
@@ -181,12 +185,16 @@ class BrainFlowSource(Source):
     stall_seconds : float
         For the playback-file board without loopback: how long without new samples (after
         the first) counts as the end of the file, see :attr:`finished`.
+    montage : Montage, str, sequence of str or None
+        Names of the EEG channels: a preset name, a list of 10-05 names, or ``None`` for
+        BrainFlow's names (or the board's default placement when BrainFlow has none), see
+        :func:`~bci_desktop.core.montage.resolve.board_montage`.
 
     Raises
     ------
     ConfigError
-        If the board, preset or master board is invalid. Nothing is opened here: the
-        device is opened by :meth:`start`.
+        If the board, preset, master board or montage is invalid. Nothing is opened here:
+        the device is opened by :meth:`start`.
 
     Notes
     -----
@@ -204,6 +212,7 @@ class BrainFlowSource(Source):
         preset: int = BrainFlowPresets.DEFAULT_PRESET.value,
         config: tuple[str, ...] = (),
         stall_seconds: float = 1.0,
+        montage: Montage | str | Sequence[str] | None = None,
     ) -> None:
         self.board_id: int = resolve_board(board)
         self.params: ConnectionParams = params if params is not None else ConnectionParams()
@@ -227,6 +236,9 @@ class BrainFlowSource(Source):
                     f"streams the data: pass --master-board (e.g. --master-board synthetic)."
                 )
             self.layout_board_id = master
+        self._montage_arg = montage
+        #: Names of the EEG channels and where they come from (set by the description).
+        self.montage: Montage = Montage((), MontageOrigin.UNNAMED)
         self._info = self._describe()
 
         self._board: BoardShim | None = None
@@ -258,10 +270,17 @@ class BrainFlowSource(Source):
         if rate is None:
             raise ConfigError(f"BrainFlow gives no sampling rate for board {layout_name!r}.")
         eeg_rows = tuple(_rows(descr, "eeg_channels"))
-        eeg_names = _eeg_names(descr, len(eeg_rows))
+        label = str(descr.get("name") or layout_name)
+        self.montage = board_montage(
+            layout_name,
+            len(eeg_rows),
+            brainflow_names=_brainflow_names(descr, len(eeg_rows)),
+            given=self._montage_arg,
+            title=f"{label} board",
+        )
+        eeg_names = self.montage.channels
         ts = _rows(descr, "timestamp_channel")
         mk = _rows(descr, "marker_channel")
-        label = str(descr.get("name") or layout_name)
         if self.board_id == _PLAYBACK:
             label = f"Playback file ({label})"
         elif self.board_id in PROXY_BOARDS:
@@ -276,7 +295,7 @@ class BrainFlowSource(Source):
             timestamp_row=ts[0] if ts else None,
             marker_row=mk[0] if mk else None,
             layout_board_id=self.layout_board_id,
-            description=descr,
+            description={**descr, "montage": self.montage.to_dict()},
         )
 
     @property
@@ -296,7 +315,10 @@ class BrainFlowSource(Source):
         board, p = self.name, self.params
         code = err.exit_code
         c = BrainFlowExitCodes
-        if code == c.UNABLE_TO_OPEN_PORT_ERROR and p.serial_port:
+        denied = self._serial_access_problem() if action == "open" else None
+        if denied:
+            msg = f"Cannot open serial port {p.serial_port!r} for board {board!r}: {denied} {tag}."
+        elif code == c.UNABLE_TO_OPEN_PORT_ERROR and p.serial_port:
             msg = (
                 f"Cannot open serial port {p.serial_port!r} for board {board!r}: the port does "
                 f"not exist or is busy {tag}. Check the cable and choose the right port."
@@ -355,6 +377,14 @@ class BrainFlowSource(Source):
         else:
             msg = f"Board {board!r} failed to {action} {tag}: {err}."
         return SourceError(msg)
+
+    def _serial_access_problem(self) -> str | None:
+        """Steps to get access to this board's serial port, if the user may not open it."""
+        required, optional = connection_hint(self.board_id)
+        port = self.params.serial_port
+        if not port or "serial_port" not in (*required, *optional):
+            return None
+        return serial_access_problem(port)
 
     def _check_required(self) -> None:
         """Refuse early, with the flag to pass, when a needed connection field is empty."""

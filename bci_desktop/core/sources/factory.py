@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.limits import MAX_SPEED
+from bci_desktop.core.montage.resolve import Montage
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.validate import invalid
 
 #: Name of the simulated subject on the command line and in the GUI.
 SIMULATED = "simulated"
-
-
-#: The fastest speed given as a number; ``max`` runs as fast as the machine can.
-MAX_SPEED = 10_000.0
 
 
 def parse_speed(text: str | float | None) -> float | None:
@@ -46,6 +45,7 @@ def open_simulated(
     channels: int | None = None,
     seed: int = 0,
     subject_seed: int | None = None,
+    montage: Montage | str | Sequence[str] | None = None,
 ) -> Source:
     """Create (but do not start) the simulated subject.
 
@@ -55,22 +55,34 @@ def open_simulated(
         Times real time, ``None`` for as fast as possible.
     script, channels, seed, subject_seed
         State script, channel count, session seed, person seed.
+    montage : Montage, str, sequence of str or None
+        Names of its channels (a preset such as ``"cyton"``, or 10-05 names): its sources
+        are placed by scalp position. ``None``: the synthetic board's 16 (or ``channels``).
+
+    Raises
+    ------
+    ConfigError
+        If both ``channels`` and ``montage`` are given, or either is invalid.
     """
+    from bci_desktop.core.montage.resolve import parse_montage
     from bci_desktop.core.sources.simulated import (
         SYNTHETIC_MONTAGE,
         SimulatedSubject,
         SubjectProfile,
-        montage,
     )
+    from bci_desktop.core.sources.simulated import montage as simulated_montage
 
     profile = SubjectProfile() if subject_seed is None else SubjectProfile(seed=subject_seed)
-    return SimulatedSubject(
-        script=script,
-        speed=speed,
-        channels=SYNTHETIC_MONTAGE if channels is None else montage(channels),
-        profile=profile,
-        seed=seed,
-    )
+    if montage is not None and channels is not None:
+        raise ConfigError(
+            "Give either 'channels' (a number of channels) or 'montage' (their names) for "
+            "the simulated subject, not both."
+        )
+    if montage is not None:
+        names = parse_montage(montage).channels
+    else:
+        names = SYNTHETIC_MONTAGE if channels is None else simulated_montage(channels)
+    return SimulatedSubject(script=script, speed=speed, channels=names, profile=profile, seed=seed)
 
 
 def open_board(
@@ -78,6 +90,7 @@ def open_board(
     *,
     params: object | None = None,
     board_config: Sequence[str] = (),
+    montage: Montage | str | Sequence[str] | None = None,
 ) -> Source:
     """Create (but do not start) a BrainFlow board by name or id.
 
@@ -89,10 +102,16 @@ def open_board(
         BrainFlow connection fields.
     board_config : sequence of str
         Strings sent with BrainFlow's ``config_board`` after the session is prepared.
+    montage : Montage, str, sequence of str or None
+        Names of its EEG channels; ``None`` keeps BrainFlow's (or the board's default
+        placement), see :func:`~bci_desktop.core.montage.resolve.board_montage`.
     """
     from bci_desktop.core.sources.boards import ConnectionParams
     from bci_desktop.core.sources.brainflow_source import BrainFlowSource
 
     return BrainFlowSource(
-        board, params if params is not None else ConnectionParams(), config=tuple(board_config)
+        board,
+        params if params is not None else ConnectionParams(),
+        config=tuple(board_config),
+        montage=montage,
     )

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.limits import MAX_SPEED
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.replay_files import Recording, load_recording, place_markers
-from bci_desktop.core.stream import Chunk, StreamInfo
+from bci_desktop.core.stream import Chunk, MarkerText, StreamInfo
 from bci_desktop.core.validate import check_positive
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ _MAX_READ_S = 2.0
 def _check_speed(speed: float | None) -> float | None:
     if speed is None:
         return None
-    return check_positive("speed", speed)
+    return check_positive("speed", speed, maximum=MAX_SPEED)
 
 
 class ReplaySource(Source):
@@ -46,7 +47,7 @@ class ReplaySource(Source):
     ----------
     path : str or path-like
         A session folder (or its ``session.json``), a BrainFlow file (``.csv``, ``.txt``,
-        ``.tsv``) or an EDF/BDF file (``.edf``, ``.bdf``).
+        ``.tsv``), an EDF/BDF file (``.edf``, ``.bdf``) or an XDF file (``.xdf``).
     speed : float or None
         1.0 plays in real time, N plays N times faster, ``None`` returns ``chunk_s`` seconds
         on every :meth:`read`, as fast as it is called.
@@ -54,14 +55,15 @@ class ReplaySource(Source):
         BrainFlow files only: the board that recorded the file (its row layout); the
         synthetic board when ``None``.
     chunk_s : float
-        Length of a chunk when ``speed`` is None.
+        Length of a chunk when ``speed`` is None (at least one sample).
 
     Raises
     ------
     ConfigError
         If ``speed`` or ``chunk_s`` is invalid, or the file type is unknown.
-    SourceError
-        If the recording cannot be read (missing, truncated, not what its name says).
+    RecordingFileError
+        If the recording cannot be read (missing, not a regular file, truncated, not what
+        its name says); a :class:`SourceError` and bad input (CLI exit code 2).
 
     Notes
     -----
@@ -94,12 +96,7 @@ class ReplaySource(Source):
         self._speed = speed
         fs = self._rec.info.sample_rate
         self._fs = fs
-        self._chunk_n = round(chunk_s * fs)
-        if self._chunk_n < 1:
-            raise ConfigError(
-                f"Invalid value for the 'chunk_s' parameter: {chunk_s!r} s is less than one "
-                f"sample at {fs:g} Hz."
-            )
+        self._chunk_n = max(1, round(chunk_s * fs))  # a slow recording (1 Hz): one sample
         self._n = self._rec.n_samples
         self._lock = threading.Lock()
         self._pending: deque[float] = deque()
@@ -314,6 +311,7 @@ class ReplaySource(Source):
         markers = rec.markers[a:b].copy()
         if pending:
             place_markers(markers, list(range(len(pending))), pending)
+        texts = tuple(MarkerText(i - a, t) for i, t in rec.marker_texts.items() if a <= i < b)
         truth = None if rec.truth is None else rec.truth[a:b].copy()
         board = np.array(rec.samples[:, a:b], dtype=np.float64) if rec.board_data else None
         if board is not None and rec.info.marker_row is not None:
@@ -325,6 +323,7 @@ class ReplaySource(Source):
             truth=truth,
             board_data=board,
             gap_before=gap,
+            marker_texts=texts,
         )
 
     def __repr__(self) -> str:

@@ -1,4 +1,5 @@
-"""Read a recording for replay: a session folder, a BrainFlow CSV file, or an EDF/BDF file.
+"""Read a recording for replay: a session folder, a BrainFlow CSV file, an EDF/BDF file, or
+an XDF file (read in :mod:`.replay_xdf`).
 
 :func:`load_recording` returns a :class:`Recording`: the stream's description plus the
 arrays :class:`~bci_desktop.core.sources.replay.ReplaySource` hands out chunk by chunk.
@@ -12,16 +13,20 @@ import logging
 import re
 import warnings
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from brainflow.board_shim import BoardIds
 
-from bci_desktop.core.errors import BCIError, ConfigError, SourceError
+from bci_desktop.core.errors import BCIError, ConfigError, InputFileError, SourceError
+from bci_desktop.core.limits import MAX_REPLAY_BYTES, sample_rate_problem
 from bci_desktop.core.recording.export import PADDING_ANNOTATION, merged_markers
 from bci_desktop.core.recording.session import read_session
+from bci_desktop.core.recording.xdf import XDF_SUFFIXES
+from bci_desktop.core.regular_files import file_size, open_regular
+from bci_desktop.core.sources.replay_edf import EdfProblem, check_edf_header, read_edf_file
 from bci_desktop.core.stream import ChannelInfo, StreamInfo
 
 if TYPE_CHECKING:
@@ -29,7 +34,14 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CSV_SUFFIXES", "EDF_SUFFIXES", "Recording", "load_recording", "place_markers"]
+__all__ = [
+    "CSV_SUFFIXES",
+    "EDF_SUFFIXES",
+    "Recording",
+    "RecordingFileError",
+    "load_recording",
+    "place_markers",
+]
 
 EDF_SUFFIXES = (".edf", ".bdf")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -43,6 +55,16 @@ _NOT_EEG = re.compile(
     r"event|ref|gnd)\b",
     re.IGNORECASE,
 )
+
+
+class RecordingFileError(SourceError, InputFileError):
+    """A recording cannot be replayed: missing, not a regular file, truncated, corrupt, or
+    declaring more than it holds. Bad input: the CLI exits with code 2."""
+
+
+# numpy's loadtxt messages quote the offending text; only where it is is kept.
+_NOT_A_NUMBER = re.compile(r"at row (\d+), column (\d+)")  # row from 0, column from 1
+_COLUMNS_CHANGED = re.compile(r"columns changed from (\d+) to (\d+) at row (\d+)")
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,9 @@ class Recording:
     board_data : bool
         Whether chunks carry ``samples`` as ``board_data`` (BrainFlow layouts).
     kind : str
-        ``"session"``, ``"brainflow"``, ``"edf"`` or ``"bdf"``.
+        ``"session"``, ``"brainflow"``, ``"edf"``, ``"bdf"`` or ``"xdf"``.
+    marker_texts : dict of int to str
+        The text of the markers that have one, by sample.
     """
 
     info: StreamInfo
@@ -80,6 +104,7 @@ class Recording:
     truth: np.ndarray | None
     board_data: bool
     kind: str
+    marker_texts: dict[int, str] = field(default_factory=dict, compare=False)
 
     @property
     def n_samples(self) -> int:
@@ -113,8 +138,9 @@ def load_recording(path: str | Path, *, master_board: str | int | None = None) -
 
     Raises
     ------
-    SourceError
-        If the file does not exist or cannot be read as what its name says.
+    RecordingFileError
+        If the file does not exist, is not a regular file (a FIFO, a device), or cannot be
+        read as what its name says (truncated, corrupt, declaring more than it holds).
     ConfigError
         If the extension is unknown or ``master_board`` is not a board.
     """
@@ -122,7 +148,7 @@ def load_recording(path: str | Path, *, master_board: str | int | None = None) -
     if p.name == "session.json" and p.is_file():
         p = p.parent
     if not p.exists():
-        raise SourceError(f"Cannot replay '{p}': no such file or folder.")
+        raise RecordingFileError(f"Cannot replay '{p}': no such file or folder.")
     suffix = p.suffix.lower()
     if master_board is not None and (p.is_dir() or suffix not in CSV_SUFFIXES):
         logger.info("master_board applies to BrainFlow CSV files only; ignored for %s", p)
@@ -132,10 +158,14 @@ def load_recording(path: str | Path, *, master_board: str | int | None = None) -
         return _load_edf(p)
     if suffix in CSV_SUFFIXES:
         return _load_brainflow(p, master_board)
+    if suffix in XDF_SUFFIXES:
+        from bci_desktop.core.sources.replay_xdf import load_xdf_recording
+
+        return load_xdf_recording(p)
     raise ConfigError(
         f"Cannot replay '{p.name}': unknown file type {p.suffix or '(none)'!r}. Allowed are a "
-        f"session folder, {', '.join(EDF_SUFFIXES)} (EDF/BDF) and {', '.join(CSV_SUFFIXES)} "
-        f"(BrainFlow files)."
+        f"session folder, {', '.join(EDF_SUFFIXES)} (EDF/BDF), {', '.join(CSV_SUFFIXES)} "
+        f"(BrainFlow files) and {', '.join(XDF_SUFFIXES)} (XDF, LabRecorder's files)."
     )
 
 
@@ -144,10 +174,10 @@ def _load_session(folder: Path) -> Recording:
     try:
         session = read_session(folder)
     except (BCIError, OSError, ValueError) as exc:
-        raise SourceError(f"Cannot replay session '{folder}': {exc}") from exc
+        raise RecordingFileError(f"Cannot replay session '{folder}': {exc}") from exc
     meta, n = session.meta, session.n_samples
     if n == 0:
-        raise SourceError(f"Cannot replay session '{folder}': it holds no samples.")
+        raise RecordingFileError(f"Cannot replay session '{folder}': it holds no samples.")
     markers = np.zeros(n)
     found = merged_markers(session)
     markers[[m.sample for m in found]] = [m.value for m in found]
@@ -190,28 +220,60 @@ def read_brainflow_csv(path: Path) -> np.ndarray:
 
     Parsed with numpy rather than ``DataFilter.read_file``: BrainFlow 5.23's reader aborts
     the whole process (an uncaught ``std::out_of_range`` from ``stod``) on a number beyond
-    double range such as ``1e999``, and reads space-separated lines as one column.
+    double range such as ``1e999``, and reads space-separated lines as one column. Only a
+    regular file is read, and no more lines than fit in
+    :data:`~bci_desktop.core.limits.MAX_REPLAY_BYTES` once decoded.
 
     Raises
     ------
-    SourceError
-        If the file is empty, has a value that is not a number, or lines of different
-        lengths; the message names the file and the line.
+    RecordingFileError
+        If the file is not a regular file, is empty, has a value that is not a number, or
+        lines of different lengths; the message names the file and the line, never its
+        content.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": below
-            data = np.loadtxt(path, delimiter="\t", ndmin=2, dtype=np.float64)
+        with open_regular(path) as fh:
+            width = _first_line_width(fh)
+            max_rows = max(1, MAX_REPLAY_BYTES // (8 * width))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+                data = np.loadtxt(
+                    fh, delimiter="\t", ndmin=2, dtype=np.float64, max_rows=max_rows + 1
+                )
     except ValueError as exc:
-        raise SourceError(
+        raise RecordingFileError(
             f"Cannot read '{path.name}' as a BrainFlow file (tab-separated numbers, one "
-            f"sample per line): {exc}."
+            f"sample per line): {_where(str(exc))}."
         ) from exc
     except OSError as exc:
-        raise SourceError(f"Cannot read '{path.name}': {exc.strerror or exc}.") from exc
+        raise RecordingFileError(f"Cannot read '{path.name}': {exc.strerror or exc}.") from exc
     if data.size == 0:
-        raise SourceError(f"Cannot replay '{path.name}': the file holds no samples.")
+        raise RecordingFileError(f"Cannot replay '{path.name}': the file holds no samples.")
+    if data.shape[0] > max_rows:
+        raise RecordingFileError(
+            f"Cannot replay '{path.name}': it holds more than {max_rows} samples, more than "
+            f"fit in {MAX_REPLAY_BYTES / 1e9:.1f} GB of memory; cut it into shorter files."
+        )
     return np.ascontiguousarray(data.T)
+
+
+def _where(numpy_message: str) -> str:
+    """What numpy found wrong, without the file content its message quotes."""
+    changed = _COLUMNS_CHANGED.search(numpy_message)
+    if changed:
+        before, now, line = changed.groups()
+        return f"the number of columns changed from {before} to {now} on line {line}"
+    bad = _NOT_A_NUMBER.search(numpy_message)
+    if bad:
+        return f"line {int(bad.group(1)) + 1}, column {bad.group(2)} is not a number"
+    return "it is not text of that form"
+
+
+def _first_line_width(fh) -> int:  # type: ignore[no-untyped-def]
+    """Values on the first line (at least 1); the file is rewound."""
+    first = fh.readline(1 << 20)
+    fh.seek(0)
+    return max(1, first.count(b"\t") + 1)
 
 
 def _load_brainflow(path: Path, master_board: str | int | None) -> Recording:
@@ -228,7 +290,7 @@ def _load_brainflow(path: Path, master_board: str | int | None) -> Recording:
     data = read_brainflow_csv(path)
     n_rows = len(info.board_rows)
     if data.shape[0] != n_rows:
-        raise SourceError(
+        raise RecordingFileError(
             f"'{path.name}' has {data.shape[0]} values per line, but board "
             f"{board_name(board)!r} has {n_rows} rows: pass the board that recorded it as the "
             f"master board."
@@ -268,36 +330,6 @@ def _is_eeg(label: str, unit: str) -> bool:
     return _unit_factor(unit) is not None and not _NOT_EEG.match(label.strip())
 
 
-def _read_edf_file(path: Path, bdf: bool) -> Edf | Bdf:
-    import edfio
-
-    head = _head(path)
-    if len(head) < 256:
-        raise SourceError(f"Cannot replay '{path.name}': the file is too short to be EDF/BDF.")
-    try:
-        declared = int(head[236:244].decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise SourceError(f"Cannot replay '{path.name}': it is not an EDF/BDF file.") from exc
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            edf = edfio.read_bdf(path) if bdf else edfio.read_edf(path, lazy_load_data=False)
-        except (ValueError, IndexError, OSError, UnicodeDecodeError) as exc:
-            raise SourceError(
-                f"Cannot replay '{path.name}': it is not a valid {'BDF' if bdf else 'EDF'} "
-                f"file ({exc})."
-            ) from exc
-    cut = any("Incomplete data record" in str(w.message) for w in caught)
-    if declared != -1 and edf.num_data_records != declared:
-        cut = True
-    if cut:
-        raise SourceError(
-            f"Cannot replay '{path.name}': the file is truncated (its header announces "
-            f"{declared} data records, it holds {edf.num_data_records} whole ones)."
-        )
-    return edf
-
-
 def _start_datetime(edf: Edf | Bdf) -> datetime.datetime | None:
     """The file's start, read as UTC (EDF stores no time zone); ``None`` if anonymised."""
     with warnings.catch_warnings():
@@ -309,23 +341,31 @@ def _start_datetime(edf: Edf | Bdf) -> datetime.datetime | None:
     return start.replace(tzinfo=datetime.UTC)
 
 
-def _head(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(256)
+def _read_edf(path: Path) -> tuple[Edf | Bdf, bool]:
+    """The file read by edfio after its header was checked; (edf, is BDF)."""
+    try:
+        with open_regular(path) as fh:
+            header = check_edf_header(fh, file_size(fh))
+            return read_edf_file(fh, header), header.bdf
+    except EdfProblem as exc:
+        raise RecordingFileError(f"Cannot replay '{path.name}': {exc}.") from exc
+    except OSError as exc:
+        raise RecordingFileError(f"Cannot replay '{path.name}': {exc.strerror or exc}.") from exc
 
 
 def _load_edf(path: Path) -> Recording:
-    head = _head(path)
-    bdf = head[:1] == b"\xff"
-    edf = _read_edf_file(path, bdf)
+    edf, bdf = _read_edf(path)
     signals = [s for s in edf.signals if _is_eeg(s.label, s.physical_dimension)]
     if not signals:
-        raise SourceError(
+        raise RecordingFileError(
             f"Cannot replay '{path.name}': none of its signals is EEG (in uV, mV or V, or "
             f"labelled 'EEG ...'); it has {', '.join(edf.labels) or 'no signals'}."
         )
     rates = Counter(s.sampling_frequency for s in signals)
     fs = max(rates, key=lambda r: (rates[r], r))
+    bad_rate = sample_rate_problem(float(fs))
+    if bad_rate is not None:
+        raise RecordingFileError(f"Cannot replay '{path.name}': {bad_rate}.")
     signals = [s for s in signals if s.sampling_frequency == fs]
     kept = {id(s) for s in signals}
     skipped = [s.label for s in edf.signals if id(s) not in kept]
@@ -336,8 +376,8 @@ def _load_edf(path: Path) -> Recording:
         anns = edf.annotations
         continuous = edf.is_continuous
     except ValueError as exc:
-        raise SourceError(
-            f"Cannot replay '{path.name}': its annotations are invalid ({exc})."
+        raise RecordingFileError(
+            f"Cannot replay '{path.name}': its annotations are invalid."
         ) from exc
     for a in anns:  # drop the padding our exporter added to fill the last record
         if a.text == PADDING_ANNOTATION and a.duration is not None:

@@ -26,6 +26,8 @@ import numpy as np
 from scipy import signal
 
 from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.limits import seed_problem, speed_problem
+from bci_desktop.core.montage.tenfive import position
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.montage import (
     MODEL_CHANNELS,
@@ -33,6 +35,7 @@ from bci_desktop.core.sources.montage import (
     blink_weights,
     montage,
     muscle_weights,
+    on_scalp,
     scalp_positions,
     spatial_kernel,
 )
@@ -207,8 +210,11 @@ class SubjectProfile:
     state_effect: float = 1.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer):
-            raise ConfigError(f"SubjectProfile.seed must be an integer, got {self.seed!r}.")
+        problem = seed_problem(self.seed)
+        if problem is not None:  # numpy refuses negative seeds deep inside
+            raise ConfigError(
+                f"Invalid value for SubjectProfile.seed (--subject-seed): {problem}."
+            )
         if self.alpha_peak_hz is not None and not 7.0 <= self.alpha_peak_hz <= 14.0:
             raise ConfigError(
                 f"Invalid value for SubjectProfile.alpha_peak_hz: allowed are None or 7 to "
@@ -272,7 +278,8 @@ class _Person:
 
 
 def _channel_rng(seed: int, tag: int, name: str) -> np.random.Generator:
-    return np.random.default_rng([int(seed), tag, zlib.crc32(name.strip().lower().encode())])
+    site = position(name) or name.strip()  # T3 and T7 are one electrode site
+    return np.random.default_rng([int(seed), tag, zlib.crc32(site.lower().encode())])
 
 
 def _band_edges(band: str, person: _Person, fs: float) -> tuple[float, float] | None:
@@ -368,7 +375,8 @@ class _Generator:
         self.amp0 = amp0
         self.src_band = np.array([_BANDS.index(r[1]) for r in _RHYTHMS])
         src_xy = np.array([[r[2], r[3]] for r in _RHYTHMS])
-        self.mix = spatial_kernel(xy, src_xy)
+        scalp = np.array([on_scalp(name) for name in channels], dtype=np.float64)
+        self.mix = spatial_kernel(xy, src_xy) * scalp[:, None]  # X1, EXG1...: no brain
         self.effects = _effect_matrix(profile, person)
 
         self.bg_ba = _background_filter(person, fs)
@@ -383,8 +391,8 @@ class _Generator:
         self.env_shared = _ENV_SHARED
 
         # Artifacts.
-        self.blink_w = blink_weights(xy) * person.blink_gain
-        self.muscle_w = muscle_weights(xy) * person.muscle_gain
+        self.blink_w = blink_weights(xy) * person.blink_gain * scalp
+        self.muscle_w = muscle_weights(xy) * person.muscle_gain * scalp
         self.muscle_side = np.sign(xy[:, 0])
         lo, hi = min(20.0, 0.3 * fs), min(100.0, 0.45 * fs)
         self.sos_muscle = signal.butter(4, [lo, hi], btype="band", fs=fs, output="sos")
@@ -578,7 +586,8 @@ class SimulatedSubject(Source):
         Samples per second (>= 32).
     channels : sequence of str or int
         Channel names, or a number of channels for :func:`montage`. Names are 10-10
-        positions; unknown names are simulated at the vertex.
+        positions (10-05, old T3-T6 too); labels that are not positions (X1, EXG1...)
+        carry no brain signal: background, mains and electrode noise only.
     profile : SubjectProfile
         Who the person is.
     seed : int
@@ -614,6 +623,8 @@ class SimulatedSubject(Source):
                     f"such as 'calm:60,happy:60', but got {script!r}."
                 )
         self._speed = None if speed is None else _positive("speed", speed)
+        if self._speed is not None and (problem := speed_problem(self._speed)) is not None:
+            raise ConfigError(f"Invalid value for the 'speed' parameter: {problem}.")
         self._fs = _positive("sample_rate", sample_rate, 0.0)
         if self._fs < _MIN_SAMPLE_RATE:
             raise ConfigError(
@@ -628,8 +639,9 @@ class SimulatedSubject(Source):
             )
         if not isinstance(profile, SubjectProfile):
             raise ConfigError(f"'profile' must be a SubjectProfile, got {profile!r}.")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ConfigError(f"Invalid value for the 'seed' parameter: got {seed!r}.")
+        problem = seed_problem(seed)
+        if problem is not None:
+            raise ConfigError(f"Invalid value for the 'seed' parameter: {problem}.")
         if start_time is not None and not math.isfinite(start_time):
             raise ConfigError(f"Invalid value for the 'start_time' parameter: {start_time!r}.")
         self._steps = steps

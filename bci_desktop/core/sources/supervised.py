@@ -30,18 +30,23 @@ same thread can write a gap event first and the samples after it.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from brainflow.exit_codes import BrainFlowError
 
 from bci_desktop.core.errors import BCIError, SourceError
 from bci_desktop.core.sources.base import Source
+from bci_desktop.core.sources.events import (
+    EVENT_KINDS,
+    SourceEvent,
+    SourceState,
+    clock,
+    info_difference,
+)
 from bci_desktop.core.stream import Chunk, StreamInfo
 from bci_desktop.core.validate import check_int, check_positive, invalid
 
@@ -51,14 +56,6 @@ __all__ = ["DEFAULT_BACKOFF_S", "EVENT_KINDS", "SourceEvent", "SourceState", "Su
 
 #: Seconds to wait before each reconnection attempt; the last value repeats.
 DEFAULT_BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
-#: Kinds of :class:`SourceEvent`.
-EVENT_KINDS: tuple[str, ...] = (
-    "signal_lost",
-    "reconnect_attempt",
-    "reconnected",
-    "reconnect_failed",
-    "device_mismatch",
-)
 #: How long :meth:`SupervisedSource.stop` waits for a connection attempt in progress.
 JOIN_TIMEOUT_S = 30.0
 #: How often ``device_present`` is asked during a backoff wait.
@@ -66,82 +63,6 @@ PRESENCE_POLL_S = 0.1
 
 # Errors a source may raise while reading or connecting that mean "the device is gone".
 _DEVICE_ERRORS = (BCIError, BrainFlowError, OSError)
-
-
-class SourceState(enum.Enum):
-    """Where a supervised stream is; ``label`` is what a status line shows."""
-
-    CONNECTING = "connecting"
-    STREAMING = "streaming"
-    SIGNAL_LOST = "signal_lost"
-    RECONNECTING = "reconnecting"
-    STOPPED = "stopped"
-
-    @property
-    def label(self) -> str:
-        """Short human text, e.g. ``"Signal lost"``."""
-        return _LABELS[self]
-
-
-_LABELS = {
-    SourceState.CONNECTING: "Connecting",
-    SourceState.STREAMING: "Streaming",
-    SourceState.SIGNAL_LOST: "Signal lost",
-    SourceState.RECONNECTING: "Reconnecting",
-    SourceState.STOPPED: "Stopped",
-}
-
-
-@dataclass(frozen=True)
-class SourceEvent:
-    """Something that happened to the link with the device.
-
-    Parameters
-    ----------
-    kind : str
-        One of :data:`EVENT_KINDS`: ``"signal_lost"``, ``"reconnect_attempt"``,
-        ``"reconnected"``, ``"reconnect_failed"`` (``max_attempts`` ran out) or
-        ``"device_mismatch"`` (a device came back with other channels and was not used).
-    wall_time : float
-        UNIX time when it happened.
-    stream_time : float or None
-        For ``"signal_lost"``: time stamp of the last sample before the loss; for
-        ``"reconnected"``: time stamp of the first sample after it; else ``None``.
-    detail : str
-        One line for the log or a status bar.
-    attempt : int
-        Number of the reconnection attempt it concerns (0 when none).
-    """
-
-    kind: str
-    wall_time: float
-    stream_time: float | None
-    detail: str
-    attempt: int = 0
-
-
-def _clock(wall: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(wall))
-
-
-def _info_difference(expected: StreamInfo, got: StreamInfo) -> str | None:
-    """Why ``got`` cannot continue a stream described by ``expected`` (``None``: it can)."""
-    if got.sample_rate != expected.sample_rate:
-        return f"{got.sample_rate:g} Hz instead of {expected.sample_rate:g} Hz"
-    if got.channel_names != expected.channel_names:
-        return (
-            f"channels {', '.join(got.channel_names)} instead of "
-            f"{', '.join(expected.channel_names)}"
-        )
-    same_layout = (
-        got.eeg == expected.eeg
-        and got.board_rows == expected.board_rows
-        and got.eeg_rows == expected.eeg_rows
-        and got.timestamp_row == expected.timestamp_row
-        and got.marker_row == expected.marker_row
-        and got.board_id == expected.board_id
-    )
-    return None if same_layout else "a different board layout"
 
 
 class SupervisedSource(Source):
@@ -298,7 +219,7 @@ class SupervisedSource(Source):
         except BaseException:
             self._set_state(SourceState.STOPPED)
             raise
-        problem = _info_difference(self._info, src.info)
+        problem = info_difference(self._info, src.info)
         if problem is not None:
             self._dispose(src)
             self._set_state(SourceState.STOPPED)
@@ -400,7 +321,7 @@ class SupervisedSource(Source):
             wall = time.time()
             after = now - self._lost_at
             detail = (
-                f"Reconnected to {self._name} at {_clock(wall)}, {after:.1f} s after the signal "
+                f"Reconnected to {self._name} at {clock(wall)}, {after:.1f} s after the signal "
                 f"was lost (attempt {attempt})."
             )
             logger.info("%s", detail)
@@ -432,7 +353,7 @@ class SupervisedSource(Source):
         wall = time.time()
         wait = self.backoff_s[min(self.attempts, len(self.backoff_s) - 1)]
         detail = (
-            f"Signal lost at {_clock(wall)} ({reason}) from {self._name}; reconnecting "
+            f"Signal lost at {clock(wall)} ({reason}) from {self._name}; reconnecting "
             f"automatically (next attempt in {wait:g} s)."
         )
         logger.warning("%s", detail)
@@ -529,7 +450,7 @@ class SupervisedSource(Source):
     def _attempt(self, attempt: int) -> Source | None:
         """One connection attempt on the worker thread: a started source, or None."""
         wall = time.time()
-        detail = f"Reconnect attempt {attempt} to {self._name} at {_clock(wall)}."
+        detail = f"Reconnect attempt {attempt} to {self._name} at {clock(wall)}."
         logger.info("%s", detail)
         self._set_state(SourceState.RECONNECTING)
         self._emit("reconnect_attempt", detail, None, attempt, wall)
@@ -547,7 +468,7 @@ class SupervisedSource(Source):
             logger.exception("Reconnect attempt %d to %s failed unexpectedly", attempt, self._name)
             self._set_state(SourceState.SIGNAL_LOST)
             return None
-        problem = _info_difference(self._info, new.info)
+        problem = info_difference(self._info, new.info)
         if problem is not None:
             self._dispose(new)
             detail = (

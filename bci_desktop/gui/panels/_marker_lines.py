@@ -46,7 +46,7 @@ class MarkerLines:
             x = m.t - t0
             if x < x_start:
                 break
-            shown.append((x, m.value))
+            shown.append((x, m.text[:40] or fmt_marker(m.value)))  # text: from other programs
         shown.reverse()
         while len(self._pool) < len(shown):
             line = pg.InfiniteLine(
@@ -59,14 +59,17 @@ class MarkerLines:
             line.setZValue(10)
             self._plot.addItem(line, ignoreBounds=True)
             self._pool.append(line)
-        for line, (x, value) in zip(self._pool, shown, strict=False):
+        for i, (line, (x, text)) in enumerate(zip(self._pool, shown, strict=False)):
             # Visible first: pyqtgraph's label ignores a new text while its line is hidden
             # (and kept showing the number of the marker the pooled line drew before).
             line.setVisible(True)
             line.setValue(x)
-            text = fmt_marker(value)
-            if marker_text(line) != text:
-                line.label.setFormat(text)
+            if marker_text(line) != text:  # pyqtgraph formats the label: braces doubled
+                line.label.setFormat(text.replace("{", "{{").replace("}", "}}"))
+            # Every other label a little lower, so neighbouring texts do not cover each other.
+            position = 0.97 if i % 2 == 0 else 0.91
+            if line.label.orthoPos != position:
+                line.label.setPosition(position)
         for line in self._pool[len(shown) :]:
             line.setVisible(False)
         self.shown = self._pool[: len(shown)]

@@ -44,7 +44,9 @@ class LatencyPanel(Panel):
     budget_line : pyqtgraph.InfiniteLine
     stats_text : str
         E.g. ``"p50 0.214 · p95 0.300 · p99 0.512 ms\nmax 1.20 ms (last 1200) · budget
-        100 ms: all within"``. On screen a line breaks only between two items.
+        100 ms: all within"``, and for an LSL stream a third line, ``"from the LSL time
+        stamp: p50 12.3 · p99 20.1 ms"`` (the sample's time stamp at its sender to the
+        prediction). On screen a line breaks only between two items.
     """
 
     def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
@@ -140,6 +142,15 @@ class LatencyPanel(Panel):
             self._y_range = want
             self.plot.getPlotItem().setYRange(math.log10(want[0]), math.log10(want[1]), padding=0)
 
+    def _source_items(self) -> tuple[str, ...]:
+        """The latency from the samples' LSL time stamps (an LSL stream, maybe from another
+        machine: transport and buffering included), when the stream has it."""
+        source = self.live.source_latency
+        if source.count == 0:
+            return ()
+        s50, s99 = (fmt_ms(v).removesuffix(" ms") for v in source.percentiles((50.0, 99.0)))
+        return (f"p50 {s50}", f"p99 {s99} ms")
+
     def _show_stats(self) -> None:
         lat = self.live.latency
         values = lat.values()
@@ -158,4 +169,9 @@ class LatencyPanel(Panel):
             f"budget {BUDGET_MS:g} ms: {verdict}",
         )
         text = " · ".join(i.replace(" ", _NBSP) for i in items).replace("\n · ", "\n")
+        source = self._source_items()
+        if source:
+            text += "\nfrom the LSL time stamp: " + " · ".join(
+                i.replace(" ", _NBSP) for i in source
+            )
         self.stats.setText(text)

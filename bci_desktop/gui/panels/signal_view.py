@@ -83,7 +83,8 @@ class SignalView(Panel):
     downsample : int
         Samples per min/max pair in the last draw (1: every sample drawn).
     marker_lines : list of pyqtgraph.InfiniteLine
-        The marker lines shown now, oldest first (label = marker number).
+        The marker lines shown now, oldest first (label = marker number, or the text of a
+        marker another program sent).
     channel_labels : list of str
         The left-axis text of every channel, e.g. ``"Oz (bad: flat line)"``.
     t0 : float or None

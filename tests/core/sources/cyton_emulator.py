@@ -21,7 +21,9 @@ What BrainFlow's driver does with it (``openbci_serial_board.cpp``, ``cyton.cpp`
 
 Each channel is a pure sine whose value depends only on the packet's sample number
 (``0..255``), so a test can check every received sample exactly: see
-:meth:`CytonEmulator.expected_uv`.
+:meth:`CytonEmulator.expected_uv`. Alternatively the emulator plays a given signal
+(``signal_uv``, 8 channels in microvolts, repeated when it ends), e.g. the simulated subject
+on the Cyton's montage, so the real driver carries EEG-like data.
 
 Usage::
 
@@ -79,10 +81,11 @@ def _sine_counts() -> np.ndarray:
 
 
 def _packet_table(counts: np.ndarray) -> np.ndarray:
-    """The 256 possible packets, one row of 33 bytes per sample number."""
-    table = np.zeros((256, _PACKET), dtype=np.uint8)
+    """One packet of 33 bytes per sample (sample number byte: the index modulo 256)."""
+    n = counts.shape[1]
+    table = np.zeros((n, _PACKET), dtype=np.uint8)
     table[:, 0] = _START
-    table[:, 1] = np.arange(256)
+    table[:, 1] = np.arange(n) % 256
     raw = counts & 0xFFFFFF  # two's complement in 24 bits
     for ch in range(N_CHANNELS):
         col = 2 + 3 * ch
@@ -104,12 +107,26 @@ class CytonEmulator:
         It must not exist yet; it is created by :meth:`start` and :meth:`replug`.
     sample_rate : float
         Packets per second while streaming.
+    signal_uv : ndarray of shape (8, n) or None
+        Samples to play (in microvolts, looped) instead of the sines.
     """
 
-    def __init__(self, port: str | os.PathLike[str], *, sample_rate: float = SAMPLE_RATE) -> None:
+    def __init__(
+        self,
+        port: str | os.PathLike[str],
+        *,
+        sample_rate: float = SAMPLE_RATE,
+        signal_uv: np.ndarray | None = None,
+    ) -> None:
         self.port = Path(port)
         self.sample_rate = float(sample_rate)
-        self.counts = _sine_counts()
+        if signal_uv is None:
+            self.counts = _sine_counts()
+        else:
+            full_scale = 2**23 - 1
+            counts = np.round(np.asarray(signal_uv, dtype=np.float64) / UV_PER_COUNT)
+            self.counts = np.clip(counts, -full_scale, full_scale).astype(np.int64)
+            assert self.counts.shape[0] == N_CHANNELS, "signal_uv needs 8 channels"
         self._table = _packet_table(self.counts)
         self._lock = threading.Lock()
         self._master: int | None = None
@@ -119,7 +136,7 @@ class CytonEmulator:
         self._streaming = False
         self._stream_t0 = 0.0
         self._sent = 0  # packets since 'b'
-        self._next_sample = 0  # sample number of the next packet (wraps at 256)
+        self._next_sample = 0  # row of the next packet in the table (wraps at its end)
         self.commands: list[str] = []
         self.packets_sent = 0
         self.connections = 0  # number of 'v' handshakes answered
@@ -203,7 +220,8 @@ class CytonEmulator:
         Parameters
         ----------
         sample_numbers : ndarray of int
-            BrainFlow's package-number row (0..255).
+            BrainFlow's package-number row (0..255). Only for the sines (the default), whose
+            table repeats every 256 samples.
 
         Returns
         -------
@@ -282,10 +300,11 @@ class CytonEmulator:
         if due <= 0:
             return
         due = min(due, 64)  # a burst after a hiccup stays small; the clock catches up
-        idx = (self._next_sample + np.arange(due)) % 256
+        n = len(self._table)
+        idx = (self._next_sample + np.arange(due)) % n
         if self._write(master, self._table[idx].tobytes()):
             self.packets_sent += due
-        self._next_sample = int((self._next_sample + due) % 256)
+        self._next_sample = int((self._next_sample + due) % n)
         self._sent += due
 
     def _write(self, master: int, data: bytes) -> bool:

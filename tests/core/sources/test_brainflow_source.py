@@ -92,9 +92,13 @@ def test_info_of_other_boards_needs_no_hardware() -> None:
     cyton = BrainFlowSource("cyton").info
     assert cyton.source_name == "Cyton" and cyton.board_id == 0
     assert cyton.channel_names == ("Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2")
-    ganglion = BrainFlowSource("ganglion").info  # BrainFlow has no names for it
-    assert ganglion.channel_names == ("EEG 1", "EEG 2", "EEG 3", "EEG 4")
+    ganglion = BrainFlowSource("ganglion").info  # BrainFlow has no names: default placement
+    assert ganglion.channel_names == ("F3", "F4", "O1", "O2")
+    assert ganglion.description["montage"]["origin"] == "default placement"
     assert ganglion.sample_rate == 200.0
+    knight = BrainFlowSource("neuropawn_knight").info  # no names, no preset
+    assert knight.channel_names == tuple(f"EEG {i}" for i in range(1, 9))
+    assert knight.description["montage"]["origin"] == "unnamed"
 
 
 def test_synthetic_chunks_are_shaped_and_ordered(recording: Recording) -> None:

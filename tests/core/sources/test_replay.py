@@ -14,6 +14,7 @@ import bci_desktop.core.sources.replay as replay_mod
 from bci_desktop.core.engine import Engine, EngineConfig
 from bci_desktop.core.errors import ConfigError, SourceError
 from bci_desktop.core.inference.model import EmotionModel
+from bci_desktop.core.inference.novelty import UNRELIABLE
 from bci_desktop.core.recording.export import export_session, merged_markers
 from bci_desktop.core.recording.session import STATUS_COMPLETE, SessionMeta, read_session
 from bci_desktop.core.resources import default_model_path
@@ -214,9 +215,11 @@ def test_edf_from_another_system(tmp_path, model):
     markers = _cat(chunks, "markers")
     assert {int(i): markers[i] for i in np.flatnonzero(markers)} == {375: 2.0, 1751: 7.0}
 
-    # the engine maps "EEG F7-REF" to the model's F7 and classifies
+    # the engine maps "EEG F7-REF" to the model's F7 and scores every window; white noise is
+    # not EEG, so the windows are withheld as unreliable (never for missing channels)
     preds = _labels(ReplaySource(path, speed=None), model)
-    assert len(preds) == 25 and all(p.withheld is None for p in preds)
+    assert len(preds) == 25 and all(p.novelty is not None for p in preds)
+    assert all(p.withheld is None or p.withheld.startswith(UNRELIABLE) for p in preds)
 
 
 def test_edf_made_by_mne_without_the_model_channels(tmp_path, model):
@@ -419,4 +422,7 @@ def test_empty_session_and_bad_options(session, tmp_path):
         with pytest.raises(ConfigError, match="'speed'"):
             ReplaySource(session, speed=bad)
     with pytest.raises(ConfigError, match="'chunk_s'"):
-        ReplaySource(session, chunk_s=0.001)
+        ReplaySource(session, chunk_s=0)
+    tiny = ReplaySource(session, speed=None, chunk_s=0.001)  # under one sample: one sample
+    tiny.start()
+    assert tiny.read().n_samples == 1

@@ -35,9 +35,10 @@ __all__ = [
 
 # -- commands ----------------------------------------------------------------------------
 def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
-    """List the boards BrainFlow knows (and the simulated subject): their channels and the
-    model each would get."""
+    """List the boards BrainFlow knows (and the simulated subject): maker and product, their
+    channels and the model each would get."""
     from bci_desktop.core.montage.resolve import Montage, MontageOrigin, board_montage
+    from bci_desktop.core.sources.board_names import human_name
     from bci_desktop.core.sources.boards import list_boards
     from bci_desktop.core.sources.simulated import SYNTHETIC_MONTAGE
 
@@ -49,11 +50,14 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
     ]
     ids = [None, *(b.board_id for b in boards)]
     choices = [_model_for(m, i, entries, problem) for m, i in zip(montages, ids, strict=True)]
+    names = {b.name: human_name(b.board_id, brainflow_name=b.description_name) for b in boards}
     if args.json:
         rows = [
             {
                 "name": "simulated",
                 "board_id": None,
+                "maker": "BCI Desktop",
+                "product": "Simulated subject",
                 "sample_rate": 250,
                 "n_eeg": 16,
                 "eeg_names": [],
@@ -65,6 +69,8 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
                 "name": b.name,
                 "board_id": b.board_id,
                 "enum_name": b.enum_name,
+                "maker": names[b.name].maker,
+                "product": names[b.name].model,
                 "sample_rate": b.sample_rate,
                 "n_eeg": b.n_eeg,
                 "eeg_names": list(b.eeg_names),
@@ -80,14 +86,20 @@ def cmd_boards(args: argparse.Namespace, out: IO[str]) -> int:
         json.dump(rows, out, indent=2)
         out.write("\n")
         return EXIT_OK
-    out.write(f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  {'MODEL':<26}CONNECTION\n")
+    out.write(
+        f"{'NAME':<26}{'ID':>5}{'RATE':>7}{'EEG':>5}  {'BOARD':<40}{'MODEL':<26}CONNECTION\n"
+    )
     model = choices[0][0] or "-"
     sim = "(none: the app's simulated subject)"
-    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  {model:<26}{sim}\n")
+    board = "Simulated subject (the app's own)"
+    out.write(f"{'simulated':<26}{'-':>5}{250:>7}{16:>5}  {board:<40}{model:<26}{sim}\n")
     for b, (label, _) in zip(boards, choices[1:], strict=True):
         rate = "-" if b.sample_rate is None else str(b.sample_rate)
         conn = ", ".join("--" + c.replace("_", "-") for c in b.connection) or "-"
-        out.write(f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {label or '-':<26}{conn}\n")
+        full, model = names[b.name].full, label or "-"
+        out.write(
+            f"{b.name:<26}{b.board_id:>5}{rate:>7}{b.n_eeg:>5}  {full:<40}{model:<26}{conn}\n"
+        )
     out.write(
         "MODEL: the model each board's channels get ('bci-desktop boards --json' says why); "
         "name the channels with --montage.\n"
@@ -306,6 +318,7 @@ def cmd_export(args: argparse.Namespace, out: IO[str]) -> int:
         anonymize=args.anonymize,
         overwrite=args.overwrite,
         all_rows=args.all_rows,
+        annotations=args.annotations,
     )
     write_lines(out, str(path))
     return EXIT_OK

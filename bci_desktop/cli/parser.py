@@ -358,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--anonymize", action="store_true", help="replace the subject id with X")
     p.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
     p.add_argument("--all-rows", action="store_true", help="also export accel, gyro, ... rows")
+    p.add_argument(
+        "--annotations", default="markers,events", metavar="KINDS",
+        help="edf/bdf: what to write as annotations, comma-separated from markers, events, "
+        "predictions, or none (default: markers,events)",
+    )  # fmt: skip
     p.set_defaults(func="export")
 
     p = sub.add_parser(

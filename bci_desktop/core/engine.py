@@ -2,7 +2,8 @@
 
 The engine filters each new sample once (causal filters with carried state), keeps the last
 seconds of raw and filtered signal in preallocated ring buffers, scores signal quality, and
-every hop computes features over the window and asks the model for a prediction. Each
+every hop computes features over the window and asks the model for a prediction (then
+scores the quality of the last second, which the next hop's prediction uses). Each
 prediction carries its own latency, measured with :func:`time.perf_counter_ns` from the
 moment the samples completing its window are handed to the engine until the prediction
 object exists.
@@ -440,10 +441,13 @@ class Engine:
                     seg = self._filt.latest(self._incremental.nperseg)
                     np.take(seg, self._model_idx, axis=0, out=self._segment_buf)
                     self._incremental.push(self._segment_buf)
+                if self._recipe is not None:
+                    # The prediction first: it withholds on the quality of the previous hop
+                    # (the last second up to one hop ago; NaN/inf samples are checked in its
+                    # own window), and the scoring of this hop stays out of its latency.
+                    self._hop_output(chunk, pos - 1, (t0, c0), predictions, features)
                 self._quality = self._assess()
                 quality_changed = True
-                if self._recipe is not None:
-                    self._hop_output(chunk, pos - 1, (t0, c0), predictions, features)
         return EngineUpdate(
             raw=raw,
             filtered=filtered,
@@ -531,10 +535,10 @@ class Engine:
             if wrong is None:
                 k = int(np.argmax(p))
                 label, probs, confidence = model.classes[k], tuple(p.tolist()), float(p[k])
-                if self._drift is not None and feats is not None:
-                    update_drift(self._drift, feats)
             else:  # never a label from NaN: withheld, with the reason
                 withheld = f"Model '{model.metadata.label}' gave no probabilities: {wrong}"
+        # The drift of the last 30 s up to the previous hop: this hop's features enter the
+        # drift monitor once the prediction exists, outside its latency.
         drift = self.drift
         latency_ms = (time.perf_counter_ns() - start[0]) / 1e6
         cpu_ms = (time.thread_time_ns() - start[1]) / 1e6 if self.config.measure_cpu else None
@@ -560,6 +564,8 @@ class Engine:
             )
         )
         self._emitting = True
+        if label is not None and self._drift is not None and feats is not None:
+            update_drift(self._drift, feats)
         if self.on_hop is not None:  # after the prediction exists: nothing can change it
             self.on_hop(predictions[-1], self._filt)
         if label is not None:

@@ -16,6 +16,14 @@ from bci_desktop.core.inference.metadata import ModelMetadata
 from bci_desktop.core.stream import MarkerText
 
 
+def truth_comparable(classes: tuple[str, ...], states: tuple[str, ...]) -> bool:
+    """True when a model's predictions can be scored against a source's true states: the
+    model predicts exactly the states the source reports (in any order). A mindfulness
+    model on the simulated subject's emotions agrees with nothing, and saying "0 %" would
+    be wrong."""
+    return bool(states) and set(classes) == set(states)
+
+
 class Classifier(Protocol):
     """What the engine needs of a model: :class:`EmotionModel` and
     :class:`~bci_desktop.core.inference.brainflow_models.BrainFlowModel` both fit."""

@@ -10,7 +10,8 @@ DEFAULT_MODEL_FILE = "emotion-default.onnx"
 
 
 def shipped_dir(name: str) -> Path:
-    """Folder ``models`` or ``resources``: inside an installed wheel, else in the clone."""
+    """Folder ``models``, ``resources`` or ``docs``: inside an installed wheel (or the
+    stand-alone app), else in the clone."""
     installed = _PACKAGE / "_shipped" / name
     if installed.is_dir():
         return installed

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from bci_desktop.core.engine import Engine, EngineUpdate, Prediction
+from bci_desktop.core.prediction import truth_comparable
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.stats import RollingPercentiles
 from bci_desktop.core.stream import Chunk
@@ -45,7 +46,8 @@ class RunStats:
 
     @property
     def accuracy(self) -> float | None:
-        """Share of labelled predictions that agree with the truth, if any is known."""
+        """Share of labelled predictions that agree with the truth, if any is known (only
+        predictions of models whose classes are the source's states count)."""
         return self.agree / self.with_truth if self.with_truth else None
 
 
@@ -151,7 +153,7 @@ class StreamRunner:
             s.last_prediction = p
             if p.withheld is not None:
                 s.withheld += 1
-            elif p.truth is not None:
+            elif p.truth is not None and truth_comparable(p.classes, self.engine.info.states):
                 s.with_truth += 1
                 s.agree += p.label == p.truth
 

@@ -34,6 +34,7 @@ from bci_desktop.core.logs import APP_NAME
 from bci_desktop.core.regular_files import read_regular
 
 __all__ = [
+    "FRAME_RATES",
     "SCHEMA_VERSION",
     "THEMES",
     "VIEW_MODES",
@@ -52,6 +53,8 @@ SCHEMA_VERSION = 1
 VIEW_MODES: tuple[str, ...] = ("main", "clinician")
 #: Allowed values of :attr:`AppSettings.theme`.
 THEMES: tuple[str, ...] = ("system", "dark", "light")
+#: Allowed values of :attr:`AppSettings.frame_rate` (plot frames per second).
+FRAME_RATES: tuple[int, ...] = (30, 45, 60)
 _FILE_NAME = "settings.json"
 _MAX_BYTES = 4 << 20
 
@@ -105,6 +108,8 @@ class AppSettings:
         streams. Off by default.
     lsl_markers : bool
         Stream > Follow LSL marker streams (``--lsl-markers``). Off by default.
+    frame_rate : int
+        View > Frame rate: plot frames per second, one of :data:`FRAME_RATES`.
     """
 
     board: str = "synthetic"
@@ -122,6 +127,7 @@ class AppSettings:
     montages: dict[str, list[str]] = field(default_factory=dict)
     lsl_outlets: bool = False
     lsl_markers: bool = False
+    frame_rate: int = 60
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to disk (with the schema version)."""
@@ -295,6 +301,14 @@ def _check_bool(value: Any) -> bool:
     return value
 
 
+def _check_frame_rate(value: Any) -> int:
+    if isinstance(value, bool) or value not in FRAME_RATES:
+        raise ConfigError(
+            f"allowed values are {', '.join(map(str, FRAME_RATES))}, but got {value!r}"
+        )
+    return int(value)
+
+
 def _check_model_path(value: Any) -> str | None:
     if value is None:
         return None
@@ -317,6 +331,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "latency_fallback": _check_bool,
     "lsl_outlets": _check_bool,
     "lsl_markers": _check_bool,
+    "frame_rate": _check_frame_rate,
 }
 
 

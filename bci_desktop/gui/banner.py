@@ -7,6 +7,8 @@ from typing import ClassVar
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from bci_desktop.gui.wording import in_window_words
+
 __all__ = ["Banner"]
 
 
@@ -64,7 +66,7 @@ class Banner(QFrame):
         """Show ``message`` as ``level`` (``"error"`` or ``"warning"``)."""
         word, bg, fg = self._STYLES[level]
         self.level = level
-        self.label.setText(f"{word}: {message}")
+        self.label.setText(f"{word}: {in_window_words(message)}")
         self.setStyleSheet(
             f"QFrame#banner {{ background-color: {bg}; border-radius: 4px; }}"
             f" QFrame#banner QLabel {{ color: {fg}; font-weight: bold; }}"

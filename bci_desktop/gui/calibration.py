@@ -38,6 +38,7 @@ from bci_desktop.core.session import RecordingStatus
 from bci_desktop.gui.background import BackgroundRunner
 from bci_desktop.gui.calibration_pages import ResultPage, RunPage, SetupPage
 from bci_desktop.gui.calibration_timeline import CalibrationSetup, Timeline, first_block_start
+from bci_desktop.gui.wording import in_window_words
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -392,7 +393,7 @@ class CalibrationDialog(QDialog):
             self.showNormal()
 
     def _tell(self, text: str) -> None:
-        self.message = text
+        self.message = in_window_words(text)
 
     # -- Qt events -------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:

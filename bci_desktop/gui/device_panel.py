@@ -1,10 +1,13 @@
 """The device panel: pick a board, fill in how to reach it, connect and see the state.
 
-Boards are listed by name: BrainFlow's synthetic board first, then the app's simulated
-subject, then every other board BrainFlow knows, then the LSL streams visible on the
-network (:meth:`DevicePanel.set_lsl_streams`, refreshed by :mod:`bci_desktop.gui.lsl`).
-Only the connection fields the chosen board uses are shown (required ones marked with
-``*``); values typed for other boards are kept, so switching back and forth loses nothing.
+Boards are listed by the names on their boxes, grouped by maker ("OpenBCI Cyton (8 ch,
+250 Hz)", BrainFlow's id in the tooltip): the test signals first (BrainFlow's synthetic
+board, the app's simulated subject), then every board BrainFlow knows, then the LSL streams
+visible on the network (:meth:`DevicePanel.set_lsl_streams`, refreshed by
+:mod:`bci_desktop.gui.lsl`). Only the connection fields the chosen board uses are shown
+(required ones marked with ``*``); values typed for other boards are kept, so switching
+back and forth loses nothing. While a recording is replayed the panel describes the
+recording instead of a board.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QResizeEvent
+from PyQt6.QtGui import QFont, QResizeEvent, QStandardItem, QStandardItemModel
 from PyQt6.QtSerialPort import QSerialPortInfo
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -35,6 +38,12 @@ from PyQt6.QtWidgets import (
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.lsl.discovery import LslStreamSummary, StreamQuery, is_lsl_board
 from bci_desktop.core.session import StreamState
+from bci_desktop.core.sources.board_names import (
+    TEST_SIGNALS,
+    board_label,
+    human_name,
+    maker_order,
+)
 from bci_desktop.core.sources.boards import (
     PROXY_BOARDS,
     BoardSummary,
@@ -44,6 +53,7 @@ from bci_desktop.core.sources.boards import (
     resolve_board,
 )
 from bci_desktop.core.sources.factory import SIMULATED, is_simulated
+from bci_desktop.gui.wording import in_window_words
 
 __all__ = ["STATE_STYLE", "DevicePanel", "FieldSpec"]
 
@@ -97,29 +107,50 @@ FIELDS: dict[str, FieldSpec] = {
 _PROTOCOLS = (("None", 0), ("UDP", 1), ("TCP", 2))
 
 
-def _board_items() -> list[tuple[str, str, str]]:
-    """(name, text shown, tooltip) of every board: synthetic, simulated, then the rest."""
-    boards = list_boards()
-    items: list[tuple[str, str, str]] = []
-    for b in boards[:1]:
-        items.append((b.name, "synthetic (test signal)", _describe(b)))
-    items.append(
-        (
+#: The group of the LSL streams in the board list.
+LSL_GROUP = "LSL streams"
+#: The simulated subject as the board list shows it.
+SIMULATED_LABEL = "Simulated subject (16 ch, 250 Hz, known emotion)"
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    """One entry of the board list."""
+
+    name: str  # what the settings and the command line call it ("cyton", "simulated")
+    text: str  # what the list shows
+    tip: str
+    group: str  # the maker
+
+
+def board_items() -> list[BoardItem]:
+    """Every board, in the order of the list: grouped by maker (test signals first)."""
+    items = [
+        BoardItem(
             SIMULATED,
-            "simulated (known emotion)",
+            SIMULATED_LABEL,
             "The app's simulated subject: EEG-like data whose emotional state follows a "
-            "script, so the emotion panel can show the truth beside the prediction.",
+            "script, so the emotion panel can show the truth beside the prediction. "
+            "(Command line: --board simulated)",
+            TEST_SIGNALS,
         )
-    )
-    for b in boards[1:]:
-        items.append((b.name, b.name, _describe(b)))
+    ]
+    for b in list_boards():
+        maker = human_name(b.board_id, brainflow_name=b.description_name).maker
+        items.append(BoardItem(b.name, board_label(b), _describe(b), maker))
+    # Stable sort: within a group, BrainFlow's order (the synthetic board before the
+    # simulated subject, models by id).
+    items.sort(key=lambda i: (maker_order(i.group), i.name != "synthetic"))
     return items
 
 
 def _describe(b: BoardSummary) -> str:
     rate = f"{b.sample_rate} Hz" if b.sample_rate else "rate of its master board"
     eeg = f"{b.n_eeg} EEG channels" if b.n_eeg else "EEG channels of its master board"
-    return f"{b.description_name or b.name} (BrainFlow id {b.board_id}): {rate}, {eeg}"
+    return (
+        f"BrainFlow board id {b.board_id} ({b.enum_name}; command line: --board {b.name}): "
+        f"{rate}, {eeg}"
+    )
 
 
 def _describe_lsl(s: LslStreamSummary) -> str:
@@ -162,6 +193,7 @@ class DevicePanel(QWidget):
         self._summaries = {b.name: b for b in list_boards()}
         self._lsl: dict[str, LslStreamSummary] = {}
         self._state = StreamState.IDLE
+        self._replaying = False
         self._editors: dict[str, QWidget] = {}
         self._values: dict[str, Any] = {}
         self._file_edits: dict[str, QLineEdit] = {}
@@ -175,11 +207,7 @@ class DevicePanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.board_combo.setMinimumContentsLength(14)
-        for name, text, tip in _board_items():
-            self.board_combo.addItem(text, name)
-            self.board_combo.setItemData(
-                self.board_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
+        self._fill_board_list()
         self.board_info = QLabel()
         self.board_info.setWordWrap(True)
         self.board_info.setProperty("role", "hint")
@@ -188,6 +216,13 @@ class DevicePanel(QWidget):
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.form.addRow("Board", self.board_combo)
+        self._board_row = self.form.rowCount() - 1
+        self.recording_label = QLabel()
+        self.recording_label.setWordWrap(True)
+        self.recording_label.setToolTip("The recording being replayed")
+        self.form.addRow("Replaying", self.recording_label)
+        self._recording_row = self.form.rowCount() - 1
+        self.form.setRowVisible(self._recording_row, False)
         self.form.addRow(self.board_info)
         self._rows: dict[str, int] = {}
         self._labels: dict[str, QLabel] = {}
@@ -252,6 +287,26 @@ class DevicePanel(QWidget):
         if need != self.minimumHeight():
             self.setMinimumHeight(need)
 
+    def _fill_board_list(self) -> None:
+        """The boards under a header per maker (headers cannot be chosen)."""
+        model = QStandardItemModel(self.board_combo)
+        group = None
+        for item in board_items():
+            if item.group != group:
+                group = item.group
+                header = QStandardItem(group)
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = QFont(self.board_combo.font())
+                font.setBold(True)
+                header.setFont(font)
+                model.appendRow(header)
+            row = QStandardItem("   " + item.text)
+            row.setData(item.name, Qt.ItemDataRole.UserRole)
+            row.setToolTip(item.tip)
+            model.appendRow(row)
+        self.board_combo.setModel(model)
+        self.board_combo.setCurrentIndex(self.board_combo.findData("synthetic"))
+
     # -- editors -------------------------------------------------------------------------
     def _make_editor(self, name: str, spec: FieldSpec) -> QWidget:
         if spec.kind == "serial":
@@ -296,7 +351,7 @@ class DevicePanel(QWidget):
             combo.setToolTip(spec.tip)
             for b in self._summaries.values():
                 if b.board_id not in PROXY_BOARDS:
-                    combo.addItem(b.name, b.name)
+                    combo.addItem(board_label(b), b.name)
             return combo
         edit = QLineEdit()
         edit.setToolTip(spec.tip)
@@ -382,6 +437,21 @@ class DevicePanel(QWidget):
         self.board_combo.setCurrentIndex(i)
         return True
 
+    def board_text(self) -> str:
+        """The chosen board as the list shows it, e.g. ``"OpenBCI Cyton (8 ch, 250 Hz)"``."""
+        return self.board_combo.currentText().strip()
+
+    def show_replay(self, description: str | None) -> None:
+        """While a recording is replayed, describe it (``description``) instead of the
+        board, its fields and the simulated subject's speed; ``None`` shows the board
+        again."""
+        replaying = description is not None
+        self._replaying = replaying
+        self.recording_label.setText(description or "")
+        self.form.setRowVisible(self._recording_row, replaying)
+        self.form.setRowVisible(self._board_row, not replaying)
+        self._board_changed()
+
     def set_lsl_streams(self, streams: list[LslStreamSummary]) -> None:
         """List these LSL streams after the boards (the chosen one stays, marked when it is
         no longer visible)."""
@@ -410,6 +480,15 @@ class DevicePanel(QWidget):
         combo = self.board_combo
         i = combo.findData(board)
         if i < 0:
+            if combo.findText(LSL_GROUP) < 0:  # the group's header, once
+                header = QStandardItem(LSL_GROUP)
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                font = QFont(combo.font())
+                font.setBold(True)
+                header.setFont(font)
+                model = combo.model()
+                if isinstance(model, QStandardItemModel):
+                    model.appendRow(header)
             combo.addItem(text, board)
             i = combo.count() - 1
         combo.setItemText(i, text)
@@ -427,21 +506,28 @@ class DevicePanel(QWidget):
     def _board_changed(self) -> None:
         board = self.board()
         required, optional = self.fields_for(board)
+        replaying = self._replaying
         for name, row in self._rows.items():
-            shown = name in required or name in optional
+            shown = (name in required or name in optional) and not replaying
             self.form.setRowVisible(row, shown)
             mark = " *" if name in required else ""
             self._labels[name].setText(FIELDS[name].label + mark)
-        self.form.setRowVisible(self._speed_row, is_simulated(board))
-        self.form.setRowVisible(self._note_row, bool(required))
+        self.form.setRowVisible(self._speed_row, is_simulated(board) and not replaying)
+        self.form.setRowVisible(self._note_row, bool(required) and not replaying)
+        self.form.setRowVisible(self.board_info, not replaying)
+        # The whole name under the list (which may be too narrow for it), its id in the
+        # tooltip.
+        self.board_combo.setToolTip(
+            self.board_combo.currentData(Qt.ItemDataRole.ToolTipRole) or ""
+        )
         if is_simulated(board):
-            self.board_info.setText("250 Hz, 16 EEG channels, the true state is known")
+            self.board_info.setText(f"{SIMULATED_LABEL}: the true state is known")
         elif is_lsl_board(board):
             s = self._lsl.get(board)
             self.board_info.setText(_describe_lsl(s) if s else "Not visible on the network now")
         else:
             b = self._summaries.get(board)
-            self.board_info.setText(_describe(b).split(": ", 1)[-1] if b else "")
+            self.board_info.setText(board_label(b) if b else "")
         self._fit_height()
 
     # -- connection fields ----------------------------------------------------------------
@@ -522,6 +608,7 @@ class DevicePanel(QWidget):
         """Show a state (word and colour) and enable the controls that make sense in it."""
         self._state = state
         word, colour = STATE_STYLE[state]
+        message = in_window_words(message)
         text = word
         if state in (StreamState.ERROR, StreamState.ENDED, StreamState.PAUSED) and message:
             text = f"{word}: {message}"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QLabel, QWidget
 
-from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD
+from bci_desktop.core.inference.drift import DEFAULT_THRESHOLD, drift_warning
 from bci_desktop.core.prediction import Prediction
 
 if TYPE_CHECKING:
@@ -31,15 +31,6 @@ _ALARM_STYLE = (
     " border-radius: 3px; padding: 0 6px; }"
 )
 _NORMAL_STYLE = "QLabel { padding: 0 6px; }"
-
-
-def drift_warning(score: float | None) -> str:
-    """The warning in words, for the banner."""
-    shown = "?" if score is None else f"{score:.1f}"
-    return (
-        f"Signal differs from the model's training data (drift {shown}): predictions may be "
-        "unreliable. Check the electrodes, or calibrate a personal model (Models menu)."
-    )
 
 
 class DriftBadge(QLabel):

@@ -18,8 +18,11 @@ if TYPE_CHECKING:
 
     from bci_desktop.gui.calibration import CalibrationLauncher
     from bci_desktop.gui.drift_badge import DriftBadge
+    from bci_desktop.gui.frame_rate import FrameRateMenu
+    from bci_desktop.gui.help_menu import HelpMenu
     from bci_desktop.gui.lsl import LslFeature
     from bci_desktop.gui.main_window import MainWindow
+    from bci_desktop.gui.marker_keys import MarkerKeys
     from bci_desktop.gui.model_manager import ModelManager
     from bci_desktop.gui.prediction_badge import PredictionBadge
     from bci_desktop.gui.recording import RecordingController
@@ -60,6 +63,12 @@ class WindowFeatures:
     lsl : LslFeature
         LSL streams in the board list, Stream > Publish on LSL, Stream > Follow LSL marker
         streams, markers from other programs.
+    marker_keys : MarkerKeys
+        Keys 1-9 insert markers with the focus anywhere in the window but a text field.
+    help : HelpMenu
+        Help > Keyboard shortcuts, Documentation and About.
+    frame_rate : FrameRateMenu
+        View > Frame rate (30, 45, 60 frames per second).
     """
 
     models: ModelManager
@@ -73,6 +82,9 @@ class WindowFeatures:
     sessions: SessionsLauncher
     reliability: ReliabilityController
     lsl: LslFeature
+    marker_keys: MarkerKeys
+    help: HelpMenu
+    frame_rate: FrameRateMenu
 
 
 def install_features(window: MainWindow) -> WindowFeatures:
@@ -80,8 +92,11 @@ def install_features(window: MainWindow) -> WindowFeatures:
     from bci_desktop.gui import (
         calibration,
         drift_badge,
+        frame_rate,
+        help_menu,
         latency_fallback,
         lsl,
+        marker_keys,
         model_manager,
         prediction_badge,
         recording,
@@ -111,4 +126,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
         sessions=session_browser.install(window, recorder, replayer),
         reliability=reliability.install(window),
         lsl=lsl.install(window),
+        marker_keys=marker_keys.install(window),
+        help=help_menu.install(window, models),
+        frame_rate=frame_rate.install(window),
     )

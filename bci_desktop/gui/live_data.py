@@ -35,11 +35,23 @@ class Marker:
 
 
 class LiveData:
-    """Rolling copies of the stream for the plots (GUI thread only)."""
+    """Rolling copies of the stream for the plots (GUI thread only).
+
+    Attributes
+    ----------
+    origin : float or None
+        Stream time that is 0 on the signal view's time axis: the first sample of the
+        stream, or of the recording for a replay (kept across seeks, so the axis reads the
+        recording's time).
+    jumps : int
+        How often the stream jumped (:meth:`jump`) since it was configured.
+    """
 
     def __init__(self) -> None:
         self.info: StreamInfo | None = None
         self.version = 0
+        self.origin: float | None = None
+        self.jumps = 0
         self._configure_empty()
 
     def _configure_empty(self) -> None:
@@ -61,6 +73,8 @@ class LiveData:
         cap = max(1, int(np.ceil(MAX_DISPLAY_S * info.sample_rate)))
         n = max(1, info.n_channels)
         self._configure_empty()
+        self.origin = None
+        self.jumps = 0
         self.raw = RingBuffer(n, cap)
         self.filtered = RingBuffer(n, cap)
         self.times = RingBuffer(1, cap)
@@ -88,6 +102,8 @@ class LiveData:
             return
         n = update.n_samples
         if n:
+            if self.origin is None:
+                self.origin = float(update.timestamps[0])
             self.raw.extend(update.raw)
             self.filtered.extend(update.filtered)
             self.times.extend(np.asarray(update.timestamps, dtype=np.float64)[None, :])
@@ -120,6 +136,22 @@ class LiveData:
             markers.popleft()
             at -= 1
         markers.insert(at, marker)
+
+    def jump(self, origin: float | None = None) -> None:
+        """The stream jumped (a replay was sought): forget the samples, markers, quality
+        and predictions shown, keep the stream and the time axis (``origin``, if given,
+        becomes the stream time shown as 0)."""
+        if self.info is None:
+            return
+        self.raw.clear()
+        self.filtered.clear()
+        self.times.clear()
+        self.markers.clear()
+        self.predictions.clear()
+        self.quality = None
+        if origin is not None:
+            self.origin = float(origin)
+        self.jumps += 1
         self.version += 1
 
     def window(self, seconds: float, *, filtered: bool = True) -> tuple[np.ndarray, np.ndarray]:

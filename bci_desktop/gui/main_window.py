@@ -2,9 +2,10 @@
 
 The window owns the :class:`~bci_desktop.gui.worker.StreamWorker` and its ``QThread``.
 It talks to the worker only through queued signals, passes every engine update to
-:class:`~bci_desktop.gui.live_data.LiveData`, and a 25 ms timer asks the visible panels to
-redraw (they redraw only when the data changed). The frame rate shown in the status bar
-counts the timer ticks on which at least one panel drew, over the last second.
+:class:`~bci_desktop.gui.live_data.LiveData`, and a timer at the frame rate of the settings
+(30, 45 or 60 per second) asks the visible panels to redraw (they redraw only when what
+they show changed). The frame rate shown in the status bar counts the timer ticks on which
+at least one panel drew, over the last second.
 """
 
 from __future__ import annotations
@@ -51,23 +52,24 @@ from bci_desktop.gui.panels import (
     SpectrumPanel,
 )
 from bci_desktop.gui.redraw import RedrawScheduler
+from bci_desktop.gui.status_bar import WindowStatusBar
 from bci_desktop.gui.status_line import StatusLine
 from bci_desktop.gui.theme import apply_theme
-from bci_desktop.gui.window_menus import (
-    build_actions,
-    build_menus_and_toolbars,
-    open_log_folder,
-    show_about,
-)
+from bci_desktop.gui.window_menus import build_actions, build_menus_and_toolbars, open_log_folder
 from bci_desktop.gui.window_settings import SettingsSaver, apply_settings, collect_settings
 from bci_desktop.gui.worker import ConnectRequest, StreamWorker
 
-__all__ = ["REFRESH_MS", "Banner", "MainWindow", "paint_once_per_frame", "stop_worker"]
+__all__ = ["Banner", "MainWindow", "frame_interval_ms", "paint_once_per_frame", "stop_worker"]
 
 logger = logging.getLogger(__name__)
 
-#: Interval of the redraw timer (ms): 40 Hz, so that jitter still leaves >= 30 frames/s.
-REFRESH_MS = 25
+
+def frame_interval_ms(fps: int) -> int:
+    """Interval of the redraw timer for ``fps`` frames per second (16 ms for 60: a tick
+    that comes late still leaves 60 frames in most seconds)."""
+    return max(1, int(1000 / fps))
+
+
 #: How often the status bar labels are rewritten (s).
 _STATUS_EVERY_S = 0.25
 
@@ -174,7 +176,7 @@ class MainWindow(QMainWindow):
 
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.setInterval(frame_interval_ms(settings.frame_rate))
         self._refresh_timer.timeout.connect(self._refresh)
         self._refresh_timer.start()
 
@@ -217,7 +219,10 @@ class MainWindow(QMainWindow):
         self.signal_view.filters_changed.connect(self._filters_changed)
 
     def _build_status_bar(self) -> None:
-        self.status_line = StatusLine(self.statusBar())
+        bar = WindowStatusBar()
+        self.setStatusBar(bar)
+        bar.watch_status_tips(self)
+        self.status_line = StatusLine(bar)
         self.status_labels = self.status_line.labels
 
     def _build_central(self) -> None:
@@ -365,7 +370,6 @@ class MainWindow(QMainWindow):
         if state is StreamState.ERROR:
             self.banner.show_message("error", message)
             self.statusBar().showMessage(f"Error: {message}", 30000)
-            logger.warning("Stream error: %s", message)
         elif state is StreamState.STREAMING:
             if self._restart_note:  # say what happened, now that it streams again
                 self.banner.show_message("warning", self._restart_note)
@@ -464,6 +468,16 @@ class MainWindow(QMainWindow):
         if save:
             self.save_in_background()
 
+    @property
+    def frame_rate(self) -> int:
+        """Plot frames per second asked for (View > Frame rate)."""
+        return self.settings.frame_rate
+
+    def set_frame_rate(self, fps: int) -> None:
+        """Redraw the plots ``fps`` times a second (one of 30, 45, 60)."""
+        self.settings = replace(self.settings, frame_rate=int(fps))
+        self._refresh_timer.setInterval(frame_interval_ms(int(fps)))
+
     def reset_layout(self) -> None:
         """Put every panel back where it starts."""
         self.layout_manager.reset()
@@ -471,10 +485,6 @@ class MainWindow(QMainWindow):
     def open_log_folder(self) -> None:
         """Open the folder of the log files in the file manager."""
         open_log_folder(self)
-
-    def show_about(self) -> None:
-        """The About box."""
-        show_about(self)
 
     # -- Qt events ---------------------------------------------------------------------------
     def showEvent(self, event: QShowEvent) -> None:

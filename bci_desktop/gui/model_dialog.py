@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.inference.registry import ModelEntry, ModelValidationError
 from bci_desktop.core.inference.validation import ValidationReport
+from bci_desktop.gui.wording import in_window_words
 
 if TYPE_CHECKING:
     from bci_desktop.gui.model_manager import ModelManager
@@ -91,7 +92,8 @@ class ModelManagerDialog(QDialog):
         intro = QLabel(
             "Models are validated before they are imported or activated; a model that fails "
             "any check is refused with every reason, and the active model stays active. "
-            "While streaming, the stream switches between two predictions."
+            "Activating a model while streaming switches the stream to it at once, without "
+            "reconnecting: the next prediction comes from the new model."
         )
         intro.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
@@ -265,7 +267,7 @@ class ModelManagerDialog(QDialog):
         self._update_buttons()
 
     def _say(self, text: str) -> None:
-        self.status_label.setText(text)
+        self.status_label.setText(in_window_words(text))
 
     def _report(self, text: str) -> None:
         self.report_view.setPlainText(text)

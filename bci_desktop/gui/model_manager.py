@@ -251,4 +251,10 @@ def install(window: MainWindow) -> ModelManager:
     button = _ModelButton(manager)
     window.stream_toolbar.addWidget(button)
     manager.toolbar_button = button
+    # With no stream the status bar names the model the next stream will use, as the
+    # toolbar does (it said "Model: –").
+    window.set_model_label(manager.known_active_label)
+    manager.active_changed.connect(
+        lambda entry: None if window.stream_state.active else window.set_model_label(entry.label)
+    )
     return manager

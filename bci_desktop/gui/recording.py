@@ -31,6 +31,7 @@ from PyQt6.QtWidgets import (
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.recording import data_dir, find_interrupted, recover
 from bci_desktop.core.session import RecordingStatus, RecordRequest, StreamState
+from bci_desktop.gui.marker_keys import return_focus
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -291,6 +292,9 @@ class RecordingController(QObject):
 
     def _dialog_closed(self, _result: int) -> None:
         self.dialog = None
+        # Keys (markers!) must reach the window again, even where no window manager
+        # hands the focus back when a dialog closes.
+        return_focus(self.window, self.window.signal_view.plot_widget)
 
     def start(self, request: RecordRequest | None = None) -> None:
         """Ask the worker to record (with the remembered subject and notes by default)."""

@@ -5,6 +5,11 @@ EDF/BDF file) connects the worker to a :class:`~bci_desktop.core.sources.replay.
 through the same pipeline as a live board. While a replay streams, a bar at the bottom of
 the window plays and pauses it, seeks with a slider (position / duration) and sets the
 speed (1x, 2x, 5x, 10x). ``install(window)`` is called by :mod:`bci_desktop.gui.features`.
+
+A click on the slider's groove seeks to the click. A seek keeps the panels: the stream
+session replays the seconds before the new position at once (paused or not), so the signal
+up to the position, its quality, spectrum and prediction are shown; the time axis keeps
+counting from the recording's start, like the transport.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QKeySequence, QMouseEvent
 from PyQt6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QLabel,
     QSizePolicy,
     QSlider,
+    QStyle,
+    QStyleOptionSlider,
     QToolBar,
     QToolButton,
     QWidget,
@@ -28,7 +35,7 @@ from PyQt6.QtWidgets import (
 
 from bci_desktop.core.recording import data_dir
 from bci_desktop.core.recording.session import META_FILE
-from bci_desktop.core.session import ReplaySpec, ReplayStatus, StreamState
+from bci_desktop.core.session import ReplayJumped, ReplaySpec, ReplayStatus, StreamState
 from bci_desktop.gui.recording import format_elapsed
 
 if TYPE_CHECKING:
@@ -39,6 +46,7 @@ __all__ = [
     "SPEEDS",
     "ReplayBar",
     "ReplayController",
+    "SeekSlider",
     "ask_recording_path",
     "insert_in_file_menu",
     "install",
@@ -62,6 +70,43 @@ def _recording_path(path: str | Path) -> Path:
     """A session's ``session.json`` stands for its folder; anything else is itself."""
     p = Path(path).expanduser()
     return p.parent if p.name == META_FILE else p
+
+
+class SeekSlider(QSlider):
+    """A horizontal slider that jumps to where its groove is clicked (Qt's sliders move
+    one page towards the click); the handle drags as usual."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+
+    def value_at(self, x: float) -> int:
+        """The value under the horizontal position ``x`` (widget pixels)."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        style = self.style()
+        cc, sc = QStyle.ComplexControl.CC_Slider, QStyle.SubControl
+        groove = style.subControlRect(cc, opt, sc.SC_SliderGroove, self)
+        handle = style.subControlRect(cc, opt, sc.SC_SliderHandle, self)
+        span = max(1, groove.width() - handle.width())
+        pos = round(x - groove.x() - handle.width() / 2)
+        return QStyle.sliderValueFromPosition(
+            self.minimum(), self.maximum(), min(max(pos, 0), span), span, opt.upsideDown
+        )
+
+    def mousePressEvent(self, event: QMouseEvent | None) -> None:
+        """A left click beside the handle sets the value there (one seek)."""
+        if event is not None and event.button() == Qt.MouseButton.LeftButton:
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            handle = self.style().subControlRect(
+                QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self
+            )
+            point = event.position().toPoint()
+            if not handle.contains(point):
+                self.setValue(self.value_at(event.position().x()))
+                event.accept()
+                return
+        super().mousePressEvent(event)
 
 
 class ReplayBar(QToolBar):
@@ -89,7 +134,7 @@ class ReplayBar(QToolBar):
         self.play_button.setText("Pause")
         self.play_button.setToolTip("Pause or play the replay")
         self.play_button.clicked.connect(self._play_clicked)
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = SeekSlider()
         self.slider.setToolTip("Position in the recording: drag or click to jump")
         self.slider.setMinimumWidth(240)
         self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -205,6 +250,7 @@ class ReplayController(QObject):
         self.seek_requested.connect(worker.seek_replay)
         self.speed_requested.connect(worker.set_replay_speed)
         worker.replay_changed.connect(self._on_replay_changed)
+        worker.replay_jumped.connect(self._on_jumped)
         worker.state_changed.connect(self._on_state)
 
         self.open_action = QAction("&Open recording…", window)
@@ -270,11 +316,30 @@ class ReplayController(QObject):
         self.replaying = status.active
         if self.replaying:
             self.bar.show_status(status)
+            self.window.device_panel.show_replay(self.describe(status))
+        else:
+            self.window.device_panel.show_replay(None)
         self._show_bar()
+
+    def describe(self, status: ReplayStatus) -> str:
+        """The recording in a few words, for the device panel."""
+        kinds = {"session": "session", "brainflow": "BrainFlow file", "csv": "BrainFlow file"}
+        kind = kinds.get(status.kind, f"{status.kind.upper()} file")
+        info = self.window.live.info
+        what = f"{kind}, {format_elapsed(status.duration_s)}"
+        if info is not None:
+            what += f", {info.n_channels} EEG channels at {info.sample_rate:g} Hz"
+        return f"{status.path.name}\n{what}"
+
+    def _on_jumped(self, jump: ReplayJumped) -> None:
+        # The panels keep the stream and the recording's time axis; the seconds before
+        # the position follow at once.
+        self.window.live.jump(jump.origin)
 
     def _on_state(self, state: StreamState, _message: str) -> None:
         if not state.active:
             self.replaying = False
+            self.window.device_panel.show_replay(None)
             self._show_bar()
 
     def _clinician_toggled(self, clinician: bool) -> None:

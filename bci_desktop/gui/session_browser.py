@@ -46,10 +46,17 @@ from bci_desktop.core.recording import (
     list_sessions,
     recover,
 )
-from bci_desktop.core.recording.export import EXPORT_FORMATS, EXPORT_SUFFIXES, export_session
+from bci_desktop.core.recording.export import (
+    DEFAULT_ANNOTATIONS,
+    EXPORT_FORMATS,
+    EXPORT_SUFFIXES,
+    AnnotationKind,
+    export_session,
+)
 from bci_desktop.core.session import RecordingStatus
 from bci_desktop.gui.recording import format_elapsed, format_size
 from bci_desktop.gui.replay import insert_in_file_menu
+from bci_desktop.gui.wording import in_window_words
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
@@ -122,13 +129,26 @@ class ExportChoice:
     format: str
     path: Path
     anonymize: bool
+    annotations: frozenset[AnnotationKind] = DEFAULT_ANNOTATIONS
+
+
+#: The annotation check boxes: kind, text, tooltip.
+_ANNOTATION_BOXES = (
+    (AnnotationKind.MARKERS, "Markers", "Every marker, as 'Marker 3' at its sample"),
+    (AnnotationKind.EVENTS, "Events", "Gaps, reconnections, calibration blocks, seeks ..."),
+    (
+        AnnotationKind.PREDICTIONS,
+        "Predictions",
+        "The label of every prediction (about four a second: many annotations)",
+    ),
+)
 
 
 class ExportDialog(QDialog):
     """Format, destination file and anonymisation of one export.
 
     Attributes tests can use: ``format_combo``, ``path_edit``, ``anonymize_check``,
-    ``buttons``.
+    ``annotation_checks`` (one check box per :class:`AnnotationKind`), ``buttons``.
     """
 
     def __init__(self, session: SessionSummary, folder: Path, parent: QWidget | None = None):
@@ -160,6 +180,16 @@ class ExportDialog(QDialog):
         file_label.setBuddy(self.path_edit)
         form.addRow(file_label, row)
         form.addRow(self.anonymize_check)
+        self.annotation_checks: dict[AnnotationKind, QCheckBox] = {}
+        boxes = QHBoxLayout()
+        for kind, text, tip in _ANNOTATION_BOXES:
+            box = QCheckBox(text)
+            box.setToolTip(f"EDF/BDF annotations: {tip}")
+            box.setChecked(kind in DEFAULT_ANNOTATIONS)
+            boxes.addWidget(box)
+            self.annotation_checks[kind] = box
+        boxes.addStretch(1)
+        form.addRow("Annotations:", boxes)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -183,6 +213,8 @@ class ExportDialog(QDialog):
     def _format_changed(self, _index: int) -> None:
         fmt = self.format
         self.anonymize_check.setEnabled(fmt in ("edf", "bdf"))
+        for box in self.annotation_checks.values():
+            box.setEnabled(fmt in ("edf", "bdf"))
         text = self.path_edit.text().strip()
         if not text:
             return
@@ -212,6 +244,9 @@ class ExportDialog(QDialog):
             format=fmt,
             path=Path(self.path_edit.text().strip()).expanduser(),
             anonymize=self.anonymize_check.isChecked() and fmt in ("edf", "bdf"),
+            annotations=frozenset(
+                k for k, box in self.annotation_checks.items() if box.isChecked()
+            ),
         )
 
 
@@ -454,6 +489,7 @@ class SessionBrowser(QDialog):
             format=choice.format,
             anonymize=choice.anonymize,
             overwrite=overwrite,
+            annotations=choice.annotations,
         )
         future.add_done_callback(lambda f: self._exported(f, out))
         return True
@@ -477,7 +513,7 @@ class SessionBrowser(QDialog):
         self._exporting = False
         self._selection_changed()
         if error:
-            self.message.setText(f"Export failed: {error}")
+            self.message.setText(f"Export failed: {in_window_words(error)}")
             logger.warning("Export failed: %s", error)
         else:
             self.message.setText(f"Exported to {path}")
@@ -509,7 +545,7 @@ class SessionBrowser(QDialog):
         try:
             delete_session(s.folder)
         except BCIError as exc:
-            self.message.setText(f"Not deleted: {exc}")
+            self.message.setText(f"Not deleted: {in_window_words(str(exc))}")
             return False
         self.message.setText(f"Deleted {s.name}.")
         self.refresh()
@@ -523,7 +559,7 @@ class SessionBrowser(QDialog):
         try:
             meta = recover(s.folder)
         except BCIError as exc:
-            self.message.setText(f"Not recovered: {exc}")
+            self.message.setText(f"Not recovered: {in_window_words(str(exc))}")
             return False
         self.message.setText(
             f"Recovered {s.name}: {meta.n_samples or 0} samples kept "

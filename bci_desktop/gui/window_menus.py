@@ -7,22 +7,19 @@ Feature modules extend what is built here through the window's attributes
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PyQt6.QtCore import PYQT_VERSION_STR, Qt, QUrl, qVersion
+from PyQt6.QtCore import Qt, QUrl
 from PyQt6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
-from PyQt6.QtWidgets import QLabel, QMessageBox, QToolBar
+from PyQt6.QtWidgets import QLabel, QToolBar
 
-from bci_desktop import __version__
 from bci_desktop.core.logs import log_dir
-from bci_desktop.core.versions import gather_versions
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
 
-__all__ = ["build_actions", "build_menus_and_toolbars", "open_log_folder", "show_about"]
+__all__ = ["build_actions", "build_menus_and_toolbars", "open_log_folder"]
 
 THEME_NAMES = (("system", "&System"), ("dark", "&Dark"), ("light", "&Light"))
 
@@ -51,8 +48,8 @@ def add_action(
 
 
 def build_actions(w: MainWindow) -> None:
-    """Connect, disconnect, clinician view, markers 1-9, quit, log folder, about, reset
-    layout and the themes, as attributes of ``w``."""
+    """Connect, disconnect, clinician view, markers 1-9, quit, log folder, reset layout and
+    the themes, as attributes of ``w`` (Help's other actions: :mod:`.help_menu`)."""
     w.connect_action = add_action(
         w, "&Connect", w.connect_stream, "Ctrl+K", "Connect to the chosen board"
     )
@@ -86,7 +83,6 @@ def build_actions(w: MainWindow) -> None:
     w.open_logs_action = add_action(
         w, "Open &log folder", w.open_log_folder, tip="Open the folder of the log files"
     )
-    w.about_action = add_action(w, "&About BCI Desktop", w.show_about)
     w.reset_layout_action = add_action(
         w, "&Reset layout", w.reset_layout, tip="Put every panel back in its place"
     )
@@ -126,7 +122,6 @@ def build_menus_and_toolbars(w: MainWindow) -> None:
     w.models_menu.setToolTipsVisible(True)
     w.help_menu = bar.addMenu("&Help")
     w.help_menu.addAction(w.open_logs_action)
-    w.help_menu.addAction(w.about_action)
 
     w.stream_toolbar = _toolbar("Stream", "stream_toolbar")
     w.stream_toolbar.addAction(w.connect_action)
@@ -160,18 +155,3 @@ def open_log_folder(w: MainWindow) -> None:
         return
     if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
         w.statusBar().showMessage(f"The log files are in {folder}", 15000)
-
-
-def show_about(w: MainWindow) -> None:
-    """The About box, with the versions ``bci-desktop --version`` prints."""
-    versions = gather_versions(qt=qVersion(), pyqt=PYQT_VERSION_STR).lines()[1:]
-    QMessageBox.about(
-        w,
-        "About BCI Desktop",
-        f"<b>BCI Desktop</b> {__version__}<br>Real-time EEG: stream a headset or the "
-        "synthetic board, filter, score signal quality and classify emotional state."
-        "<br><br>The shipped emotion model is a demonstration trained on simulated data; "
-        "it is not validated on human EEG.<br><br>"
-        + "<br>".join(html.escape(line) for line in versions)
-        + f"<br>Log files: {html.escape(str(log_dir()))}",
-    )

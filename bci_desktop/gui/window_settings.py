@@ -140,6 +140,7 @@ def collect_settings(w: MainWindow) -> AppSettings:
         window_state=bytes_to_b64(w.layout_manager.save_state()),
         view_mode=w.view_mode,
         theme=w.settings.theme,
+        frame_rate=w.frame_rate,
     )
 
 

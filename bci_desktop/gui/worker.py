@@ -40,6 +40,7 @@ from bci_desktop.core.session import (
     PredictionHealthStatus,
     RecordingStatus,
     RecordRequest,
+    ReplayJumped,
     ReplayStatus,
     SourceOpener,
     StateChanged,
@@ -117,6 +118,8 @@ class StreamWorker(QObject):
     model_changed = pyqtSignal(str)
     #: ReplayStatus, about 5 times a second while replaying and after every command
     replay_changed = pyqtSignal(object)
+    #: ReplayJumped: a replay was sought (the updates before it were sent first)
+    replay_jumped = pyqtSignal(object)
     #: SourceEvent: a live board lost or regained its device
     source_event = pyqtSignal(object)
     #: acq.ProcessLost: the acquisition process died or hung (restarting or not)
@@ -193,6 +196,9 @@ class StreamWorker(QObject):
             case ReplayStatus():
                 self._replaying = item.active
                 self.replay_changed.emit(item)
+            case ReplayJumped():
+                self._flush(time.perf_counter())
+                self.replay_jumped.emit(item)
             case ModelChanged():
                 self.model_changed.emit(item.label)
             case MarkerInserted():

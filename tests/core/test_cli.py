@@ -57,6 +57,7 @@ def test_boards_json_lists_every_board():
     assert synthetic["eeg_names"][:3] == ["Fz", "C3", "Cz"]
     cyton = next(r for r in rows if r["name"] == "cyton")
     assert "serial_port" in cyton["connection"]
+    assert (cyton["maker"], cyton["product"]) == ("OpenBCI", "Cyton")
 
 
 def test_boards_table_is_readable():
@@ -65,6 +66,11 @@ def test_boards_table_is_readable():
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:4] == ["NAME", "ID", "RATE", "EEG"]
     assert any(ln.startswith("cyton ") and "--serial-port" in ln for ln in lines)
+    # The names on the boxes, beside BrainFlow's identifiers.
+    assert any(ln.startswith("notion_1 ") and "Neurosity Notion 1" in ln for ln in lines)
+    assert any(
+        ln.startswith("ant_neuro_ee_410 ") and "ANT Neuro eego EE-410" in ln for ln in lines
+    )
 
 
 def test_run_synthetic_board_prints_predictions_with_latency(tmp_path):

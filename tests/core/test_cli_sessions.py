@@ -102,3 +102,16 @@ def test_export_formats_from_cli(tmp_path, fmt):
     exp = cli(tmp_path, "export", str(session), "--format", fmt, "-o", str(out))
     assert exp.returncode == 0, exp.stderr
     assert out.stat().st_size > 0
+    if fmt == "edf":  # predictions as annotations only on request
+        import mne
+
+        with_preds = tmp_path / "p.edf"
+        exp = cli(tmp_path, "export", str(session), "--format", "edf", "-o", str(with_preds),
+                  "--annotations", "markers,events,predictions")  # fmt: skip
+        assert exp.returncode == 0, exp.stderr
+        plain = mne.io.read_raw_edf(out, verbose="error").annotations
+        preds = mne.io.read_raw_edf(with_preds, verbose="error").annotations
+        assert len(preds) > len(plain) + 20  # four predictions a second
+        bad = cli(tmp_path, "export", str(session), "--format", "edf", "-o",
+                  str(tmp_path / "b.edf"), "--annotations", "markers,notes")  # fmt: skip
+        assert bad.returncode == 2 and "'annotations'" in bad.stderr

@@ -24,7 +24,7 @@ def test_about_box_lists_the_versions(qtbot, open_window) -> None:
         box.accept()
 
     QTimer.singleShot(0, read_and_close)
-    w.about_action.trigger()  # modal: returns once read_and_close has closed it
+    w.features.help.about_action.trigger()  # modal: returns once read_and_close closed it
     assert len(shown) == 1
     text = shown[0]
     assert f"<b>BCI Desktop</b> {__version__}" in text

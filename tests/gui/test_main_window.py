@@ -368,9 +368,24 @@ def test_device_panel_lists_boards_ports_and_builds_params(qtbot) -> None:
 
     panel = DevicePanel()
     qtbot.addWidget(panel)
-    names = [panel.board_combo.itemData(i) for i in range(panel.board_combo.count())]
+    combo = panel.board_combo
+    rows = [(combo.itemText(i).strip(), combo.itemData(i)) for i in range(combo.count())]
+    names = [name for _, name in rows if name is not None]
     assert names[:2] == ["synthetic", "simulated"]
     assert set(names[2:]) == {b.name for b in list_boards()} - {"synthetic"}
+    # Human names grouped under their maker (headers cannot be chosen), the id in the tip.
+    assert rows[0] == ("Test signals", None)
+    cyton = combo.findData("cyton")
+    assert combo.itemText(cyton).strip() == "OpenBCI Cyton (8 ch, 250 Hz)"
+    header = max(i for i in range(cyton) if combo.itemData(i) is None)
+    assert combo.itemText(header) == "OpenBCI"
+    assert not combo.model().item(header).isEnabled()
+    assert "BrainFlow board id 0" in combo.itemData(cyton, Qt.ItemDataRole.ToolTipRole)
+    panel.set_board("cyton")
+    assert panel.board_info.text() == "OpenBCI Cyton (8 ch, 250 Hz)"  # the whole name
+    assert "BrainFlow board id 0" in combo.toolTip()
+    daisy = combo.findData("cyton_daisy")
+    assert combo.itemText(daisy).strip() == "OpenBCI Cyton + Daisy (16 ch, 125 Hz)"
 
     # The port list is what Qt finds; typed text survives a refresh.
     panel.set_board("cyton")

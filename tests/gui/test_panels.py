@@ -27,6 +27,8 @@ from bci_desktop.gui.panels import (
     SignalView,
     SpectrumPanel,
 )
+from bci_desktop.gui.panels._marker_lines import marker_text
+from bci_desktop.gui.panels._scale import NICE_SCALES_UV
 from bci_desktop.gui.panels._style import ElidedLabel, ago_ticks
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
 
@@ -140,7 +142,7 @@ def test_hiding_a_channel_hides_its_curve(qtbot, normal):
     oz = live.channel_names.index("Oz")
     sv.set_channel_visible("Oz", False)
     assert not sv.curves[oz].isVisible()
-    sv.channel_actions[0].setChecked(False)  # via the Channels menu
+    sv.channel_actions[0].trigger()  # a click in the Channels menu
     assert not sv.curves[0].isVisible()
     assert sum(c.isVisible() for c in sv.curves) == 14
     assert sv.state()["hidden"] == ["Fz", "Oz"]
@@ -171,6 +173,31 @@ def test_markers_in_the_window_get_numbered_lines(qtbot, normal):
         assert line.isVisible()
     sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))  # 1-6 s: only marker 2
     assert [line.label.format for line in sv.marker_lines] == ["2"]
+
+
+def _drawn(sv: SignalView) -> list[str]:
+    return [marker_text(line) for line in sv.marker_lines]
+
+
+def test_marker_lines_show_their_own_number_when_lines_are_reused(qtbot, normal):
+    """Lines are pooled: a line hidden when its marker left the window and shown again for
+    a new marker must show the new marker's number (it kept the old one)."""
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    sv.refresh()
+    assert _drawn(sv) == ["1", "2"]
+    sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))  # marker 1 leaves
+    assert _drawn(sv) == ["2"]
+    last = normal[1][-1]
+    n = 25
+    ts = last.timestamps[-1] + np.arange(1, n + 1) / FS
+    markers = np.zeros(n)
+    markers[3] = 7.0
+    raw = np.zeros((last.raw.shape[0], n))
+    live.ingest(EngineUpdate(raw, raw.copy(), ts, markers, None))
+    sv.refresh()
+    assert _drawn(sv) == ["2", "7"]
+    assert [line.label.format for line in sv.marker_lines] == ["2", "7"]
 
 
 def test_flat_channel_is_marked_bad(qtbot, flat_f3):
@@ -228,8 +255,32 @@ def test_signal_view_state_round_trip_tolerates_bad_keys(qtbot, normal):
     assert not other.curves[live.channel_names.index("Cz")].isVisible()
     third = _panel(qtbot, SignalView, live)
     third.restore({"window_s": 7, "scale_uv": "big", "hidden": 3, "filters": {"notch_hz": 55}})
-    assert third.window_s == 10.0 and third.scale_uv == 100 and third.hidden_channels == ()
+    assert third.window_s == 10.0 and third.hidden_channels == ()
+    assert third.auto_scale and third.scale_uv in NICE_SCALES_UV  # fitted to the data
     assert third.filters == FilterSettings()
+
+
+def test_automatic_scale_fits_the_first_second_and_yields_to_the_user(qtbot, normal):
+    """The default scale drew 16 channels as one block; Auto (on by default) fits the
+    spacing to the signal at a new stream's first second, in µV per division."""
+    live = _live(normal)
+    sv = _panel(qtbot, SignalView, live)
+    assert sv.auto_scale and sv.scale_spin.suffix() == " µV/div"
+    sv.refresh()
+    _, data = live.window(1.0)
+    extents = np.percentile(data, 99, axis=1) - np.percentile(data, 1, axis=1)
+    assert sv.scale_uv in NICE_SCALES_UV
+    assert np.mean(extents <= sv.scale_uv) >= 0.8, "most channels stay in their division"
+    assert sv.scale_uv < 2 * np.percentile(extents, 80) + 10, "and are not squeezed flat"
+    fitted = sv.scale_uv
+    sv.scale_spin.setValue(fitted * 2)  # by hand: Auto goes off and stays off
+    assert not sv.auto_scale and sv.scale_uv == fitted * 2
+    sv.reset()  # a new stream
+    sv.refresh()
+    assert sv.scale_uv == fitted * 2
+    sv.auto_scale_button.click()  # Auto again: fitted now
+    assert sv.auto_scale and sv.scale_uv == fitted
+    assert sv.state()["auto_scale"] is True
 
 
 def test_panels_follow_a_new_stream(qtbot, normal):
@@ -376,6 +427,33 @@ def test_emotion_panel_shows_label_truth_and_agreement(qtbot, normal):
     assert ep.reason_text == ""
 
 
+def test_no_agreement_for_a_model_of_other_classes(qtbot, normal):
+    """The simulated subject's truth is shown, but a model predicting other classes is not
+    scored against it (it said "Agreement: 0 %")."""
+    import dataclasses
+
+    info, updates = normal
+    other = []
+    for u in updates:
+        preds = tuple(
+            dataclasses.replace(
+                p,
+                classes=("focused", "relaxed"),
+                label=None if p.label is None else "focused",
+                confidence=None if p.label is None else 0.7,
+                probabilities=None if p.probabilities is None else (0.7, 0.3),
+            )
+            for p in u.predictions
+        )
+        other.append(dataclasses.replace(u, predictions=preds))
+    live = _live((info, other))
+    ep = _panel(qtbot, EmotionPanel, live)
+    ep.refresh()
+    assert ep.label_text == "focused  70%"
+    assert ep.truth_text.startswith("True state: ")
+    assert ep.agreement_text == ""
+
+
 def test_emotion_panel_shows_withheld_reason(qtbot, flat_f3):
     ep = _panel(qtbot, EmotionPanel, _live(flat_f3))
     ep.refresh()
@@ -456,3 +534,11 @@ def test_elided_label_keeps_the_whole_text(qtbot):
     assert label.text() == text
     assert label.toolTip() == "What was analysed\n\n" + text
     assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(text) / 4
+
+
+def test_empty_signal_axis_spans_the_window_chosen(qtbot):
+    """With no stream the time axis showed -10 ... 0 s (ticks -9 ... -1) for a 5 s window."""
+    sv = _panel(qtbot, SignalView, LiveData())
+    sv.window_combo.setCurrentIndex(sv.window_combo.findData(5.0))
+    lo, hi = sv.plot_item.getViewBox().viewRange()[0]
+    assert (lo, hi) == (pytest.approx(-5.0), pytest.approx(0.0))

@@ -8,6 +8,7 @@ from pathlib import Path
 import edfio
 import numpy as np
 import pytest
+from PyQt6.QtCore import QPoint, Qt
 
 from bci_desktop.core.recording import read_session
 from bci_desktop.core.recording.export import export_session
@@ -69,20 +70,32 @@ def test_replay_a_session_and_an_exported_edf(qtbot, window, tmp_path, monkeypat
             pass
         assert _position(w) == held
 
-    # Seek while paused: the position jumps, the display starts afresh.
+    # Seek while paused: the position jumps and can be looked at: the panels show the
+    # recorded signal up to it (the seconds before it are replayed at once), its quality,
+    # and the time axis reads the recording's time.
     replay.seek(2.0)
     qtbot.waitUntil(lambda: _position(w) == pytest.approx(2.0), timeout=T)
-    assert w.live.samples_total == 0
+    first = round(2.0 * fs)
+    qtbot.waitUntil(lambda: w.live.raw.size == first, timeout=T)
+    assert _status(w).paused and w.stream_state is StreamState.PAUSED
+    np.testing.assert_array_equal(w.live.raw.latest(first), session.eeg[:, :first])
+    ts = session.timestamps
+    assert w.live.origin == ts[0]
+    qtbot.waitUntil(lambda: w.live.quality is not None, timeout=T)
+    sv = w.signal_view
+    qtbot.waitUntil(lambda: sv.curves[0].xData is not None, timeout=T)
+    qtbot.waitUntil(lambda: sv.curves[0].xData[-1] == pytest.approx(ts[first - 1] - ts[0]))
     assert replay.bar.position_label.text() == "00:02 / 00:03"
     assert replay.bar.slider.value() == 20
 
-    # Resume: samples from 2 s on, exactly the recorded ones.
+    # Resume: the signal goes on from 2 s, exactly the recorded samples, and the axis
+    # goes on from the transport's time.
     replay.resume()
-    qtbot.waitUntil(lambda: _position(w) > 2.2 and w.live.samples_total > 25, timeout=T)
+    qtbot.waitUntil(lambda: _position(w) > 2.2 and w.live.raw.size > first + 25, timeout=T)
     n = w.live.raw.size
-    first = round(2.0 * fs)
-    np.testing.assert_array_equal(w.live.raw.latest(n), session.eeg[:, first : first + n])
-    np.testing.assert_array_equal(w.live.times.latest(n)[0], session.timestamps[first : first + n])
+    np.testing.assert_array_equal(w.live.raw.latest(n), session.eeg[:, :n])
+    np.testing.assert_array_equal(w.live.times.latest(n)[0], ts[:n])
+    qtbot.waitUntil(lambda: sv.curves[0].xData[-1] > ts[first] - ts[0], timeout=T)
 
     # The end: the replay stays open (not live: "Ended"), "Play again" starts it over.
     qtbot.waitUntil(lambda: _status(w).ended is True, timeout=T)
@@ -139,3 +152,52 @@ def test_missing_recording_is_an_error_in_the_window(qtbot, window, tmp_path) ->
     window.features.replay.open_recording(tmp_path / "nope.edf")
     assert window.banner.isVisible() and "does not exist" in window.banner.text
     assert window.stream_state is StreamState.IDLE
+
+
+def _long_session(folder: Path, seconds: float = 60.0) -> Path:
+    """A recorded session of ``seconds`` of two sines (written by the real recorder)."""
+    from bci_desktop.core.recording import SessionRecorder
+    from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
+
+    fs = 250.0
+    info = StreamInfo("Test", None, fs, (ChannelInfo("Cz"), ChannelInfo("Pz")))
+    n = round(seconds * fs)
+    t = np.arange(n) / fs
+    eeg = np.vstack([10 * np.sin(2 * np.pi * 7 * t), 5 * np.cos(2 * np.pi * 11 * t)])
+    with SessionRecorder.create(folder, info) as rec:
+        rec.append(Chunk(eeg=eeg, timestamps=1000.0 + t, markers=np.zeros(n)))
+    return rec.folder
+
+
+def test_a_click_on_the_slider_groove_seeks_to_the_click(qtbot, window, tmp_path) -> None:
+    w = window
+    replay = w.features.replay
+    folder = _long_session(tmp_path / "long")
+    panel = w.device_panel
+    panel.set_board("simulated")
+    assert panel.speed_box.isVisible() and "true state" in panel.board_info.text()
+    replay.open_recording(folder)
+    qtbot.waitUntil(lambda: replay.replaying and replay.bar.isVisible(), timeout=T)
+    # The device panel shows the recording, not the simulated subject and its speed.
+    qtbot.waitUntil(lambda: panel.recording_label.isVisible(), timeout=T)
+    assert panel.recording_label.text().startswith(folder.name)
+    assert "2 EEG channels at 250 Hz" in panel.recording_label.text()
+    assert not panel.speed_box.isVisible() and not panel.board_info.isVisible()
+    assert not panel.board_combo.isVisible()
+    replay.pause()
+    qtbot.waitUntil(lambda: _status(w).paused is True, timeout=T)
+    slider = replay.bar.slider
+    qtbot.waitUntil(lambda: slider.maximum() == 600, timeout=T)
+    x = round(0.75 * slider.width())
+    want = slider.value_at(x) / 10
+    assert want == pytest.approx(45.0, abs=3.0)  # three quarters of a minute, give or take
+    qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=QPoint(x, slider.height() // 2))
+    qtbot.waitUntil(lambda: _position(w) == pytest.approx(want), timeout=T)
+    assert replay.bar.position_label.text().startswith(f"00:{int(want):02d} /")
+    # Paused at the click: the 20 s before it are shown, ending at the position.
+    qtbot.waitUntil(lambda: w.live.raw.size == round(20.0 * 250), timeout=T)
+    end = float(w.live.times.latest(1)[0, 0]) - w.live.origin
+    assert end == pytest.approx(want - 1 / 250)
+    w.disconnect_stream()
+    qtbot.waitUntil(lambda: w.stream_state is StreamState.IDLE, timeout=T)
+    assert panel.speed_box.isVisible() and not panel.recording_label.isVisible()

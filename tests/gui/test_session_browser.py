@@ -15,6 +15,8 @@ import pytest
 from PyQt6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from bci_desktop.core.recording import read_meta, read_session
+from bci_desktop.core.recording.edf_records import exact_records
+from bci_desktop.core.recording.export import DEFAULT_ANNOTATIONS, AnnotationKind
 from bci_desktop.core.recording.export_edf import record_layout
 from bci_desktop.core.session import StreamState
 from bci_desktop.gui.session_browser import COLUMNS, ExportChoice, SessionBrowser
@@ -77,6 +79,17 @@ def test_browser_lists_exports_and_deletes(qtbot, window, tmp_path) -> None:
     out = tmp_path / "S07.edf"
     dialog.path_edit.setText(str(out))
     dialog.anonymize_check.setChecked(True)
+    # Annotations: markers and events by default; predictions on request.
+    checks = dialog.annotation_checks
+    assert {k for k, box in checks.items() if box.isChecked()} == set(DEFAULT_ANNOTATIONS)
+    assert not checks[AnnotationKind.PREDICTIONS].isChecked()
+    checks[AnnotationKind.PREDICTIONS].setChecked(True)
+    assert dialog.choice().annotations == frozenset(AnnotationKind)
+    dialog.set_format("csv")
+    assert not checks[AnnotationKind.MARKERS].isEnabled(), "EDF/BDF only"
+    dialog.set_format("edf")
+    dialog.path_edit.setText(str(out))
+    checks[AnnotationKind.PREDICTIONS].setChecked(False)
     with qtbot.waitSignal(browser.export_finished, timeout=T) as done:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert done.args == [str(out), ""]
@@ -84,8 +97,11 @@ def test_browser_lists_exports_and_deletes(qtbot, window, tmp_path) -> None:
     raw = mne.io.read_raw_edf(out, preload=True, verbose="error")
     names = [session.meta.rows[i].name for i in session.meta.eeg_rows]
     assert raw.ch_names == names
-    _, _, n_written = record_layout(session.n_samples, session.meta.sample_rate)
-    assert raw.n_times == n_written  # every sample, padded to whole one-second records
+    n, fs = session.n_samples, session.meta.sample_rate
+    # Every sample, in records that divide them (padded only when none does).
+    assert raw.n_times == (n if exact_records(n, fs) else record_layout(n, fs)[2])
+    assert not any(d.startswith(("calm", "happy", "sad", "stressed", "withheld"))
+                   for d in raw.annotations.description), "no predictions"  # fmt: skip
     header = edfio.read_edf(out)
     assert header.patient.code == "X", "anonymised"
     steps = np.array(

@@ -123,6 +123,10 @@ def _replay(rig) -> ReplayStatus:
     return items[-1] if items else ReplayStatus(False, Path())
 
 
+def _n_samples(updates) -> int:
+    return sum(u.n_samples for u in updates)
+
+
 def _notices(rig) -> list[str]:
     return [n.text for n in rig["seen"]["notices"]]
 
@@ -245,8 +249,13 @@ def test_replay_pause_seek_speed_and_end(qtbot, rig, tmp_path) -> None:
     rig["driver"].pause_replay.emit()
     qtbot.waitUntil(lambda: _replay(rig).paused is True, timeout=T)
     assert _state(rig) is StreamState.PAUSED
+    count = len(rig["seen"]["updates"])
     rig["driver"].seek_replay.emit(1.0)
     qtbot.waitUntil(lambda: _replay(rig).position_s == 1.0, timeout=T)
+    # Paused, the second before the position arrives at once (for the panels to show).
+    qtbot.waitUntil(lambda: _n_samples(rig["seen"]["updates"][count:]) == FS, timeout=T)
+    context = np.concatenate([u.timestamps for u in rig["seen"]["updates"][count:]])
+    assert context[0] == 5000.0 and context[-1] == pytest.approx(5001.0 - 1 / FS)
     rig["driver"].set_replay_speed.emit(10.0)
     qtbot.waitUntil(lambda: _replay(rig).speed == 10.0, timeout=T)
     after = _replay(rig)

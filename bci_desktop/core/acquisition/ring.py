@@ -25,8 +25,10 @@ __all__ = ["RING_SECONDS", "RingSlice", "SampleRing"]
 
 logger = logging.getLogger(__name__)
 
-#: Seconds of samples the ring holds (the window reads it every few milliseconds).
-RING_SECONDS = 8.0
+#: Seconds of samples the ring holds. The window reads it every few milliseconds, but a
+#: replay seek writes the 20 s before the new position at once
+#: (:data:`~bci_desktop.core.session.replay_control.SEEK_CONTEXT_S`), which must all fit.
+RING_SECONDS = 24.0
 _HEADER = 2  # int64 words
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "FeatureSpec",
     "band_powers",
     "log_power_spectrum",
+    "welch_spectrum",
 ]
 
 DEFAULT_BANDS: tuple[tuple[str, float, float], ...] = (
@@ -561,3 +562,35 @@ def log_power_spectrum(
     x = np.atleast_2d(np.asarray(window, dtype=np.float64))
     plan = _plan_for(x, sample_rate, segment_s)
     return plan.freqs.copy(), 10.0 * np.log10(plan.psd(x) + EPS)
+
+
+def welch_spectrum(
+    window: np.ndarray,
+    sample_rate: float,
+    bands: Sequence[tuple[str, float, float]] = DEFAULT_BANDS,
+    segment_s: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Welch PSD of a window and its band powers, from one pass of FFTs (what
+    :func:`log_power_spectrum` and :func:`band_powers` give, at half their cost together).
+
+    Returns
+    -------
+    freqs : ndarray, shape (n_freqs,)
+    psd : ndarray, shape (n_ch, n_freqs)
+        µV²/Hz.
+    powers : ndarray, shape (n_ch, n_bands)
+        Absolute band powers (µV²): the PSD summed over each band's bins times the bin
+        width (a band reaching Nyquist includes it), as :func:`band_powers` computes them.
+    """
+    x = np.atleast_2d(np.asarray(window, dtype=np.float64))
+    plan = _plan_for(x, sample_rate, segment_s)
+    psd = plan.psd(x)
+    freqs = plan.freqs
+    nyquist = freqs[-1]
+    columns = []
+    for _, lo, hi in _parse_bands(bands):
+        mask = (freqs >= lo) & (freqs < hi)
+        if hi >= nyquist:
+            mask |= freqs == nyquist
+        columns.append(psd[..., mask].sum(axis=-1) * plan.df)
+    return freqs.copy(), psd, np.stack(columns, axis=-1)

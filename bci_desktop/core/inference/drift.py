@@ -58,6 +58,16 @@ DEFAULT_THRESHOLD = 1.2
 MAX_TERM = 10.0
 
 
+def drift_warning(score: float | None) -> str:
+    """The drift alarm in words: the one wording of the log line and the window's banner."""
+    shown = "?" if score is None else f"{score:.1f}"
+    return (
+        f"Signal differs from the model's training data (drift {shown}): predictions may be "
+        "unreliable (another person, electrodes or montage?). Check the electrodes, or "
+        "calibrate a personal model."
+    )
+
+
 class DriftMonitor:
     """Sliding-window comparison of live features with a model's training reference.
 
@@ -225,23 +235,18 @@ class DriftMonitor:
         return self._score
 
 
-__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor", "update_drift"]
+__all__ = ["DEFAULT_THRESHOLD", "MAX_TERM", "DriftMonitor", "drift_warning", "update_drift"]
 
 logger = logging.getLogger(__name__)
 
 
 def update_drift(monitor: DriftMonitor, feats: np.ndarray) -> float:
-    """Feed a feature vector to ``monitor``; log when its alarm turns on or off. The score."""
+    """Feed a feature vector to ``monitor``; log when its alarm turns on or off (in the
+    words of :func:`drift_warning`, which the window's banner shows too). The score."""
     was = monitor.alarm
     score = monitor.update(feats)
     if monitor.alarm and not was:
-        logger.warning(
-            "Feature drift %.2f exceeds %.2f: the signal no longer looks like the model's "
-            "training data (another person, electrodes or montage?); its predictions may "
-            "be wrong. Check the electrodes or calibrate a personal model.",
-            score,
-            monitor.threshold,
-        )
+        logger.warning("%s", drift_warning(score))
     elif was and not monitor.alarm:
         logger.info("Feature drift back to %.2f, below %.2f.", score, monitor.threshold)
     return score

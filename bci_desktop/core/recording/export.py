@@ -12,10 +12,11 @@ anonymisation).
 
 from __future__ import annotations
 
+import enum
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,12 +35,15 @@ from bci_desktop.core.validate import check_choice
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "DEFAULT_ANNOTATIONS",
     "EXPORT_FORMATS",
     "EXPORT_SUFFIXES",
     "PADDING_ANNOTATION",
+    "AnnotationKind",
     "ExportError",
     "export_session",
     "merged_markers",
+    "parse_annotations",
     "sample_of",
 ]
 
@@ -61,6 +65,58 @@ class ExportError(BCIError):
     """A session cannot be exported (empty, unsuitable, or the destination is unwritable)."""
 
 
+class AnnotationKind(enum.Enum):
+    """What an EDF+/BDF+ export can write as annotations."""
+
+    MARKERS = "markers"
+    EVENTS = "events"
+    PREDICTIONS = "predictions"
+
+
+#: The annotations of an export unless asked otherwise: predictions (four a second) would
+#: bury the markers a researcher placed.
+DEFAULT_ANNOTATIONS: frozenset[AnnotationKind] = frozenset(
+    {AnnotationKind.MARKERS, AnnotationKind.EVENTS}
+)
+
+
+def parse_annotations(
+    value: str | Iterable[str | AnnotationKind] | None,
+) -> frozenset[AnnotationKind]:
+    """The annotation kinds of ``"markers,events"`` (or an iterable of names or kinds);
+    ``None``: :data:`DEFAULT_ANNOTATIONS`; ``""`` or ``"none"``: no annotations.
+
+    Raises
+    ------
+    ConfigError
+        If a name is not one of markers, events, predictions.
+    """
+    from bci_desktop.core.errors import ConfigError
+
+    if value is None:
+        return DEFAULT_ANNOTATIONS
+    if isinstance(value, str):
+        items: list[str | AnnotationKind] = [v.strip() for v in value.split(",") if v.strip()]
+        if [str(v).lower() for v in items] == ["none"]:
+            return frozenset()
+    else:
+        items = list(value)
+    kinds = set()
+    allowed = ", ".join(k.value for k in AnnotationKind)
+    for item in items:
+        if isinstance(item, AnnotationKind):
+            kinds.add(item)
+            continue
+        try:
+            kinds.add(AnnotationKind(str(item).strip().lower()))
+        except ValueError:
+            raise ConfigError(
+                f"Invalid value for the 'annotations' parameter. Allowed values are {allowed} "
+                f"(comma-separated) or none, but got {item!r} instead."
+            ) from None
+    return frozenset(kinds)
+
+
 def export_session(
     folder: str | os.PathLike[str],
     out_path: str | os.PathLike[str],
@@ -69,6 +125,7 @@ def export_session(
     anonymize: bool = False,
     overwrite: bool = False,
     all_rows: bool = False,
+    annotations: str | Iterable[str | AnnotationKind] | None = None,
 ) -> Path:
     """Write a recorded session to a file.
 
@@ -80,10 +137,9 @@ def export_session(
     out_path : path-like
         The file to write. Its folder must exist.
     format : {"edf", "bdf", "csv", "predictions"}
-        ``"edf"``: EDF+ (16 bit), ``"bdf"``: BDF+ (24 bit), both with markers, predictions
-        and events as annotations; ``"csv"``: BrainFlow's own file format (what
-        ``DataFilter.read_file`` and the playback-file board read); ``"predictions"``: one
-        CSV line per prediction.
+        ``"edf"``: EDF+ (16 bit), ``"bdf"``: BDF+ (24 bit), both with annotations;
+        ``"csv"``: BrainFlow's own file format (what ``DataFilter.read_file`` and the
+        playback-file board read); ``"predictions"``: one CSV line per prediction.
     anonymize : bool
         EDF/BDF only: write the subject as ``X`` (birth date and sex are always unknown).
         Dates and times are kept. The CSV formats hold no personal fields.
@@ -93,6 +149,10 @@ def export_session(
         EDF/BDF only: also write the board's other rows (accelerometer, gyroscope,
         battery ...) as extra signals with their units. Timestamp, marker and truth rows
         are never written as signals (markers become annotations).
+    annotations : str, iterable or None
+        EDF/BDF only: what becomes annotations, :class:`AnnotationKind` values or their
+        names (``"markers,events,predictions"``); ``None``: :data:`DEFAULT_ANNOTATIONS`
+        (markers and events).
 
     Returns
     -------
@@ -112,6 +172,7 @@ def export_session(
         False), or the destination cannot be written.
     """
     check_choice("format", format, EXPORT_FORMATS)
+    kinds = parse_annotations(annotations)
     out = Path(out_path).expanduser()
     _check_destination(out, overwrite=overwrite)
     session = _read(Path(folder))
@@ -133,7 +194,7 @@ def export_session(
             f"Session '{session.path}' holds no samples: there is nothing to export."
         )
 
-    writer = _writer(format, anonymize=anonymize, all_rows=all_rows)
+    writer = _writer(format, anonymize=anonymize, all_rows=all_rows, annotations=kinds)
     _write_atomic(out, lambda fh: writer(session, fh), overwrite=overwrite)
     logger.info("Exported session %s as %s to %s", session.path, format, out)
     return out
@@ -149,14 +210,16 @@ def _read(path: Path) -> SessionData:
 
 
 def _writer(
-    format: str, *, anonymize: bool, all_rows: bool
+    format: str, *, anonymize: bool, all_rows: bool, annotations: frozenset[AnnotationKind]
 ) -> Callable[[SessionData, BinaryIO], None]:
     """The function that writes ``format`` (imported lazily: edfio only when needed)."""
     if format in ("edf", "bdf"):
         from bci_desktop.core.recording.export_edf import write_edf
 
         bdf = format == "bdf"
-        return lambda s, p: write_edf(s, p, bdf=bdf, anonymize=anonymize, all_rows=all_rows)
+        return lambda s, p: write_edf(
+            s, p, bdf=bdf, anonymize=anonymize, all_rows=all_rows, annotations=annotations
+        )
     from bci_desktop.core.recording.export_csv import write_brainflow_csv, write_predictions_csv
 
     return write_brainflow_csv if format == "csv" else write_predictions_csv

@@ -7,13 +7,17 @@ Layout of the file:
   actual range plus a 1 % margin (a flat channel gets +-1 uV around its value), digital
   range the full range of the bit depth;
 - optionally (``all_rows``) the board's other rows with their units;
-- an EDF+ annotation signal: ``Marker <value>`` at every marker (its text, for a marker
-  another program sent as text, e.g. over LSL), the label (or ``withheld:
-  <reason>``) of every prediction at its window's last sample, ``<kind>: <detail>`` for every
-  event (gaps ...), and ``BAD_padding`` over the padding, if any;
-- data records of 1 s (one second of samples); when the session is not a whole number of
-  seconds long, the last record is padded by repeating each signal's last value and the
-  padded stretch is annotated ``BAD_padding`` (MNE skips ``BAD_`` segments when epoching, and
+- an EDF+ annotation signal, with what was asked for (markers and events by default):
+  ``Marker <value>`` at every marker (its text, for a marker another program sent as text,
+  e.g. over LSL), ``<kind>: <detail>`` for every event (gaps ...), the label (or
+  ``withheld: <reason>``) of every prediction at its window's last sample; and
+  ``BAD_padding`` over the padding, if any;
+- data records that hold exactly the recorded samples: 1 s when the session is a whole
+  number of seconds, else the record length closest to 1 s that divides the sample count
+  (:func:`~bci_desktop.core.recording.edf_records.exact_records`: 10503 samples at 250 Hz
+  are 27 records of 1.556 s). Only when no such length exists (a prime number of samples)
+  is the last 1 s record padded by repeating each signal's last value, and the padded
+  stretch annotated ``BAD_padding`` (MNE skips ``BAD_`` segments when epoching, and
   :class:`~bci_desktop.core.sources.replay.ReplaySource` drops it).
 """
 
@@ -32,8 +36,11 @@ import numpy as np
 from edfio import Bdf, BdfSignal, Edf, EdfAnnotation, EdfSignal, Patient, Recording
 
 import bci_desktop
+from bci_desktop.core.recording.edf_records import exact_records
 from bci_desktop.core.recording.export import (
+    DEFAULT_ANNOTATIONS,
     PADDING_ANNOTATION,
+    AnnotationKind,
     ExportError,
     merged_markers,
     sample_of,
@@ -139,16 +146,27 @@ def _text(value: Any) -> str:
     return re.sub(r"[\x00-\x1f]+", " ", value).strip()
 
 
-def edf_annotations(session: SessionData, n_written: int | None = None) -> list[EdfAnnotation]:
-    """Markers, predictions, events (and the padding) of a session as EDF+ annotations.
+def edf_annotations(
+    session: SessionData,
+    n_written: int | None = None,
+    kinds: frozenset[AnnotationKind] = DEFAULT_ANNOTATIONS,
+) -> list[EdfAnnotation]:
+    """The markers, events and predictions (those of ``kinds``) of a session as EDF+
+    annotations, and the padding (always, when there is some).
 
     Onsets are sample indices divided by the sample rate, so each lands on its sample.
     """
     fs = session.meta.sample_rate
     n = session.n_samples
-    out = [EdfAnnotation(m.sample / fs, None, _text(m.label)) for m in merged_markers(session)]
+    out = []
+    if AnnotationKind.MARKERS in kinds:
+        out += [
+            EdfAnnotation(m.sample / fs, None, _text(m.label)) for m in merged_markers(session)
+        ]
     dropped = 0
-    for pred in session.predictions:
+    predictions = session.predictions if AnnotationKind.PREDICTIONS in kinds else ()
+    events = session.events if AnnotationKind.EVENTS in kinds else ()
+    for pred in predictions:
         i = sample_of(pred, session)
         if i is None:
             dropped += 1
@@ -160,7 +178,7 @@ def edf_annotations(session: SessionData, n_written: int | None = None) -> list[
             reason = pred.get("withheld")
             text = f"withheld: {_text(reason)}" if reason else "withheld"
         out.append(EdfAnnotation(i / fs, None, text))
-    for event in session.events:
+    for event in events:
         i = sample_of(event, session)
         if i is None:
             dropped += 1
@@ -212,15 +230,21 @@ def write_edf(
     bdf: bool = False,
     anonymize: bool = False,
     all_rows: bool = False,
+    annotations: frozenset[AnnotationKind] = DEFAULT_ANNOTATIONS,
 ) -> None:
-    """Write ``session`` to the binary file ``fh`` as EDF+ (or BDF+ with ``bdf=True``).
+    """Write ``session`` to the binary file ``fh`` as EDF+ (or BDF+ with ``bdf=True``),
+    with the ``annotations`` asked for.
 
     See the module docstring for the layout; :func:`~.export.export_session` is the public
     entry point (it checks the destination and writes atomically).
     """
     meta = session.meta
     fs = meta.sample_rate
-    duration, _, n_written = record_layout(session.n_samples, fs)
+    exact = exact_records(session.n_samples, fs)
+    if exact is not None:
+        duration, n_written = exact[0], session.n_samples
+    else:
+        duration, _, n_written = record_layout(session.n_samples, fs)
     rows = list(meta.eeg_rows)
     if all_rows:
         rows += [
@@ -254,7 +278,7 @@ def write_edf(
             recording=recording,
             starttime=start.time(),
             data_record_duration=duration,
-            annotations=edf_annotations(session, n_written),
+            annotations=edf_annotations(session, n_written, annotations),
         )
         edf.write(fh)
     except ValueError as exc:

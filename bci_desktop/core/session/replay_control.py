@@ -3,10 +3,16 @@
 A replay that reaches its end stays open, held there, so it can be sought or played again;
 the session's state says ``ENDED`` ("Replay ended") meanwhile, ``PAUSED`` while the user holds
 it, and ``STREAMING`` while it plays.
+
+A seek replays the :data:`SEEK_CONTEXT_S` seconds before the new position at once, paused
+or not: the engine filters, scores and classifies them, so a paused position can be looked
+at (the signal up to it, its quality, spectrum and prediction) instead of an empty display
+waiting for the first second of signal; Play then goes on from the position.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -20,10 +26,14 @@ from bci_desktop.core.session.status import (
 from bci_desktop.core.sources.replay import ReplaySource
 from bci_desktop.core.validate import check_number
 
-__all__ = ["REPORT_EVERY_S", "ReplayControl"]
+__all__ = ["REPORT_EVERY_S", "SEEK_CONTEXT_S", "ReplayControl"]
+
+logger = logging.getLogger(__name__)
 
 #: How often a replay reports its position (s).
 REPORT_EVERY_S = 0.2
+#: Seconds before a sought position that are replayed at once (the window's longest view).
+SEEK_CONTEXT_S = 20.0
 
 
 class ReplayControl:
@@ -39,7 +49,7 @@ class ReplayControl:
         Changes the session's state: ``set_state(state, message)``.
     jumped : callable
         Called with the new position after a seek: the session notes it in the recording,
-        restarts its gap counter and tells displays to start afresh.
+        restarts its gap counter and tells displays (:class:`ReplayJumped`).
     """
 
     def __init__(
@@ -83,11 +93,13 @@ class ReplayControl:
             self._due = now + REPORT_EVERY_S
             self._emit(self.status())
 
-    def tick(self, now: float) -> None:
-        """After each poll: notice the end, report the position when due."""
-        if self.source.finished and not self._ended:
+    def tick(self, now: float, *, quiet: bool = True) -> None:
+        """After each poll: notice the end (on a ``quiet`` poll, which read nothing, so the
+        last samples are out first), report the position when due."""
+        if self.source.finished and not self._ended and quiet:
             self._ended = True
             name = self.source.path.name
+            logger.info("The replay of %s reached its end", self.source.path)
             self._set_state(StreamState.ENDED, f"Replay ended: {name}")
             self._emit(
                 Notice(
@@ -120,15 +132,16 @@ class ReplayControl:
         self._set_state(StreamState.STREAMING, f"Replaying {self.source.path.name}")
         self.report(force=True)
 
-    def seek(self, seconds: float) -> None:
-        """Continue from ``seconds`` after the recording's start.
+    def seek(self, seconds: float, *, context_s: float = SEEK_CONTEXT_S) -> None:
+        """Continue from ``seconds`` after the recording's start, after replaying the
+        ``context_s`` seconds before it at once.
 
         Raises
         ------
         ConfigError
             If ``seconds`` is not a finite number.
         """
-        self.source.seek(check_number("seconds", seconds))
+        self.source.seek(check_number("seconds", seconds), context_s=context_s)
         self._ended = False
         self._jumped(self.source.position_s)
         if self.source.paused:

@@ -36,6 +36,7 @@ __all__ = [
     "PredictionAlarmChanged",
     "PredictionHealthStatus",
     "RecordingStatus",
+    "ReplayJumped",
     "ReplayStatus",
     "SessionMessage",
     "StateChanged",
@@ -95,7 +96,7 @@ class StateChanged:
 
 @dataclass(frozen=True)
 class StreamStarted:
-    """A stream starts (or starts afresh after a replay seek: displays start over).
+    """A stream starts (displays start over).
 
     Attributes
     ----------
@@ -162,6 +163,27 @@ class ReplayStatus:
     paused: bool = False
     ended: bool = False
     speed: float | None = 1.0
+
+
+@dataclass(frozen=True)
+class ReplayJumped:
+    """A replay was sought: the stream goes on from another place of the recording.
+
+    Whatever shows the stream drops what it holds (samples, markers, predictions) but keeps
+    its time axis; the seconds before the new position follow at once, paused or not, so
+    the position can be looked at (see :class:`~bci_desktop.core.session.ReplayControl`).
+
+    Attributes
+    ----------
+    position_s : float
+        The new position, from the recording's start.
+    origin : float
+        Stream time of the recording's first sample: a time axis showing ``t - origin``
+        reads the recording's time, as the replay's transport does.
+    """
+
+    position_s: float
+    origin: float
 
 
 @dataclass(frozen=True)
@@ -299,6 +321,7 @@ SessionMessage = (
     | StreamStatus
     | RecordingStatus
     | ReplayStatus
+    | ReplayJumped
     | Notice
     | ModelChanged
     | MarkerInserted

@@ -52,6 +52,7 @@ from bci_desktop.core.session.status import (
     Notice,
     NoticeLevel,
     RecordingStatus,
+    ReplayJumped,
     SessionMessage,
     StateChanged,
     StreamStarted,
@@ -329,11 +330,14 @@ class StreamSession:
         self._link.poll_reported(now)
         if now >= self._status_due:
             self._emit(self.status(now))
-        if runner.done:
+        # The end is told on a poll that read nothing: whoever drives the session has the
+        # last samples before it hears that the stream ended.
+        quiet = not updates
+        if runner.done and quiet:
             self._end("The duration was reached.")
         elif self._replay is not None:
-            self._replay.tick(now)
-        elif runner.source.finished:
+            self._replay.tick(now, quiet=quiet)
+        elif runner.source.finished and quiet:
             self._end("The source has no more data.")
         return updates
 
@@ -563,17 +567,17 @@ class StreamSession:
             self._watch.note_event(kind, detail)
 
     def _jumped(self, position_s: float) -> None:
-        """A replay seek: noted in the recording; the gap counter and whatever shows the
-        stream start afresh."""
+        """A replay seek: noted in the recording; the gap counter starts afresh and
+        whatever shows the stream is told (:class:`ReplayJumped`)."""
         self._link.add_event("replay_seek", f"{position_s:.3f}")
         self._lsl.restart()
         if self._gaps is not None:
             self._gaps.restart()
         if self._watch is not None:
             self._watch.restart()
-        engine = self._engine
-        if engine is not None:
-            self._emit(StreamStarted(engine.info, self.model_label))
+        replay = self._replay
+        if replay is not None:
+            self._emit(ReplayJumped(position_s, replay.source.start_time))
 
     def _require_engine(self, what: str) -> Engine:
         engine = self._engine

@@ -72,7 +72,9 @@ class ReplaySource(Source):
     :attr:`Chunk.truth`. :meth:`pause`, :meth:`resume` and :meth:`seek` may be called from
     another thread than the reader's. After a seek the stream jumps: the first chunk read
     after it has ``gap_before=True`` (the engine restarts its filters), and :attr:`seeks`
-    counts the seeks.
+    counts the seeks. A seek can ask for *context*: the seconds before the new position are
+    read at once (paused or not, unpaced) so that whatever processes and shows the stream
+    holds the signal up to the position; pacing then goes on from the position.
     """
 
     def __init__(
@@ -103,6 +105,8 @@ class ReplaySource(Source):
         self._pos = 0
         self._anchor_pos = 0
         self._anchor_t = 0.0
+        self._context_end = 0  # a seek's context is read at once up to this sample
+        self._context_chunk = max(self._chunk_n, round(0.5 * fs))
         self.seeks = 0
         self._gap = False
         logger.info(
@@ -147,8 +151,17 @@ class ReplaySource(Source):
 
     @property
     def position_s(self) -> float:
-        """Stream time of the next sample to be read, from the recording's start (s)."""
-        return self._pos / self._fs
+        """Where the replay is, from the recording's start (s): the stream time of the next
+        sample to be read, or the position sought while its context is being read."""
+        return max(self._pos, self._context_end) / self._fs
+
+    @property
+    def start_time(self) -> float:
+        """Stream time of the recording's first sample (its time stamps are on this clock)."""
+        rec = self._rec
+        if rec.timestamp_row is not None and self._n:
+            return float(rec.samples[rec.timestamp_row, 0])
+        return float(rec.start)
 
     @property
     def paused(self) -> bool:
@@ -175,6 +188,7 @@ class ReplaySource(Source):
             self._started = False
             self._paused = False
             self._pos = 0
+            self._context_end = 0
             self._gap = False
             self._pending.clear()
 
@@ -204,20 +218,34 @@ class ReplaySource(Source):
             self._speed = speed
             self._anchor()
 
-    def seek(self, seconds: float) -> None:
+    def seek(self, seconds: float, *, context_s: float = 0.0) -> None:
         """Continue from ``seconds`` after the recording's start (clamped to the recording).
+
+        ``context_s`` seconds before that position (fewer at the recording's start) are
+        read first, at once, whether the replay is paused or not.
 
         Raises
         ------
         ConfigError
-            If ``seconds`` is not a finite number.
+            If ``seconds`` is not a finite number or ``context_s`` is negative.
         """
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ConfigError(f"Invalid value for the 'seconds' parameter: got {seconds!r}.")
         if not math.isfinite(seconds):
             raise ConfigError(f"Invalid value for the 'seconds' parameter: got {seconds!r}.")
+        if (
+            isinstance(context_s, bool)
+            or not isinstance(context_s, int | float)
+            or not 0 <= context_s < math.inf
+        ):
+            raise ConfigError(
+                f"Invalid value for the 'context_s' parameter: expected seconds >= 0, but got "
+                f"{context_s!r}."
+            )
         with self._lock:
-            self._pos = min(max(0, round(seconds * self._fs)), self._n)
+            target = min(max(0, round(seconds * self._fs)), self._n)
+            self._context_end = target
+            self._pos = max(0, target - round(context_s * self._fs))
             self.seeks += 1
             self._gap = self._started or self._gap
             self._anchor()
@@ -245,14 +273,18 @@ class ReplaySource(Source):
                 raise SourceError(
                     f"The replay of '{self.path.name}' is not started: call start()."
                 )
-            if self._paused or self._pos >= self._n:
+            if self._pos < self._context_end:  # a seek's context: at once, paused or not
+                n = min(self._context_end - self._pos, self._context_chunk)
+            elif self._paused or self._pos >= self._n:
                 return None
-            n = self._due()
-            n = min(n, self._n - self._pos)
+            else:
+                n = min(self._due(), self._n - self._pos)
             if n <= 0:
                 return None
             a, b = self._pos, self._pos + n
             self._pos = b
+            if a < self._context_end <= b:
+                self._anchor()  # paced again from the position sought
             pending = [self._pending.popleft() for _ in range(len(self._pending))]
             gap, self._gap = self._gap, False
         return self._chunk(a, b, pending, gap)

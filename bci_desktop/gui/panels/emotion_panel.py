@@ -11,6 +11,7 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from bci_desktop.core.engine import Prediction
+from bci_desktop.core.prediction import truth_comparable
 from bci_desktop.gui.live_data import HISTORY_S, LiveData
 from bci_desktop.gui.panels._style import (
     WITHHELD_COLOUR,
@@ -303,8 +304,10 @@ class EmotionPanel(Panel):
             if p.index <= self._last_index:
                 break
             new.append(p)
+        info = self.live.info
+        states = info.states if info is not None else ()
         for p in new:
-            if p.truth is not None and p.label is not None:
+            if p.truth is not None and p.label is not None and truth_comparable(p.classes, states):
                 self._with_truth += 1
                 self._agree += p.truth == p.label
         self._last_index = last.index
@@ -321,7 +324,8 @@ class EmotionPanel(Panel):
             self.reason.setText("")
             self._show_bars(np.asarray(p.probabilities, dtype=np.float64))
         self.truth.setText(f"True state: {p.truth}" if p.truth is not None else "")
-        if self._with_truth:
+        info = self.live.info
+        if self._with_truth and info is not None and truth_comparable(p.classes, info.states):
             share = self._agree / self._with_truth
             self.agreement.setText(f"Agreement: {share:.0%} of {self._with_truth} predictions")
         else:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFont
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QFont, QResizeEvent
 from PyQt6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from bci_desktop.core.dsp.quality import QualityLevel, QualityReport, QualityState
@@ -23,6 +23,8 @@ _HEADERS = (
     ("Railed", "Share of samples at the amplifier's limit over the last second"),
 )
 _WAITING = "Waiting for the first second of signal…"
+#: Smallest type the table shrinks to so that every row and column fits (points).
+MIN_POINT_SIZE = 6.5
 
 
 class _Row:
@@ -54,6 +56,10 @@ class QualityPanel(Panel):
     the amplitude (µV), line-noise ratio and railed share behind it, under a summary line.
 
     Updated whenever :attr:`LiveData.quality` changes (the engine scores every hop).
+
+    Every row and column stays in view: when the room left (a banner above the panels, a
+    summary that wraps, a long problem word) is too small, the table's type shrinks a
+    little, down to :data:`MIN_POINT_SIZE` (a scroll bar appears only below it).
 
     Attributes tests can read
     -------------------------
@@ -89,11 +95,76 @@ class QualityPanel(Panel):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self._grid_host)
+        self.scroll_area = scroll
+        self._point_size = self._base_point_size = self.font().pointSizeF()
+        self._fitted = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.summary)
         layout.addWidget(scroll, 1)
         self.reset()
+
+    @property
+    def point_size(self) -> float:
+        """Size of the table's type now (points)."""
+        return self._point_size
+
+    def fits(self) -> bool:
+        """True when every row and column is in view without scrolling."""
+        room = self.scroll_area.size()
+        need = self._grid_host.sizeHint()
+        return need.width() <= room.width() and need.height() <= room.height()
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        """Fit the table to the new size."""
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        """The largest type (up to the window's) at which the table fits."""
+        if not self._rows or self.scroll_area.size() == QSize(0, 0):
+            return
+        if not self._rows[-1].name.isVisible():
+            self._fitted = False  # new rows are shown on the next turn: fit at the draw
+            return
+        self._fitted = True
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        base = self._base_point_size
+        self._set_point_size(base)
+        if self.fits():
+            return
+        # Type scales about linearly: one guess, then half-point steps down (at most a few,
+        # each re-lays out every label). When even the smallest type cannot hold every row
+        # (64 channels), keep the window's type and let the table scroll.
+        room, need = self.scroll_area.size(), self._grid_host.sizeHint()
+        ratio = min(room.width() / max(need.width(), 1), room.height() / max(need.height(), 1))
+        size = max(MIN_POINT_SIZE, int(base * ratio * 2) / 2)
+        if base * ratio < MIN_POINT_SIZE - 1.0:
+            return
+        self._set_point_size(size)
+        steps = 0
+        while not self.fits() and size - 0.5 >= MIN_POINT_SIZE and steps < 3:
+            size -= 0.5
+            steps += 1
+            self._set_point_size(size)
+
+    def _set_point_size(self, size: float) -> None:
+        if size == self._point_size:
+            return
+        self._point_size = size
+        for i in range(self._grid.count()):
+            item = self._grid.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                font = QFont(widget.font())
+                font.setPointSizeF(size)
+                widget.setFont(font)
+        self._grid_host.adjustSize()
+        host_layout = self._grid_host.layout()
+        if host_layout is not None:
+            host_layout.activate()
 
     @property
     def summary_text(self) -> str:
@@ -126,6 +197,9 @@ class QualityPanel(Panel):
             self._rows.append(row)
         self._seen = None
         self.summary.setText(_WAITING if self.live.info is not None else "No stream")
+        self._point_size = self._base_point_size
+        self._fitted = False
+        self._fit()
 
     def _draw(self) -> bool:
         report = self.live.quality
@@ -134,6 +208,7 @@ class QualityPanel(Panel):
         self._seen = report
         if len(report.channel_names) != len(self._rows):
             return True
+        before = (self.summary.text(), tuple(row.state.text() for row in self._rows))
         self.summary.setText("Signal: " + report.summary())
         for i, row in enumerate(self._rows):
             level = QualityLevel(int(report.levels[i]))
@@ -156,4 +231,7 @@ class QualityPanel(Panel):
                 f"line noise {line}, railed {railed}"
             )
             row.badge.setToolTip(report.describe(i))
+        after = (self.summary.text(), tuple(row.state.text() for row in self._rows))
+        if after != before or not self._fitted:
+            self._fit()  # a longer summary or problem word may need smaller type
         return True

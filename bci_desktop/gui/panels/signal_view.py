@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QAction, QColor, QFontMetrics
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -25,14 +26,16 @@ from bci_desktop.core.dsp.quality import QualityLevel, QualityReport, QualitySta
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.gui.live_data import MAX_DISPLAY_S, LiveData
 from bci_desktop.gui.panels._channel_axis import ChannelAxis
+from bci_desktop.gui.panels._display_clock import DisplayClock
 from bci_desktop.gui.panels._filter_controls import FilterControls
+from bci_desktop.gui.panels._marker_lines import MarkerLines
+from bci_desktop.gui.panels._scale import fit_scale
 from bci_desktop.gui.panels._style import (
     LEVEL_COLOURS,
-    MARKER_COLOUR,
     TRACE_COLOUR,
     Panel,
-    fmt_marker,
 )
+from bci_desktop.gui.panels._trace import Trace
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ WINDOWS_S = (5.0, 10.0, 20.0)
 SCALE_RANGE_UV = (10, 1000)
 DEFAULT_SCALE_UV = 100
 DEFAULT_WINDOW_S = 10.0
+#: Seconds of a new stream after which the automatic scale is fitted (to the newest one).
+AUTO_AFTER_S = 2.0
 #: Least samples per pixel column for peak downsampling (below it every sample is drawn).
 PEAK_MIN = 3
 
@@ -49,10 +54,20 @@ PEAK_MIN = 3
 class SignalView(Panel):
     """All EEG channels stacked, newest samples at the right.
 
+    The plot scrolls at every frame, not only when a chunk of samples arrives: between
+    chunks its right edge follows the wall clock (:class:`DisplayClock`), a few hundredths
+    of a second ahead of the newest sample at most.
+
     Each channel is one :class:`pyqtgraph.PlotCurveItem` placed with ``setPos`` (its data are
     the samples in µV, centred on the window's mean); the left axis names the channels and
     turns amber or red, with the quality word, for poor or bad ones. The x axis counts
     seconds since the stream's first sample.
+
+    The scale is the spacing between two channels' zero lines, in µV per division. With
+    **Auto** on (the default) it is fitted to the signal once a new stream has shown
+    :data:`AUTO_AFTER_S` seconds (to the newest second, after the filters settled), so
+    neighbouring channels do not draw over each other; changing the scale
+    by hand turns Auto off, and a click on Auto fits it again.
 
     When the window holds at least :data:`PEAK_MIN` samples per pixel of plot width, each
     curve is drawn from the minimum and the maximum of every block of samples that falls on
@@ -73,11 +88,11 @@ class SignalView(Panel):
     channel_labels : list of str
         The left-axis text of every channel, e.g. ``"Oz (bad: flat line)"``.
     t0 : float or None
-        Stream time (s) that is 0 on the time axis.
+        Stream time (s) that is 0 on the time axis (:attr:`LiveData.origin`).
     message : QLabel
         Inline message shown instead of applying invalid filter settings.
-    window_combo, scale_spin, signal_combo, notch_combo, bandpass_check, low_spin,
-    high_spin, car_check, channels_button : the controls.
+    window_combo, scale_spin, auto_scale_button, signal_combo, notch_combo,
+    bandpass_check, low_spin, high_spin, car_check, channels_button : the controls.
 
     Signals
     -------
@@ -91,10 +106,7 @@ class SignalView(Panel):
         super().__init__(live, parent)
         self.curves: list[pg.PlotCurveItem] = []
         self.downsample = 1
-        self.marker_lines: list[pg.InfiniteLine] = []
         self.channel_labels: list[str] = []
-        self.t0: float | None = None
-        self._marker_pool: list[pg.InfiniteLine] = []
         self._hidden: set[str] = set()
         self._quality_seen: QualityReport | None = None
         self._levels = np.zeros(0, dtype=np.int64)
@@ -124,19 +136,30 @@ class SignalView(Panel):
         self.scale_spin.setRange(*SCALE_RANGE_UV)
         self.scale_spin.setSingleStep(10)
         self.scale_spin.setValue(DEFAULT_SCALE_UV)
-        self.scale_spin.setSuffix(" µV")
+        self.scale_spin.setSuffix(" µV/div")
         self.scale_spin.setKeyboardTracking(False)
         self.scale_spin.setToolTip(
-            "Amplitude scale: the distance between two channels' zero lines, in µV.\n"
-            "Smaller values magnify the signal."
+            "Scale in µV per division: the distance between two channels' zero lines.\n"
+            "Smaller values magnify the signal. Changing it turns Auto off."
         )
-        self.scale_spin.valueChanged.connect(self._view_changed)
+        self.scale_spin.valueChanged.connect(self._scale_edited)
+        self.auto_scale_button = QToolButton()
+        self.auto_scale_button.setText("Auto")
+        self.auto_scale_button.setCheckable(True)
+        self.auto_scale_button.setChecked(True)
+        self.auto_scale_button.setToolTip(
+            "Fit the scale to the signal now, and to the first second of every new stream"
+        )
+        self.auto_scale_button.clicked.connect(self._auto_clicked)
+        self._auto_pending = True
 
         self.channels_button = QToolButton()
         self.channels_button.setText("Channels")
         self.channels_button.setToolTip("Show or hide channels")
         self.channels_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self._channels_menu = QMenu(self)
+        self._channels_menu.triggered.connect(self._channel_action)
+        self._show_all_action: QAction | None = None
         self.channels_button.setMenu(self._channels_menu)
         self.channel_actions: list[QAction] = []
 
@@ -164,6 +187,7 @@ class SignalView(Panel):
         view_row.addWidget(self.window_combo)
         view_row.addWidget(_label("Scale", self.scale_spin))
         view_row.addWidget(self.scale_spin)
+        view_row.addWidget(self.auto_scale_button)
         view_row.addWidget(self.channels_button)
         view_row.addWidget(_label("Signal", self.signal_combo))
         view_row.addWidget(self.signal_combo)
@@ -191,19 +215,19 @@ class SignalView(Panel):
         item.setLabel("bottom", "Time", units="s")
         item.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot_item = item
+        self._markers = MarkerLines(item)
+        self._clock = DisplayClock()
         self._layout.addWidget(self.plot_widget, 1)
 
     # -- stream ------------------------------------------------------------------------
     def _clear(self) -> None:
         for c in self.curves:
             self.plot_item.removeItem(c)
-        for line in self._marker_pool:
-            self.plot_item.removeItem(line)
-        self._marker_pool, self.marker_lines = [], []
+        self._markers.clear()
         names = self.live.channel_names
         self.curves = []
         for _ in names:
-            c = pg.PlotCurveItem(pen=self._pens[QualityLevel.GOOD], skipFiniteCheck=True)
+            c = Trace(pen=self._pens[QualityLevel.GOOD], skipFiniteCheck=True)
             self.plot_item.addItem(c)
             self.curves.append(c)
         cap = max(1, math.ceil(MAX_DISPLAY_S * max(self.live.sample_rate, 1.0)))
@@ -215,25 +239,48 @@ class SignalView(Panel):
         self._quality_seen = None
         self.channel_labels = list(names)
         self._axis_width = 0
-        self.t0 = None
+        self._clock.reset()
+        self._jumps = self.live.jumps
+        self._newest: float | None = None
+        self._edge = math.nan
+        self._t0 = 0.0
+        self._auto_pending = self.auto_scale
         self._rebuild_channel_menu()
         self._apply_layout()
         self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
 
     def _rebuild_channel_menu(self) -> None:
+        # No connection per action: with 64 channels and the worker thread busy, each
+        # connect waited for the GIL (about 0.5 ms each, 185 ms for the menu); the menu's
+        # one triggered signal (connected once) says which action.
         self._channels_menu.clear()
         self.channel_actions = []
-        show_all = self._channels_menu.addAction("Show all channels")
-        show_all.triggered.connect(self._show_all)
+        self._show_all_action = self._channels_menu.addAction("Show all channels")
         self._channels_menu.addSeparator()
         for name in self.live.channel_names:
             act = self._channels_menu.addAction(name)
             act.setCheckable(True)
             act.setChecked(name not in self._hidden)
-            act.toggled.connect(lambda on, n=name: self.set_channel_visible(n, on))
+            act.setData(name)
             self.channel_actions.append(act)
 
+    def _channel_action(self, action: QAction) -> None:
+        if action is self._show_all_action:
+            self._show_all()
+        elif action in self.channel_actions:
+            self.set_channel_visible(str(action.data()), action.isChecked())
+
     # -- view settings -----------------------------------------------------------------
+    @property
+    def marker_lines(self) -> list[pg.InfiniteLine]:
+        """The marker lines shown now, oldest first (label = marker number)."""
+        return self._markers.shown
+
+    @property
+    def t0(self) -> float | None:
+        """Stream time (s) that is 0 on the time axis."""
+        return self.live.origin
+
     @property
     def window_s(self) -> float:
         """Seconds shown."""
@@ -243,6 +290,39 @@ class SignalView(Panel):
     def scale_uv(self) -> int:
         """Distance between two channels' zero lines (µV)."""
         return int(self.scale_spin.value())
+
+    @property
+    def auto_scale(self) -> bool:
+        """True while the scale is fitted to each new stream."""
+        return self.auto_scale_button.isChecked()
+
+    def fit_scale(self, seconds: float | None = None) -> int:
+        """Fit the scale to the visible channels of the last ``seconds`` (default: the
+        window shown); the new scale."""
+        span = self.window_s if seconds is None else seconds
+        _, data = self.live.window(span, filtered=self.show_filtered)
+        visible = data[self._visible] if len(self._visible) else data
+        scale = fit_scale(np.asarray(visible), low=SCALE_RANGE_UV[0], high=SCALE_RANGE_UV[1])
+        self._set_scale(scale)
+        return scale
+
+    def _set_scale(self, scale: int) -> None:
+        self.scale_spin.blockSignals(True)
+        self.scale_spin.setValue(int(scale))
+        self.scale_spin.blockSignals(False)
+        self._view_changed()
+
+    def _scale_edited(self) -> None:
+        self.auto_scale_button.setChecked(False)
+        self._auto_pending = False
+        self._view_changed()
+
+    def _auto_clicked(self, checked: bool) -> None:
+        if checked and self.live.raw.size:
+            self._auto_pending = False
+            self.fit_scale()
+        else:
+            self._auto_pending = checked
 
     @property
     def show_filtered(self) -> bool:
@@ -337,6 +417,7 @@ class SignalView(Panel):
         return {
             "window_s": self.window_s,
             "scale_uv": self.scale_uv,
+            "auto_scale": self.auto_scale,
             "hidden": sorted(self._hidden),
             "show_filtered": self.show_filtered,
             "filters": {
@@ -359,7 +440,13 @@ class SignalView(Panel):
         if isinstance(scale, int | float) and not isinstance(scale, bool):
             lo, hi = SCALE_RANGE_UV
             if lo <= scale <= hi:
+                self.scale_spin.blockSignals(True)  # a saved value, not an edit: Auto stays
                 self.scale_spin.setValue(int(scale))
+                self.scale_spin.blockSignals(False)
+        auto = state.get("auto_scale")
+        if isinstance(auto, bool):
+            self.auto_scale_button.setChecked(auto)
+            self._auto_pending = auto
         hidden = state.get("hidden")
         if isinstance(hidden, list) and all(isinstance(h, str) for h in hidden):
             self._hidden = set(hidden)
@@ -410,11 +497,20 @@ class SignalView(Panel):
         times, data = live.window(self.window_s, filtered=self.show_filtered)
         n = times.size
         if n == 0 or not self.curves:
+            self._newest = None
+            if live.origin is None:  # nothing yet: the empty axis shows the window chosen
+                self.plot_item.setXRange(-self.window_s, 0.0, padding=0)
             return True
-        if self.t0 is None:
-            self.t0 = float(live.times.latest(live.times.size)[0, 0])
+        if self._auto_pending and self.auto_scale and n >= AUTO_AFTER_S * live.sample_rate:
+            self._auto_pending = False
+            self.fit_scale(seconds=1.0)  # the newest second: the filters have settled
+            return True
+        if live.jumps != self._jumps:  # a replay was sought: the edge starts afresh
+            self._jumps = live.jumps
+            self._clock.reset()
+        t0 = live.origin if live.origin is not None else float(times[0])
         x = self._xbuf[:n]
-        np.subtract(times, self.t0, out=x)
+        np.subtract(times, t0, out=x)
         y = self._ybuf[:, :n]
         np.copyto(y, data)
         means = y.sum(axis=1)
@@ -423,16 +519,36 @@ class SignalView(Panel):
             np.nan_to_num(y[i], copy=False, nan=0.0, posinf=0.0, neginf=0.0)
             means[i] = y[i].sum()
         means /= n
-        t_end = float(x[-1])
+        self._newest = float(x[-1])
+        self._t0 = t0
         # The range first: the curves do not react to it, and the width in pixels is known.
-        self.plot_item.setXRange(t_end - self.window_s, t_end, padding=0)
+        self._scroll_to(self._clock.edge(self._newest, time.perf_counter()))
         xs, ys = self._peaks(x, y, live.samples_total - n)
-        for i in self._visible:
+        visible = self._visible
+        lows, highs = ys[visible].min(axis=1), ys[visible].max(axis=1)
+        for j, i in enumerate(visible):
             c = self.curves[i]
             c.setPos(0.0, self._offsets[i] - means[i])
-            c.setData(xs, ys[i], skipFiniteCheck=True)
-        self._draw_markers(t_end - self.window_s)
+            c.set_trace(xs, ys[i], float(lows[j]), float(highs[j]))
         return True
+
+    def refresh(self) -> bool:
+        """Redraw with new data, or scroll on between two chunks (True if it drew)."""
+        if super().refresh():
+            return True
+        if self._newest is None or not self.isVisible():
+            return False
+        edge = self._clock.edge(self._newest, time.perf_counter())
+        if abs(edge - self._edge) < 1e-4:
+            return False  # paused, lost or ended: nothing moves, nothing is drawn
+        self._scroll_to(edge)
+        return True
+
+    def _scroll_to(self, edge: float) -> None:
+        self._edge = edge
+        start = edge - self.window_s
+        self.plot_item.setXRange(start, edge, padding=0)
+        self._markers.draw(self.live.markers, self._t0, start)
 
     def _peaks(self, x: np.ndarray, y: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray]:
         """``x`` and ``y`` peak-downsampled to about two points per pixel column.
@@ -455,48 +571,20 @@ class SignalView(Panel):
         total = head + 2 * m + (n - stop)
         xo, yo = self._xds[:total], self._yds[:, :total]
         xo[:head], yo[:, :head] = x[:head], y[:, :head]
-        blocks = y[:, head:stop].reshape(y.shape[0], m, ds)
-        np.min(blocks, axis=2, out=yo[:, head : head + 2 * m : 2])
-        np.max(blocks, axis=2, out=yo[:, head + 1 : head + 2 * m : 2])
+        # Min and max of each block, as ds strided passes over the rows (numpy reduces a
+        # short last axis of a 3-D view several times slower).
+        lo, hi = yo[:, head : head + 2 * m : 2], yo[:, head + 1 : head + 2 * m : 2]
+        np.copyto(lo, y[:, head:stop:ds])
+        np.copyto(hi, lo)
+        for k in range(1, ds):
+            part = y[:, head + k : stop : ds]
+            np.minimum(lo, part, out=lo)
+            np.maximum(hi, part, out=hi)
         starts = x[head:stop:ds]
         xo[head : head + 2 * m : 2] = starts
         xo[head + 1 : head + 2 * m : 2] = starts
         xo[head + 2 * m :], yo[:, head + 2 * m :] = x[stop:], y[:, stop:]
         return xo, yo
-
-    def _draw_markers(self, x_start: float) -> None:
-        t0 = self.t0 if self.t0 is not None else 0.0
-        shown = []
-        for m in reversed(self.live.markers):
-            x = m.t - t0
-            if x < x_start:
-                break
-            text = m.text[:40] or fmt_marker(m.value)  # pyqtgraph formats the label: no braces
-            shown.append((x, text.replace("{", "{{").replace("}", "}}")))
-        shown.reverse()
-        while len(self._marker_pool) < len(shown):
-            line = pg.InfiniteLine(
-                angle=90,
-                movable=False,
-                pen=pg.mkPen(MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DashLine),
-                label="",
-                labelOpts={"position": 0.97, "color": "#1b1b1b", "fill": MARKER_COLOUR},
-            )
-            line.setZValue(10)
-            self.plot_item.addItem(line, ignoreBounds=True)
-            self._marker_pool.append(line)
-        for i, (line, (x, text)) in enumerate(zip(self._marker_pool, shown, strict=False)):
-            line.setValue(x)
-            if line.label.format != text:
-                line.label.setFormat(text)
-            # Every other label a little lower, so neighbouring texts do not cover each other.
-            position = 0.97 if i % 2 == 0 else 0.91
-            if line.label.orthoPos != position:
-                line.label.setPosition(position)
-            line.setVisible(True)
-        for line in self._marker_pool[len(shown) :]:
-            line.setVisible(False)
-        self.marker_lines = self._marker_pool[: len(shown)]
 
 
 def _label(text: str, buddy: QWidget) -> QLabel:

@@ -280,3 +280,15 @@ def test_band_powers_convenience_with_short_window() -> None:
     f, p = signal.welch(x, FS, window="hann", nperseg=200, noverlap=100, detrend="constant")
     mask = (f >= 8) & (f < 13)
     np.testing.assert_allclose(bp[:, 0], p[:, mask].sum(axis=1) * (f[1] - f[0]), rtol=1e-9)
+
+
+def test_welch_spectrum_gives_the_psd_and_band_powers_of_one_pass():
+    from bci_desktop.core.dsp.features import band_powers, log_power_spectrum, welch_spectrum
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(0, 10, (4, 1000)) + 20 * np.sin(2 * np.pi * 10 * np.arange(1000) / 250)
+    freqs, psd, powers = welch_spectrum(x, 250.0)
+    f2, db = log_power_spectrum(x, 250.0)
+    np.testing.assert_allclose(freqs, f2)
+    np.testing.assert_allclose(10 * np.log10(psd + 1e-12), db, rtol=1e-10)
+    np.testing.assert_allclose(powers, band_powers(x, 250.0), rtol=1e-10)

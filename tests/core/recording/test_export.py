@@ -17,6 +17,7 @@ from mne.io.constants import FIFF
 
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.inference.model import EmotionModel
+from bci_desktop.core.recording.edf_records import exact_records
 from bci_desktop.core.recording.export import ExportError, export_session, merged_markers
 from bci_desktop.core.recording.export_edf import PADDING_ANNOTATION, record_layout
 from bci_desktop.core.recording.session import SessionError, read_session
@@ -71,7 +72,10 @@ def _read_mne(path):
 @pytest.mark.parametrize("fmt", ["edf", "bdf"])
 def test_edf_bdf_round_trip_with_mne(sim_session, tmp_path, fmt):
     session = read_session(sim_session)
-    out = export_session(sim_session, tmp_path / f"s.{fmt}", format=fmt)
+    out = export_session(
+        sim_session, tmp_path / f"s.{fmt}", format=fmt,
+        annotations="markers,events,predictions",
+    )  # fmt: skip
     raw = _read_mne(out)
 
     # every sample, no padding (60 s is whole records), names and units
@@ -145,25 +149,38 @@ def test_header_fields_and_start_time(sim_session, tmp_path):
     assert "Jane" not in anon.read_bytes().decode("latin-1")
 
 
+def test_annotations_are_markers_and_events_unless_asked(sim_session, tmp_path):
+    """About 230 predictions buried the 4 markers: by default they are left out."""
+    session = read_session(sim_session)
+    plain = _read_mne(export_session(sim_session, tmp_path / "d.edf"))
+    kinds = {d.split(" ")[0].split(":")[0] for d in plain.annotations.description}
+    assert kinds == {"Marker", "gap"}
+    assert len(plain.annotations) == len(merged_markers(session)) + 1
+    only = _read_mne(export_session(sim_session, tmp_path / "m.edf", annotations="markers"))
+    assert all(d.startswith("Marker") for d in only.annotations.description)
+    none = _read_mne(export_session(sim_session, tmp_path / "n.edf", annotations="none"))
+    assert len(none.annotations) == 0
+    with pytest.raises(ConfigError, match=r"'annotations'.*markers, events, predictions"):
+        export_session(sim_session, tmp_path / "x.edf", annotations="markers,notes")
+
+
 @pytest.mark.parametrize("fmt", ["edf", "bdf"])
-def test_real_board_round_trip_with_padding(board_session, tmp_path, fmt):
+def test_real_board_round_trip_without_padding(board_session, tmp_path, fmt):
     session = read_session(board_session)
     n = session.n_samples
-    assert n == 873 and n % FS  # not whole seconds: the last record is padded
+    assert n == 873 and n % FS  # not whole seconds: records of 291 samples (1.164 s)
     out = export_session(board_session, tmp_path / f"b.{fmt}", format=fmt)
     raw = _read_mne(out)
-    assert raw.n_times == 4 * FS
+    assert raw.n_times == n, "exactly the recorded samples: no padding"
+    header = edfio.read_bdf(out) if fmt == "bdf" else edfio.read_edf(out)
+    assert header.data_record_duration == pytest.approx(1.164)
+    assert header.num_data_records == 3
     assert raw.ch_names == ["Fz", "C3", "Cz", "C4", "Pz", "PO7", "Oz", "PO8",
                             "F5", "F7", "F3", "F1", "F2", "F4", "F6", "F8"]  # fmt: skip
     data = raw.get_data() * 1e6
     step = _steps(out)
-    assert np.all(np.abs(data[:, :n] - session.eeg).max(axis=1) <= step * 1.0001)
-    # padding repeats the last value, and is marked as a bad segment
-    assert np.allclose(data[:, n:], data[:, n - 1 : n], atol=1e-9)
-    pad = [i for i, d in enumerate(raw.annotations.description) if d == PADDING_ANNOTATION]
-    assert len(pad) == 1
-    assert raw.annotations.onset[pad[0]] == pytest.approx(n / FS)
-    assert raw.annotations.duration[pad[0]] == pytest.approx((4 * FS - n) / FS)
+    assert np.all(np.abs(data - session.eeg).max(axis=1) <= step * 1.0001)
+    assert PADDING_ANNOTATION not in raw.annotations.description
     # the markers inserted live on the board
     row = session.samples[session.meta.marker_row]
     marked = np.flatnonzero(row)
@@ -173,6 +190,46 @@ def test_real_board_round_trip_with_padding(board_session, tmp_path, fmt):
     }
     for i in marked:
         assert abs(onsets[f"Marker {row[i]:g}"] - i / FS) <= 1 / FS
+
+
+def test_a_prime_number_of_samples_is_padded_and_says_so(tmp_path):
+    """2503 samples (a prime, 10.012 s) fit no record of 0.1-10 s: the last 1 s record is
+    padded with the last values, and an annotation says where."""
+    n = 2503
+    info = SimulatedSubject(speed=None, channels=4, seed=1).info
+    rng = np.random.default_rng(7)
+    samples = np.zeros((7, n))
+    samples[:4] = rng.normal(0, 20, (4, n))
+    samples[4] = 1000.0 + np.arange(n) / FS
+    folder = write_session(tmp_path / "prime", simulated_meta(info, n), samples)
+    out = export_session(folder, tmp_path / "p.edf")
+    raw = _read_mne(out)
+    assert raw.n_times == 11 * FS
+    data = raw.get_data() * 1e6
+    assert np.allclose(data[:, n:], data[:, n - 1 : n], atol=1e-9)
+    pad = [i for i, d in enumerate(raw.annotations.description) if d == PADDING_ANNOTATION]
+    assert len(pad) == 1
+    assert raw.annotations.onset[pad[0]] == pytest.approx(n / FS)
+    assert raw.annotations.duration[pad[0]] == pytest.approx((11 * FS - n) / FS)
+    from bci_desktop.core.sources.replay import ReplaySource
+
+    assert ReplaySource(out, speed=None).n_samples == n  # a replay drops the padding
+
+
+@pytest.mark.parametrize(
+    ("n", "fs", "expected"),
+    [
+        pytest.param(15000, 250.0, (1.0, 250), id="whole-seconds"),
+        pytest.param(10503, 250.0, (1.556, 389), id="42.012s"),
+        pytest.param(5000, 256.0, (0.78125, 200), id="256Hz"),
+        pytest.param(10501, 250.0, None, id="prime"),
+        pytest.param(5003, 256.0, None, id="no-short-decimal"),
+    ],
+)
+def test_exact_records_divide_the_samples(n, fs, expected):
+    assert exact_records(n, fs) == expected
+    if expected is not None:
+        assert n % expected[1] == 0 and expected[1] / fs == expected[0]
 
 
 def test_all_rows_adds_the_other_board_rows_with_units(board_session, tmp_path):

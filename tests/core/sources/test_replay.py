@@ -159,10 +159,10 @@ def test_exported_edf_equals_the_session_within_quantisation(session, tmp_path, 
     rec = (edfio.read_bdf if fmt == "bdf" else edfio.read_edf)(out)
     step = np.array([(s.physical_max - s.physical_min) / (s.digital_max - s.digital_min)
                      for s in rec.signals])  # fmt: skip
-    assert rec.signals[0].data.size == 15000  # padded to whole records ...
+    assert rec.signals[0].data.size == N  # records that divide the samples: no padding
     source = ReplaySource(out, speed=None)
     assert source.kind == fmt
-    assert source.n_samples == N  # ... and the padding is dropped on replay
+    assert source.n_samples == N
     assert source.info.channel_names == data.meta.eeg_names
     chunks = _play(source)
     err = np.abs(_cat(chunks, "eeg") - data.eeg).max(axis=1)
@@ -320,12 +320,51 @@ def test_pause_resume_seek_and_markers(session, monkeypatch):
         source.insert_marker(0)
 
 
+def test_seek_context_is_read_at_once_then_paced_from_the_position(session, monkeypatch):
+    """A seek with context: the seconds before the position come at once, paused or not,
+    contiguous and marked as a jump; then nothing until resumed, and pacing from the
+    position (the transport shows the position throughout)."""
+    clock = _Clock()
+    monkeypatch.setattr(replay_mod, "time", clock)
+    data = read_session(session)
+    source = ReplaySource(session, speed=1.0)
+    source.start()
+    assert source.start_time == data.timestamps[0]
+    source.pause()
+    source.seek(30.0, context_s=3.0)
+    assert source.position_s == 30.0
+    chunks = []
+    while (chunk := source.read()) is not None:
+        chunks.append(chunk)
+    assert chunks[0].gap_before and not any(c.gap_before for c in chunks[1:])
+    eeg = np.concatenate([c.eeg for c in chunks], axis=1)
+    np.testing.assert_array_equal(eeg, data.eeg[:, 6750:7500])
+    assert source.position_s == 30.0 and source.paused
+    clock.now += 5.0
+    assert source.read() is None  # paused: nothing after the context
+    source.resume()
+    clock.now += 0.2
+    chunk = source.read()
+    np.testing.assert_array_equal(chunk.eeg, data.eeg[:, 7500:7550])
+    source.seek(1.0, context_s=3.0)  # near the start: the context is what there is
+    context = []
+    while (chunk := source.read()) is not None:  # the clock stands still: context only
+        context.append(chunk.eeg)
+    np.testing.assert_array_equal(np.concatenate(context, axis=1), data.eeg[:, :250])
+    with pytest.raises(ConfigError, match="'context_s'"):
+        source.seek(1.0, context_s=-1.0)
+    source.stop()
+
+
 # ------------------------------------------------------------------------------ errors
 def test_unreadable_files_raise_clear_errors(edf_file, tmp_path):
     whole = edf_file.read_bytes()
     half = tmp_path / "half.edf"
     half.write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(SourceError, match=r"truncated.*announces 60 data records, it holds 29"):
+    records = edfio.read_edf(edf_file).num_data_records  # 39 of 1.532 s: 14937 samples
+    with pytest.raises(
+        SourceError, match=rf"truncated.*announces {records} data records, it holds {records // 2}"
+    ):
         ReplaySource(half)
     stub = tmp_path / "stub.edf"
     stub.write_bytes(whole[:100])

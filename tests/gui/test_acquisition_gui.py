@@ -125,12 +125,15 @@ def test_a_killed_window_leaves_no_child_process(tmp_path: Path) -> None:
         assert line.isdigit(), "the window streamed and named its acquisition process"
         child = int(line)
         assert _alive(child)
+        # the process that forked it: the fork server (or the window itself, with spawn)
+        server = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[1])
         window.send_signal(signal.SIGKILL)
         window.wait(10)
         deadline = time.monotonic() + 5.0
-        while _alive(child) and time.monotonic() < deadline:
+        while (_alive(child) or _alive(server)) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _alive(child), "the child noticed its window was gone and exited"
+        assert not _alive(server), "no fork server is left behind either"
     finally:
         if window.poll() is None:
             window.kill()

@@ -1,14 +1,16 @@
 """The acquisition process: one stream session, away from the window.
 
-:func:`child_main` runs in a process started with ``multiprocessing``'s *spawn* method. It
+:func:`child_main` runs in a process forked by ``multiprocessing``'s fork server (a fresh
+interpreter started by the window; *spawn* where there is no fork server). It
 drives a :class:`~bci_desktop.core.session.StreamSession` exactly as the command line does,
 writes the display samples into a shared-memory ring and sends everything else (the
 session's messages, which samples belong to which batch, log records, heartbeats) over one
 queue. A driver that aborts or segfaults takes only this process down; the window notices
 and starts another.
 
-It never outlives the window: on Linux the kernel sends it SIGTERM when its parent dies
-(``PR_SET_PDEATHSIG``), it also watches its parent's pid, and faulthandler's watchdog
+It never outlives the window: on Linux the kernel sends it SIGTERM when its parent (the fork
+server, which exits when the window does) dies (``PR_SET_PDEATHSIG``), it also watches its
+parent and the window's pid, and faulthandler's watchdog
 (a C thread that needs no GIL) ends it if its loop is stuck in one call for
 ``ChildConfig.hang_exit_s``.
 """
@@ -52,11 +54,20 @@ _IDLE_SLEEP_S = 0.002
 _PR_SET_PDEATHSIG = 1
 
 
-def child_main(config: ChildConfig, connection: Any, parent_pid: int) -> None:
+def child_main(
+    config: ChildConfig,
+    connection: Any,
+    parent_pid: int,
+    environment: dict[str, str] | None = None,
+) -> None:
     """Run one stream until told to stop, the stream ends, or the window is gone.
 
     ``connection`` is the child's end of a duplex pipe: commands come in, everything else
-    goes out."""
+    goes out. ``parent_pid`` is the window's process; ``environment`` its environment when
+    it started this child (the fork server's may be older)."""
+    if environment is not None:
+        os.environ.clear()
+        os.environ.update(environment)
     channel = Channel(connection)
     commands = messages = channel
     stopping = _install_signals()
@@ -88,6 +99,8 @@ class _ChildLoop:
         self.commands = commands
         self.messages = messages
         self.parent_pid = parent_pid
+        self.forked_by = os.getppid()  # the window, or the fork server that dies with it
+        self._window_check_due = 0.0
         self.stopping = stopping
         self.ring: SampleRing | None = None
         self.session: StreamSession | None = None
@@ -180,10 +193,27 @@ class _ChildLoop:
         self.messages.close()
 
     def _parent_alive(self) -> bool:
-        if os.getppid() == self.parent_pid:
+        if os.getppid() == self.forked_by and self._window_alive():
             return True
         logger.warning("The window is gone: finishing the stream and exiting.")
         return False
+
+    def _window_alive(self) -> bool:
+        """The window's pid still exists (checked twice a second when a fork server, not
+        the window, is the parent)."""
+        if self.forked_by == self.parent_pid:
+            return True
+        now = time.monotonic()
+        if now < self._window_check_due:
+            return True
+        self._window_check_due = now + HEARTBEAT_S
+        try:
+            os.kill(self.parent_pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # exists, owned by someone else: pid reused, not ours
+            return False
+        return True
 
     # -- display batches -------------------------------------------------------------------
     def _message(self, message: Any) -> None:
@@ -251,7 +281,8 @@ def _install_signals() -> list:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to send SIGTERM when the window's process dies (elsewhere: the pid check)."""
+    """Ask Linux to send SIGTERM when the parent (the window or the fork server) dies
+    (elsewhere: the pid checks)."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes

@@ -1,8 +1,12 @@
 """The window's stream session in a child process that may crash, hang or be killed.
 
 :class:`ProcessHost` starts :func:`~bci_desktop.core.acquisition.child.child_main` with
-``multiprocessing``'s *spawn* method (a fresh interpreter: no state inherited from the
-window's Qt threads), sends it commands, and turns what it sends back into the items of
+``multiprocessing``'s *forkserver* method: a fresh interpreter (no state inherited from the
+window's Qt threads) is started once, imports the acquisition code (numpy, scipy, BrainFlow,
+onnxruntime: over a second of CPU) and forks a child for each stream, so a restarted child
+streams again without paying those imports (``benchmarks/process_restart.py``). The child
+gets the window's environment as it is when the child starts, as with *spawn*. The host sends
+the child commands and turns what it sends back into the items of
 :meth:`ProcessHost.poll`: the session's messages, display updates rebuilt from the
 shared-memory ring, and :class:`~bci_desktop.core.acquisition.host.ProcessLost`.
 
@@ -55,6 +59,32 @@ __all__ = ["ProcessHost"]
 
 logger = logging.getLogger(__name__)
 
+#: Imported once by the fork server, before it forks any acquisition process.
+PRELOAD = (
+    "bci_desktop.core.acquisition.child",
+    "bci_desktop.core.engine",
+    "bci_desktop.core.inference.registry",
+    "bci_desktop.core.sources.factory",
+    "bci_desktop.core.sources.simulated",
+    "bci_desktop.core.sources.brainflow_source",
+    "onnxruntime",
+    "scipy.signal",
+)
+
+
+def _context() -> Any:
+    """The *forkserver* context, its server started now (it imports :data:`PRELOAD` in the
+    background, so the first connection finds it ready); *spawn* where there is none."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
+    return ctx
+
+
 #: Messages handled per :meth:`ProcessHost.poll` at most (the rest wait for the next one).
 _MAX_ITEMS = 2000
 
@@ -87,7 +117,7 @@ class ProcessHost:
         self.connect_timeout_s = connect_timeout_s
         self.max_crashes = max_crashes
         self.crash_window_s = crash_window_s
-        self._ctx = mp.get_context("spawn")
+        self._ctx = _context()
         self._process: Any = None
         self._channel: Channel | None = None
         self._config: ChildConfig | None = None
@@ -130,7 +160,7 @@ class ProcessHost:
         self._channel = Channel(ours)
         self._process = self._ctx.Process(
             target=child_main,
-            args=(config, theirs, os.getpid()),
+            args=(config, theirs, os.getpid(), dict(os.environ)),
             name="bci-acquisition",
             daemon=True,
         )

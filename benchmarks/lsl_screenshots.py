@@ -14,31 +14,16 @@ marker streams and Publish on LSL on, and is saved at 1280x800 and 1920x1080
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screens import output_folder, private_folders, waiter
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bci-lsl-shots-"))
-    for var, sub in (
-        ("BCI_DESKTOP_DATA_DIR", "data"),
-        ("BCI_DESKTOP_CONFIG_DIR", "config"),
-        ("BCI_DESKTOP_LOG_DIR", "logs"),
-    ):
-        os.environ[var] = str(tmp / sub)
+    out = output_folder(__doc__.splitlines()[0])
+    private_folders("bci-lsl-shots-")
 
-    from PyQt6.QtCore import QEventLoop, QTimer
+    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
     from bci_desktop.core.session import StreamState
@@ -54,12 +39,7 @@ def main() -> int:
     pusher.timeout.connect(amp.push_due)
     pusher.start(10)
 
-    def wait(cond, timeout_s: float = 60.0) -> None:
-        end = time.monotonic() + timeout_s
-        while not cond():
-            if time.monotonic() > end:
-                raise TimeoutError("the window did not get there")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    wait = waiter(app, 60.0)
 
     def pause(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -81,11 +61,11 @@ def main() -> int:
         pause(1.6)
     wait(lambda: "from the LSL time stamp" in w.latency_panel.stats_text)
     pause(2.0)
-    w.grab().save(str(args.out / "lsl-1280x800.png"))
-    w.device_panel.grab().save(str(args.out / "lsl-device-panel.png"))
+    w.grab().save(str(out / "lsl-1280x800.png"))
+    w.device_panel.grab().save(str(out / "lsl-device-panel.png"))
     w.resize(1920, 1080)
     pause(2.0)
-    w.grab().save(str(args.out / "lsl-1920x1080.png"))
+    w.grab().save(str(out / "lsl-1920x1080.png"))
     print(w.latency_panel.stats_text)
     print(w.device_panel.board_combo.currentText())
     w.close()

@@ -13,16 +13,9 @@ folder; nothing touches the user's models.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
-import time
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screens import output_folder, private_folders, waiter
 
 STATES = ("calm", "happy", "sad", "stressed")
 SEED = 1  # an order with no state twice in a row (no rests: they would merge)
@@ -32,19 +25,9 @@ PER_STATE_S = 36.0  # three blocks per state: block-wise cross-validation needs 
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bci-shots-"))
-    for var, sub in (
-        ("BCI_DESKTOP_DATA_DIR", "data"),
-        ("BCI_DESKTOP_CONFIG_DIR", "config"),
-        ("BCI_DESKTOP_LOG_DIR", "logs"),
-    ):
-        os.environ[var] = str(tmp / sub)
+    out = output_folder(__doc__.splitlines()[0])
+    tmp = private_folders("bci-shots-")
 
-    from PyQt6.QtCore import QEventLoop
     from PyQt6.QtWidgets import QApplication
 
     from bci_desktop.core.calibration import CalibrationPlan
@@ -56,12 +39,7 @@ def main() -> int:
     app = create_application()
     assert isinstance(app, QApplication)
 
-    def wait(cond, timeout_s: float = 60.0) -> None:
-        end = time.monotonic() + timeout_s
-        while not cond():
-            if time.monotonic() > end:
-                raise TimeoutError("the screenshot script timed out")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    wait = waiter(app, 60.0)
 
     plan = CalibrationPlan(STATES, per_state_s=PER_STATE_S, block_s=BLOCK_S, rest_s=0.0, seed=SEED)
     script = plan.script()
@@ -100,10 +78,10 @@ def main() -> int:
     wait(
         lambda: d.run_page.phase_text == f"Block 2 of {n}" and d.run_page.countdown_text == "0:07"
     )
-    d.grab().save(str(args.out / "calibration.png"))
+    d.grab().save(str(out / "calibration.png"))
     wait(lambda: d.phase in ("result", "failed"), 120.0)
     assert d.phase == "result", d.message
-    d.grab().save(str(args.out / "calibration-result.png"))
+    d.grab().save(str(out / "calibration-result.png"))
     d.activate()
     label = d.report.metadata.label
     wait(lambda: w.live.last_prediction is not None and w.live.last_prediction.model == label)
@@ -118,14 +96,14 @@ def main() -> int:
     wait(lambda: "refused" in m.status_text and not m.manager.runner.busy)
     wait(lambda: all("measuring" not in r["p99 latency"] for r in m.rows()))
     m.select(label)
-    m.grab().save(str(args.out / "models.png"))
+    m.grab().save(str(out / "models.png"))
     m.close()
     wait(lambda: w.features.drift_badge.text() != "Drift: –")
     wait(lambda: w.features.models.toolbar_button.text() == f"Model: {label}")
     window_shot = tmp / "window-1280x800.png"  # to check the toolbar and status bar fit
     w.grab().save(str(window_shot))
     w.close()
-    print(f"saved calibration.png, calibration-result.png and models.png in {args.out}")
+    print(f"saved calibration.png, calibration-result.png and models.png in {out}")
     print(f"the window: {window_shot}")
     return 0
 

@@ -16,31 +16,16 @@ temporary data folder; nothing touches the user's models.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screens import output_folder, private_folders, waiter
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bci-shots-"))
-    for var, sub in (
-        ("BCI_DESKTOP_DATA_DIR", "data"),
-        ("BCI_DESKTOP_CONFIG_DIR", "config"),
-        ("BCI_DESKTOP_LOG_DIR", "logs"),
-    ):
-        os.environ[var] = str(tmp / sub)
+    out = output_folder(__doc__.splitlines()[0])
+    tmp = private_folders("bci-shots-")
 
-    from PyQt6.QtCore import QEventLoop
     from PyQt6.QtWidgets import QApplication
 
     from bci_desktop.core.inference.registry import ModelRegistry
@@ -52,12 +37,7 @@ def main() -> int:
     app = create_application()
     assert isinstance(app, QApplication)
 
-    def wait(cond, timeout_s: float = 120.0) -> None:
-        end = time.monotonic() + timeout_s
-        while not cond():
-            if time.monotonic() > end:
-                raise TimeoutError("the screenshot script timed out")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    wait = waiter(app, 120.0)
 
     def settle(seconds: float) -> None:
         wait_until = time.monotonic() + seconds
@@ -91,7 +71,7 @@ def main() -> int:
             wait(lambda: dialog.status_text.startswith("Running"))
             wait(lambda v=verdict: dialog.verdict_text == f"Decision: {v}")
             settle(0.5)
-            dialog.grab().save(str(args.out / f"{name}.png"))
+            dialog.grab().save(str(out / f"{name}.png"))
             dialog.discard()
         dialog.candidate_box.setCurrentText("emotion-swapped@1.0.0")
         dialog.start_trial()
@@ -100,7 +80,7 @@ def main() -> int:
         for width, height in ((1280, 800), (1920, 1080)):
             w.resize(width, height)
             settle(0.5)
-            w.grab().save(str(args.out / f"shadow-trial-window-{width}x{height}.png"))
+            w.grab().save(str(out / f"shadow-trial-window-{width}x{height}.png"))
         dialog.close()
         w.disconnect_stream()
         wait(lambda: w.stream_state is StreamState.IDLE)
@@ -110,14 +90,14 @@ def main() -> int:
         stream(100.0)
         badge = w.features.prediction_badge
         wait(lambda: badge.text() == "Predictions: STUCK", timeout_s=300.0)
-        w.grab().save(str(args.out / "prediction-alarm-main.png"))
+        w.grab().save(str(out / "prediction-alarm-main.png"))
         w.set_view_mode("clinician")
         settle(1.5)
-        w.grab().save(str(args.out / "prediction-alarm.png"))
+        w.grab().save(str(out / "prediction-alarm.png"))
         w.set_view_mode("main")
     finally:
         w.close()
-    print(f"screenshots in {args.out}")
+    print(f"screenshots in {out}")
     return 0
 
 

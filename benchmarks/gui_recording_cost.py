@@ -87,7 +87,7 @@ def _connect(window) -> None:
 
 
 def _one_run(window, seconds: float, record: bool) -> dict[str, Any]:
-    from bci_desktop.gui.worker import RecordRequest
+    from bci_desktop.core.session import RecordRequest
 
     rec = window.features.recording
     latencies: list[float] = []
@@ -170,8 +170,7 @@ def run(seconds: float, reps: int) -> dict[str, Any]:
 
 def screenshots(folder: Path) -> list[Path]:
     """``recording.png`` (the window while recording) and ``sessions.png`` (the browser)."""
-    from bci_desktop.core.session import StreamState
-    from bci_desktop.gui.worker import RecordRequest
+    from bci_desktop.core.session import RecordRequest, StreamState
 
     app, window = _window()
     window.signal_view.scale_spin.setValue(400)  # the synthetic sines reach 160 uV

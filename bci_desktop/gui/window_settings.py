@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QByteArray, QObject, pyqtSignal
 
 from bci_desktop.core.errors import ConfigError
+from bci_desktop.core.session import one_line
 from bci_desktop.core.settings import AppSettings, save_settings
-from bci_desktop.gui.worker import one_line
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow

@@ -7,6 +7,7 @@ what comes back into signals carrying typed dataclasses. By default the host is 
 process (:class:`~bci_desktop.core.acquisition.ProcessHost`): a driver that crashes or
 hangs takes down only that process, which the host restarts; the window stays up.
 
+Slots acting on a running stream are in :mod:`~bci_desktop.gui.stream_commands`.
 Error policy, the same for every command: a refusal becomes a notice in the user's words
 (:func:`~bci_desktop.core.acquisition.commands.run_command`) and the stream goes on. Only a
 failure to connect or to keep streaming ends the stream (state ``ERROR``).
@@ -27,7 +28,6 @@ from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import EngineUpdate
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.inference.registry import ModelRegistry
-from bci_desktop.core.inference.trial import TrialRequest
 from bci_desktop.core.logs import log_dir
 from bci_desktop.core.session import (
     MarkerInserted,
@@ -39,7 +39,6 @@ from bci_desktop.core.session import (
     PredictionAlarmChanged,
     PredictionHealthStatus,
     RecordingStatus,
-    RecordRequest,
     ReplayJumped,
     ReplayStatus,
     SourceOpener,
@@ -53,16 +52,9 @@ from bci_desktop.core.session import (
     one_line,
 )
 from bci_desktop.core.sources.supervised import SourceEvent
+from bci_desktop.gui.stream_commands import StreamCommands
 
-__all__ = [
-    "BATCH_S",
-    "DEFAULT_STALL_TIMEOUT_S",
-    "TICK_MS",
-    "ConnectRequest",
-    "RecordRequest",
-    "StreamWorker",
-    "one_line",
-]
+__all__ = ["BATCH_S", "DEFAULT_STALL_TIMEOUT_S", "TICK_MS", "StreamWorker"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +68,7 @@ BATCH_S = 0.025
 CRASH_LOG = "acquisition-crash.log"
 
 
-class StreamWorker(QObject):
+class StreamWorker(StreamCommands, QObject):
     """Streams one session at a time through its host, and records it on request.
 
     Parameters
@@ -154,7 +146,6 @@ class StreamWorker(QObject):
         self._filters: FilterSettings | None = None
         self._model_request: ModelRequest | None = None
         self._latency_fallback = False
-        self._lsl_outlets = self._lsl_markers = False
         self._lsl_outlets = self._lsl_markers = False
         self._state = StreamState.IDLE
         self.stall_timeout_s = DEFAULT_STALL_TIMEOUT_S
@@ -307,23 +298,13 @@ class StreamWorker(QObject):
         logger.log(int(level), "%s", text)
         self.notice.emit(Notice(text, level))
 
-    # -- commands ------------------------------------------------------------------------
-    @pyqtSlot(float)
-    def insert_marker(self, value: float) -> None:
-        """Insert a marker into the stream (lands on the next sample, and is recorded)."""
-        self._send(acq.InsertMarker(float(value)))
-
+    # -- settings kept for the next connection ---------------------------------------------
     @pyqtSlot(object)
     def set_filters(self, settings: FilterSettings) -> None:
         """Use these filters now (when streaming) and for the next connection."""
         if self._active:
             self._host.send(acq.SetFilters(settings))
         self._filters = settings
-
-    @pyqtSlot()
-    def reconnect_now(self) -> None:
-        """Try to reconnect a lost live board at once instead of waiting for the backoff."""
-        self._send(acq.ReconnectNow())
 
     @pyqtSlot(str)
     def activate_model(self, ref: str) -> None:
@@ -358,54 +339,3 @@ class StreamWorker(QObject):
         self._lsl_outlets, self._lsl_markers = bool(outlets), bool(markers)
         if self._active:
             self._host.send(acq.SetLsl(self._lsl_outlets, self._lsl_markers))
-
-    @pyqtSlot(object)
-    def start_trial(self, request: TrialRequest) -> None:
-        """Run ``request``'s candidate in shadow beside the model in use (streaming only)."""
-        self._send(acq.StartTrial(request))
-
-    @pyqtSlot()
-    def stop_trial(self) -> None:
-        """End the running shadow trial now (its figures are kept)."""
-        self._send(acq.StopTrial())
-
-    @pyqtSlot(object)
-    def start_recording(self, request: RecordRequest) -> None:
-        """Record the stream into a new session folder (refused when not streaming)."""
-        if not self._active:
-            message = "Recording needs a stream: connect a board or open a recording first."
-            self._say(message, NoticeLevel.WARNING)
-            self.recording_changed.emit(RecordingStatus(error=message))
-            return
-        self._host.send(acq.StartRecording(request))
-
-    @pyqtSlot()
-    def stop_recording(self) -> None:
-        """Stop the recording cleanly (the stream goes on)."""
-        self._send(acq.StopRecording())
-
-    @pyqtSlot(str, str)
-    def add_event(self, kind: str, detail: str) -> None:
-        """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
-        if self._active:
-            self._host.send(acq.AddEvent(kind, detail))
-
-    @pyqtSlot()
-    def pause_replay(self) -> None:
-        """Hold the replay where it is."""
-        self._send(acq.ReplayPause())
-
-    @pyqtSlot()
-    def resume_replay(self) -> None:
-        """Play on from where the replay was held (or from the start once it ended)."""
-        self._send(acq.ReplayResume())
-
-    @pyqtSlot(float)
-    def seek_replay(self, seconds: float) -> None:
-        """Continue the replay from ``seconds`` after the recording's start."""
-        self._send(acq.ReplaySeek(float(seconds)))
-
-    @pyqtSlot(float)
-    def set_replay_speed(self, speed: float) -> None:
-        """Play the replay ``speed`` times faster than real time from where it is."""
-        self._send(acq.ReplaySpeed(float(speed)))

@@ -11,10 +11,9 @@ from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from bci_desktop.core.recording import SessionRecorder
 from bci_desktop.core.recording.session import LOCK_FILE
-from bci_desktop.core.session import StreamState
+from bci_desktop.core.session import RecordRequest, StreamState
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 from bci_desktop.gui.main_window import MainWindow
-from bci_desktop.gui.worker import RecordRequest
 
 T = 15000  # ms: generous, the machine may be busy
 

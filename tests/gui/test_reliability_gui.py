@@ -14,10 +14,9 @@ import pytest
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
 
 from bci_desktop.core.recording import read_session
-from bci_desktop.core.session import StreamState
+from bci_desktop.core.session import RecordRequest, StreamState
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.reliability import CHECK_HINT, lost_text
-from bci_desktop.gui.worker import RecordRequest
 from tests.core.sources.cyton_emulator import CytonEmulator
 
 T = 20000  # ms: generous, the machine may be busy (a Cyton handshake takes over 1 s)

@@ -18,9 +18,8 @@ from bci_desktop.core.recording import read_meta, read_session
 from bci_desktop.core.recording.edf_records import exact_records
 from bci_desktop.core.recording.export import DEFAULT_ANNOTATIONS, AnnotationKind
 from bci_desktop.core.recording.export_edf import record_layout
-from bci_desktop.core.session import StreamState
+from bci_desktop.core.session import RecordRequest, StreamState
 from bci_desktop.gui.session_browser import COLUMNS, ExportChoice, SessionBrowser
-from bci_desktop.gui.worker import RecordRequest
 from tests.gui.recording_helpers import T, answer_next_box, interrupted_session, record, stream
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
 
+from bci_desktop.core.acquisition.connect import ConnectRequest
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import SourceError
 from bci_desktop.core.session import (
@@ -17,11 +18,12 @@ from bci_desktop.core.session import (
     OpenedSource,
     StreamState,
     StreamStatus,
+    one_line,
 )
 from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.montage import MODEL_CHANNELS
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
-from bci_desktop.gui.worker import ConnectRequest, StreamWorker, one_line
+from bci_desktop.gui.worker import StreamWorker
 
 FAKE = ConnectRequest(BoardSpec("fake"))
 

@@ -24,7 +24,7 @@ from bci_desktop.core.session import RecordRequest, StreamState
 from bci_desktop.gui.main_window import MainWindow
 from tests.faulty_sources import faulty_simulated
 
-T = 60000  # ms: a child process starts in 1-3 s on a quiet machine, more on a busy one
+T = 60000  # ms: the first child waits for the fork server's imports; more on a busy machine
 
 
 @pytest.mark.parametrize("fault", ["abort", "hang"])

@@ -21,6 +21,7 @@ from PyQt6.QtGui import QCloseEvent, QShowEvent
 from PyQt6.QtWidgets import QApplication, QMainWindow, QVBoxLayout, QWidget
 
 from bci_desktop.core.acquisition import ProcessLost
+from bci_desktop.core.acquisition.connect import ConnectRequest
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.inference.registry import ModelRegistry
@@ -57,7 +58,7 @@ from bci_desktop.gui.status_line import StatusLine
 from bci_desktop.gui.theme import apply_theme
 from bci_desktop.gui.window_menus import build_actions, build_menus_and_toolbars, open_log_folder
 from bci_desktop.gui.window_settings import SettingsSaver, apply_settings, collect_settings
-from bci_desktop.gui.worker import ConnectRequest, StreamWorker
+from bci_desktop.gui.worker import StreamWorker
 
 __all__ = ["Banner", "MainWindow", "frame_interval_ms", "paint_once_per_frame", "stop_worker"]
 

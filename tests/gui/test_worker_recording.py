@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
 
+from bci_desktop.core.acquisition.connect import ConnectRequest
 from bci_desktop.core.recording import SessionRecorder, read_session
 from bci_desktop.core.resources import default_model_path
 from bci_desktop.core.session import (
@@ -24,8 +25,9 @@ from bci_desktop.core.session import (
     StreamState,
     open_source,
 )
+from bci_desktop.core.session.recording import RecordRequest
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
-from bci_desktop.gui.worker import ConnectRequest, RecordRequest, StreamWorker
+from bci_desktop.gui.worker import StreamWorker
 from tests.gui.test_worker import FakeSource
 
 T = 10000

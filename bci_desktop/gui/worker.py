@@ -43,9 +43,11 @@ from bci_desktop.core.session import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    SubjectAnswered,
     load_model,
     one_line,
 )
+from bci_desktop.core.sources.participant import Cue
 from bci_desktop.core.sources.supervised import SourceEvent
 
 __all__ = [
@@ -118,6 +120,8 @@ class StreamWorker(QObject):
     process_lost = pyqtSignal(object)
     #: MarkerReceived: a marker another program sent over LSL, on its sample
     marker_received = pyqtSignal(object)
+    #: SubjectAnswered: the simulated subject answered a calibration's self-report
+    subject_answered = pyqtSignal(object)
 
     def __init__(
         self,
@@ -201,6 +205,7 @@ class StreamWorker(QObject):
                     RecordingStatus: self.recording_changed,
                     SourceEvent: self.source_event,
                     MarkerReceived: self.marker_received,
+                    SubjectAnswered: self.subject_answered,
                 }.get(type(item))
                 if signal is not None:
                     signal.emit(item)
@@ -360,6 +365,11 @@ class StreamWorker(QObject):
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""
         if self._active:
             self._host.send(acq.AddEvent(kind, detail))
+
+    @pyqtSlot(object)
+    def present_cue(self, cue: Cue) -> None:
+        """A calibration step: its marker and event, followed by a simulated subject."""
+        self._send(acq.PresentCue(cue))
 
     @pyqtSlot()
     def pause_replay(self) -> None:

@@ -8,6 +8,7 @@ from bci_desktop.core.acquisition.protocol import (
     AddEvent,
     Command,
     InsertMarker,
+    PresentCue,
     ReconnectNow,
     ReplayPause,
     ReplayResume,
@@ -37,6 +38,7 @@ _WHAT = {
     StartRecording: "Recording not started",
     StopRecording: "Recording",
     AddEvent: "Event not recorded",
+    PresentCue: "Calibration step not recorded",
     ReconnectNow: "Reconnect now",
     ReplayPause: "Replay",
     ReplayResume: "Replay",
@@ -70,6 +72,8 @@ def apply_command(session: StreamSession, command: Command) -> None:
             session.stop_recording()
         case AddEvent(kind=kind, detail=detail):
             session.add_event(kind, detail)
+        case PresentCue(cue=cue):
+            session.cue(cue)
         case ReconnectNow():
             session.reconnect_now()
         case ReplayPause() | ReplayResume() | ReplaySeek() | ReplaySpeed():

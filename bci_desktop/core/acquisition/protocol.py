@@ -27,6 +27,7 @@ from bci_desktop.core.prediction import Prediction
 from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.recording import RecordRequest
 from bci_desktop.core.session.spec import SourceOpener, SourceSpec
+from bci_desktop.core.sources.participant import Cue
 
 __all__ = [
     "AddEvent",
@@ -37,6 +38,7 @@ __all__ = [
     "DisplayBatch",
     "Heartbeat",
     "InsertMarker",
+    "PresentCue",
     "ReconnectNow",
     "ReplayPause",
     "ReplayResume",
@@ -112,6 +114,13 @@ class AddEvent:
 
 
 @dataclass(frozen=True)
+class PresentCue:
+    """What the person is shown changed (a calibration's block, rating, rest)."""
+
+    cue: Cue
+
+
+@dataclass(frozen=True)
 class ReconnectNow:
     """Try to reconnect a lost device at once."""
 
@@ -154,6 +163,7 @@ Command = (
     | StartRecording
     | StopRecording
     | AddEvent
+    | PresentCue
     | ReconnectNow
     | ReplayPause
     | ReplayResume

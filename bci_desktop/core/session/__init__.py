@@ -39,6 +39,7 @@ from bci_desktop.core.session.status import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    SubjectAnswered,
 )
 from bci_desktop.core.session.stream_session import (
     POLL_BUDGET_S,
@@ -80,6 +81,7 @@ __all__ = [
     "StreamStarted",
     "StreamState",
     "StreamStatus",
+    "SubjectAnswered",
     "Supervision",
     "check_record_folder",
     "describe_spec",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bci_desktop.core.dsp.quality import QualityReport
 from bci_desktop.core.prediction import Prediction
+from bci_desktop.core.sources.participant import SelfReport
 from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import StreamInfo
 
@@ -33,6 +34,7 @@ __all__ = [
     "StreamStarted",
     "StreamState",
     "StreamStatus",
+    "SubjectAnswered",
 ]
 
 
@@ -282,6 +284,22 @@ class MarkerReceived:
     late: bool
 
 
+@dataclass(frozen=True)
+class SubjectAnswered:
+    """The simulated person answered a self-report (a cue asked them to).
+
+    Attributes
+    ----------
+    report : SelfReport
+        Their valence and arousal ratings.
+    detail : str
+        The detail of the cue that asked (which block).
+    """
+
+    report: SelfReport
+    detail: str
+
+
 SessionMessage = (
     StateChanged
     | StreamStarted
@@ -293,4 +311,5 @@ SessionMessage = (
     | MarkerInserted
     | MarkerReceived
     | SourceEvent
+    | SubjectAnswered
 )

@@ -22,16 +22,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bci_desktop.core.engine import Engine, EngineConfig, EngineUpdate
+from bci_desktop.core.engine import Engine, EngineUpdate
 from bci_desktop.core.errors import (
     BCIError,
-    ChannelMismatchError,
     ConfigError,
     SourceError,
     one_line,
 )
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
+from bci_desktop.core.session.engine_build import build_engine
 from bci_desktop.core.session.gaps import GapCounter
 from bci_desktop.core.session.lsl_link import LslLink
 from bci_desktop.core.session.models import (
@@ -40,7 +40,7 @@ from bci_desktop.core.session.models import (
     resolve_model,
     switch_model,
 )
-from bci_desktop.core.session.options import FilterOverrides, SessionOptions
+from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.recording import (
     RecordingLink,
     RecordRequest,
@@ -66,7 +66,9 @@ from bci_desktop.core.session.status import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    SubjectAnswered,
 )
+from bci_desktop.core.sources.participant import Cue, Participant
 from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import Chunk, StreamInfo
 
@@ -261,27 +263,8 @@ class StreamSession:
             self._replay.report(force=True)
 
     def _build_engine(self, info: StreamInfo) -> Engine:
-        options = self.options
-        model = self._model.model
-        base = model.metadata.recipe.filters if model is not None else None
-        filters = options.filters
-        if isinstance(filters, FilterOverrides):
-            from bci_desktop.core.dsp.filters import FilterSettings
-
-            filters = filters.apply(base or FilterSettings())
-        if filters is not None and options.keep_model_filters_if_invalid:
-            try:
-                filters.validate(info.sample_rate)
-            except ConfigError as exc:
-                self._notice(f"{exc} Using the model's filters instead.", NoticeLevel.WARNING)
-                filters = None
-        strict = self._model.explicit and options.refuse_unfit_model
         clock = self._opened.clock if self._opened is not None else None  # an LSL stream's
-        config = EngineConfig(filters, strict_channels=strict, source_clock=clock and clock.now)
-        try:
-            return Engine(info, model=model, config=config)
-        except ChannelMismatchError as exc:
-            raise ConfigError(f"{exc} Choose a model made for this montage.") from exc
+        return build_engine(info, self.options, self._model, clock, self._notice)
 
     def stop(self, message: str = "Disconnected") -> RecordingStatus | None:
         """Stop recording and streaming, release the source; the final recording status
@@ -589,6 +572,21 @@ class StreamSession:
         status = final if final is not None else self._link.status()
         self._report_recording(status)
         return status
+
+    def cue(self, cue: Cue) -> None:
+        """What the person is shown changed: the cue's marker and event go on the next
+        sample; a source that is the person (the simulated subject) follows it from there
+        and answers a self-report. Raises BCIError when nothing streams (or signal lost)."""
+        opened = self._opened
+        if opened is None or not self._state.active:
+            raise SourceError("Connect a source first.")
+        if cue.marker is not None:
+            self.insert_marker(cue.marker)
+        self.add_event(cue.event, cue.detail)
+        if isinstance(opened.source, Participant):
+            report = opened.source.follow(cue)
+            if report is not None:
+                self._emit(SubjectAnswered(report, cue.detail))
 
     def add_event(self, kind: str, detail: str = "") -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""

@@ -1,28 +1,28 @@
-"""Models > Calibrate a personal model…: labelled blocks, recorded, trained, activated.
+"""Models > Calibrate a personal model…: induce, record, rate, train, judge, activate.
 
-The flow, in one dialog with three pages:
+One dialog, four pages (the logic is in :mod:`bci_desktop.core.calibration`):
 
-1. **Set up**: the states to calibrate (the stream's own states for the simulated subject,
-   else the active model's classes), minutes per state, block and rest length, subject id.
-2. **Blocks**: a recording starts (notes ``"calibration: …"``); after a short "get ready",
-   each block shows its state's name in large type with a countdown and a progress bar.
-   At each block start the flow inserts marker ``100 + n`` and records the event
-   ``calibration_start`` (detail: the state); at its end marker ``200 + n`` and
-   ``calibration_end`` (``n``: the state's number in the chosen list, from 1). Rests
-   separate the blocks. Esc cancels: the recording stops and is kept.
-3. **Result**: the recording stops; :func:`~bci_desktop.core.calibration.train_personal_model`
-   trains in the background on exactly the live pipeline's features, cross-validated by
-   block; the page shows the accuracy and the confusion matrix and offers **Activate**
-   (import into the registry, activate, and switch the live stream to it).
-
-Blocks are timed by the stream's clock (:mod:`bci_desktop.gui.calibration_timeline`).
+1. **Set up** (:mod:`~bci_desktop.gui.calibration_setup`): the protocol (built-in recall
+   instructions, or a file with stimuli), the subject id; Start is enabled only when
+   nothing would make the calibration fail (:func:`~bci_desktop.core.calibration.preflight.
+   preflight`). An interrupted calibration of this subject can be resumed; their earlier
+   calibrations can be retrained without recording.
+2. **Run** (:mod:`~bci_desktop.gui.calibration_run`): a recording starts with the protocol
+   saved in it (``calibration.json``); :class:`~bci_desktop.core.calibration.run.
+   CalibrationRun` steps through instructions, blocks (with stimuli), self-reports and
+   rests on the stream's clock, and every step goes to the session as a cue
+   (``StreamWorker.present_cue``): its event and marker land on the sample it happened,
+   and the simulated subject follows it. Esc cancels; the recording is kept.
+3. **Review** (:mod:`~bci_desktop.gui.calibration_review`): the blocks with their
+   ratings; labels from the protocol or from the ratings; contradicting blocks left out.
+4. **Result** (:mod:`~bci_desktop.gui.calibration_result`): the verdict; Activate only for
+   a model better than chance (or with an explicit override).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,31 +31,38 @@ from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QKeyEvent, QResizeEvent
 from PyQt6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout
 
-from bci_desktop.core.calibration import END, START, TrainReport
+from bci_desktop.core.calibration.preflight import Preflight, preflight
+from bci_desktop.core.calibration.protocol import CalibrationProtocol
+from bci_desktop.core.calibration.record import (
+    CALIBRATION_FILE,
+    CalibrationRecord,
+    calibration_file,
+    read_calibration,
+    subject_calibrations,
+)
+from bci_desktop.core.calibration.run import CalibrationRun, Step
+from bci_desktop.core.calibration.stimuli import Stimulus
+from bci_desktop.core.calibration.train import TrainReport
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.inference.registry import user_models_dir
-from bci_desktop.core.session import RecordingStatus
+from bci_desktop.core.recording.catalog import data_dir
+from bci_desktop.core.session import RecordingStatus, RecordRequest, SubjectAnswered
+from bci_desktop.core.sources.participant import Cue, SelfReport
 from bci_desktop.gui.background import BackgroundRunner
-from bci_desktop.gui.calibration_pages import ResultPage, RunPage, SetupPage
-from bci_desktop.gui.calibration_timeline import CalibrationSetup, Timeline, first_block_start
+from bci_desktop.gui.calibration_result import ResultPage
+from bci_desktop.gui.calibration_review import ReviewPage
+from bci_desktop.gui.calibration_run import RunPage
+from bci_desktop.gui.calibration_setup import SetupPage
+from bci_desktop.gui.stimulus_media import check_stimulus
 
 if TYPE_CHECKING:
     from bci_desktop.gui.main_window import MainWindow
     from bci_desktop.gui.model_manager import ModelManager
 
-__all__ = [
-    "END_MARKER",
-    "START_MARKER",
-    "CalibrationDialog",
-    "CalibrationLauncher",
-    "CalibrationSetup",
-    "install",
-]
+__all__ = ["CalibrationDialog", "CalibrationLauncher", "install"]
 
 logger = logging.getLogger(__name__)
 
-#: Marker at a block's start / end: this plus the state's number (from 1).
-START_MARKER, END_MARKER = 100, 200
 _TICK_MS = 50
 _RECORDING_TIMEOUT_S = 15.0
 
@@ -65,7 +72,7 @@ class _Bridge(QObject):
 
     start_recording = pyqtSignal(object)
     stop_recording = pyqtSignal()
-    add_event = pyqtSignal(str, str)
+    present_cue = pyqtSignal(object)
 
 
 class CalibrationDialog(QDialog):
@@ -75,18 +82,23 @@ class CalibrationDialog(QDialog):
     -------------------------
     phase : str
         ``"setup"``, ``"starting"`` (waiting for the recording), ``"running"``,
-        ``"stopping"``, ``"training"``, ``"result"``, ``"failed"`` or ``"cancelled"``.
-    setup_page, run_page, result_page : the pages
+        ``"stopping"``, ``"review"``, ``"training"``, ``"result"``, ``"failed"`` or
+        ``"cancelled"``.
+    setup_page, run_page, review_page, result_page : the pages
+    run : CalibrationRun or None
     session_folder : Path or None
-        The calibration's recording.
-    timeline : Timeline or None
+        The recording of the run in progress (or last run).
+    chain : list of Path
+        The recordings of this calibration (a resumed one: the earlier ones first).
+    answers : dict of int to SelfReport
+        What the simulated subject answered, by block.
     report : TrainReport or None
-        The training outcome.
     message : str
         The last thing the flow told the user.
     """
 
-    finished_training = pyqtSignal(object)  # TrainReport
+    trained = pyqtSignal(object)  # TrainReport
+    _progress = pyqtSignal(int, int)  # from the training thread
 
     def __init__(self, window: MainWindow, manager: ModelManager) -> None:
         super().__init__(window)
@@ -94,41 +106,61 @@ class CalibrationDialog(QDialog):
         self.manager = manager
         self.setWindowTitle("Calibrate a personal model")
         self.setObjectName("calibration")
-        self.resize(900, 640)
+        self.resize(1000, 760)
         self.phase = "setup"
+        self.run: CalibrationRun | None = None
         self.session_folder: Path | None = None
-        self.timeline: Timeline | None = None
+        self.chain: list[Path] = []
+        self.answers: dict[int, SelfReport] = {}
         self.report: TrainReport | None = None
         self.message = ""
-        self._setup: CalibrationSetup | None = None
+        self._protocol: CalibrationProtocol | None = None
+        self._order: tuple[str, ...] = ()
+        self._first_block = 0
+        self._stimuli: dict[str, tuple[Stimulus, ...]] = {}
+        self._ended_block = -1
         self._info: Any = None
-        self._clock_done = -math.inf
-        self._open_block: Any = None
         self._asked_at = 0.0
+        self._checked: tuple[Any, Preflight] | None = None
+        self._resumable: CalibrationRecord | None = None
+        self._resume_key: Any = None
         self._recording_elsewhere = window.worker.recording
         self._runner = BackgroundRunner("bci-calibration", self)
         worker = window.worker
         self._bridge = _Bridge(self)
         self._bridge.start_recording.connect(worker.start_recording)
         self._bridge.stop_recording.connect(worker.stop_recording)
-        self._bridge.add_event.connect(worker.add_event)
+        self._bridge.present_cue.connect(worker.present_cue)
         worker.recording_changed.connect(self._on_recording)
+        worker.subject_answered.connect(self._on_answer)
+        self._progress.connect(lambda done, total: self.result_page.show_progress(done, total))
 
         self.setup_page = SetupPage(self)
         self.run_page = RunPage(self)
+        self.review_page = ReviewPage(self)
         self.result_page = ResultPage(self)
         self.pages = QStackedWidget()
-        for page in (self.setup_page, self.run_page, self.result_page):
+        for page in (self.setup_page, self.run_page, self.review_page, self.result_page):
             self.pages.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
-        self.setup_page.start_requested.connect(lambda: self.start())
-        self.setup_page.cancel_button.clicked.connect(lambda _=False: self.close())
+        sp = self.setup_page
+        sp.start_requested.connect(lambda: self.start())
+        sp.resume_requested.connect(lambda: self.resume())
+        sp.retrain_requested.connect(lambda: self.retrain())
+        sp.cancel_button.clicked.connect(lambda _=False: self.close())
+        sp.changed.connect(lambda: self._refresh_setup(force=True))
         self.run_page.cancel_button.clicked.connect(lambda _=False: self.cancel())
-        self.result_page.activate_button.clicked.connect(lambda _=False: self.activate())
-        self.result_page.close_button.clicked.connect(lambda _=False: self.close())
-        self.result_page.again_button.clicked.connect(lambda _=False: self.back_to_setup())
+        self.run_page.rated.connect(self._on_rated)
+        self.run_page.clip_ended.connect(self._on_clip_ended)
+        self.review_page.train_requested.connect(lambda: self.train())
+        self.review_page.back_requested.connect(lambda: self.back_to_setup())
+        rp = self.result_page
+        rp.activate_button.clicked.connect(lambda _=False: self.activate())
+        rp.close_button.clicked.connect(lambda _=False: self.close())
+        rp.again_button.clicked.connect(lambda _=False: self.back_to_setup())
+        rp.labels_button.clicked.connect(lambda _=False: self._show_review_page())
 
         self._timer = QTimer(self)
         self._timer.setInterval(_TICK_MS)
@@ -137,78 +169,158 @@ class CalibrationDialog(QDialog):
         self._idle.setInterval(500)
         self._idle.timeout.connect(self._refresh_setup)
         self._idle.start()
-        self.setup_page.changed.connect(lambda: self._refresh_setup(force=True))
         self._refresh_setup(force=True)
 
-    # -- choices ---------------------------------------------------------------------------
-    def available_states(self) -> tuple[str, ...]:
-        """The simulated subject's states while it streams, else the active model's classes."""
-        info = self.window_.live.info
-        if self.window_.stream_state.live and info is not None and info.states:
-            return tuple(info.states)
-        try:
-            classes = self.manager.registry.active().classes
-        except BCIError:
-            classes = ()
-        if classes:
-            return tuple(classes)
-        from bci_desktop.core.sources.simulated import STATES
-
-        return STATES
-
-    def _refresh_setup(self, *, force: bool = False) -> None:
-        if force or (self.isVisible() and self.phase in ("setup", "cancelled", "failed")):
-            self.setup_page.set_states(self.available_states())
-            self.setup_page.set_problems(self._start_problems())
-
-    def _start_problems(self) -> list[str]:
-        return self._stream_problems() + self.setup_page.setup().problems()
-
+    # -- what stops a start ------------------------------------------------------------------
     def _stream_problems(self) -> list[str]:
-        if not self.window_.stream_state.live:
+        if not self.window_.stream_state.live or self.window_.live.info is None:
             return ["Connect a board first (the calibration records the stream)."]
         if self._recording_elsewhere:
             return ["Stop the current recording first (the calibration records its own)."]
         return []
 
-    # -- the run ---------------------------------------------------------------------------
-    def start(self, setup: CalibrationSetup | None = None) -> bool:
-        """Start recording and the blocks; False (with :attr:`message`) if it cannot."""
+    def _simulated(self) -> bool:
+        info = self.window_.live.info
+        return info is not None and info.source_name == "Simulated subject"
+
+    def check(self, protocol: CalibrationProtocol, *, blocks: int | None = None) -> Preflight:
+        """Every check before Start for ``protocol`` on the current stream (cached)."""
+        info = self.window_.live.info if self.window_.stream_state.live else None
+        key = (protocol.to_json(), str(protocol.base_dir), id(info), blocks)
+        if self._checked is not None and self._checked[0] == key:
+            return self._checked[1]
+        result = preflight(
+            protocol,
+            info,
+            sessions_dir=data_dir(),
+            models_dir=user_models_dir(),
+            check_stimulus=check_stimulus,
+            simulated=self._simulated(),
+            blocks=blocks,
+        )
+        self._checked = (key, result)
+        return result
+
+    def _start_problems(self) -> tuple[list[str], list[str]]:
+        problems = self._stream_problems()
+        subject = self.setup_page.subject_problem()
+        if subject:
+            problems.append(subject)
+        try:
+            protocol = self.setup_page.protocol()
+        except ConfigError as exc:
+            return [*problems, str(exc)], []
+        checked = self.check(protocol)  # without a stream: the stimuli only
+        return problems + checked.problems, checked.warnings
+
+    def _refresh_setup(self, *, force: bool = False) -> None:
+        if not (force or (self.isVisible() and self.phase in ("setup", "cancelled", "failed"))):
+            return
+        problems, warnings = self._start_problems()
+        self.setup_page.set_problems(problems, warnings)
+        self._offer_resume()
+
+    def _offer_resume(self) -> None:
+        subject = self.setup_page.subject
+        key = (subject, self.phase, len(self.chain))
+        if key == self._resume_key:
+            return
+        self._resume_key = key
+        self._resumable = None
+        if self.setup_page.subject_problem() is None:
+            records = subject_calibrations(data_dir(), subject)
+            continued = {r.continues for r in records if r.continues}
+            open_ = [r for r in records if r.interrupted and r.folder.name not in continued]
+            self._resumable = open_[-1] if open_ else None
+        r = self._resumable
+        self.setup_page.set_resume(
+            None
+            if r is None
+            else f"{subject}'s calibration of {r.started[:16].replace('T', ' ')} stopped after "
+            f"{r.next_block} of {len(r.order)} blocks."
+        )
+        self.setup_page.retrain_button.setEnabled(self.setup_page.subject_problem() is None)
+
+    # -- starting ----------------------------------------------------------------------------
+    def start(self, protocol: CalibrationProtocol | None = None) -> bool:
+        """Start a new calibration; False (with :attr:`message`) when it cannot start."""
         if self.phase in ("starting", "running", "stopping", "training"):
             return False
-        setup = setup if setup is not None else self.setup_page.setup()
-        problems = self._stream_problems() + setup.problems()
+        try:
+            protocol = protocol if protocol is not None else self.setup_page.protocol()
+        except ConfigError as exc:
+            return self._refuse([str(exc)])
+        if protocol.seed is None:
+            protocol = protocol.with_seed(self.setup_page.draw_seed())
+        return self._begin(protocol, protocol.block_order(), 0, None)
+
+    def resume(self) -> bool:
+        """Run the blocks the interrupted calibration of this subject did not reach."""
+        record = self._resumable
+        if record is None or self.phase in ("starting", "running", "stopping", "training"):
+            return self._refuse(["There is no interrupted calibration of this subject."])
+        chain = self._chain_of(record)
+        self.chain = chain
+        return self._begin(record.protocol, record.order, record.next_block, record.folder.name)
+
+    def _chain_of(self, record: CalibrationRecord) -> list[Path]:
+        """The recordings a resumed calibration continues, oldest first."""
+        by_name = {r.folder.name: r for r in subject_calibrations(data_dir(), record.subject)}
+        chain, r = [record.folder], record
+        while r.continues and r.continues in by_name and len(chain) < 100:
+            r = by_name[r.continues]
+            chain.insert(0, r.folder)
+        return chain
+
+    def _refuse(self, problems: list[str]) -> bool:
+        text = "Not started: " + " ".join(problems)
+        self._tell(text)
+        self.setup_page.show_outcome(text)
+        return False
+
+    def _begin(
+        self,
+        protocol: CalibrationProtocol,
+        order: tuple[str, ...],
+        first_block: int,
+        continues: str | None,
+    ) -> bool:
+        problems = self._stream_problems()
+        subject_problem = self.setup_page.subject_problem()
+        if subject_problem:
+            problems.append(subject_problem)
+        checked = None
         if not problems:
-            try:
-                setup.plan()
-            except ConfigError as exc:
-                problems.append(str(exc))
-        if problems:
-            self._tell(" ".join(problems))
-            self.setup_page.show_outcome("Not started: " + " ".join(problems))
-            return False
-        self.setup_page.show_outcome("")
-        self._setup = setup
-        self.report = None
-        self.session_folder = None
-        self.timeline = None
-        self._open_block = None
+            checked = self.check(protocol, blocks=len(order) - first_block)
+            problems += checked.problems
+        if problems or checked is None:
+            return self._refuse(problems)
+        if continues is None:
+            self.chain = []
+        self._protocol, self._order, self._first_block = protocol, order, first_block
+        self._stimuli = checked.stimuli
+        self.report, self.run, self.session_folder = None, None, None
+        self.answers, self._ended_block = {}, -1
         self._info = self.window_.live.info
         self.phase = "starting"
         self._asked_at = time.monotonic()
-        from bci_desktop.core.session import RecordRequest
-
-        plan = setup.plan()
+        self.setup_page.show_outcome("")
         notes = (
-            f"calibration: states {', '.join(setup.states)}; {len(plan.blocks)} blocks of "
-            f"{setup.block_s:g} s, rest {setup.rest_s:g} s, seed {setup.seed}; markers "
-            f"{START_MARKER}+n at block starts and {END_MARKER}+n at block ends (n: state "
-            f"number from 1)"
+            f"calibration: protocol '{protocol.name}', {len(order)} blocks "
+            f"({', '.join(protocol.state_names)}), seed {protocol.seed}"
+            + (f", from block {first_block + 1}, continuing {continues}" if continues else "")
         )
-        self._bridge.start_recording.emit(RecordRequest(subject=setup.subject, notes=notes))
+        text = calibration_file(protocol, order, first_block=first_block, continues=continues)
+        self._bridge.start_recording.emit(
+            RecordRequest(
+                subject=self.setup_page.subject,
+                notes=notes,
+                attachments=((CALIBRATION_FILE, text),),
+            )
+        )
         self.pages.setCurrentWidget(self.run_page)
         self.run_page.show_waiting("Starting the recording…")
-        if setup.full_screen:
+        if self.setup_page.full_screen.isChecked():
             self.showFullScreen()
         self._timer.start()
         self._tell("Starting the recording…")
@@ -221,119 +333,192 @@ class CalibrationDialog(QDialog):
         if self.phase == "starting":
             if status.recording and folder is not None:
                 self.session_folder = Path(folder)
-                self._begin_blocks()
+                self.chain.append(self.session_folder)
+                self._begin_run()
             elif status.error:
                 self._fail(f"The recording did not start: {status.error}")
         elif self.phase == "running" and not status.recording:
             why = status.error or "the recording stopped"
-            self._fail(f"Calibration stopped: {why}. The recording is kept at {folder}.")
+            self._abort(f"Calibration stopped: {why}.")
         elif self.phase == "stopping" and not status.recording:
             if status.error:
                 logger.warning("Calibration recording: %s", status.error)
-            self._train()
+            self._show_review_page()
 
     def _clock(self) -> float:
         live = self.window_.live
         rate = live.sample_rate
         return live.samples_total / rate if rate > 0 else 0.0
 
-    def _begin_blocks(self) -> None:
-        setup = self._setup
-        assert setup is not None
-        now = self._clock()
-        start = first_block_start(now, setup.lead_in_s, setup.align_s)
-        self.timeline = Timeline(setup.plan(), start)
-        self._clock_done = now
+    def _begin_run(self) -> None:
+        assert self._protocol is not None
+        self.run = CalibrationRun(
+            self._protocol,
+            self._order,
+            self._stimuli,
+            first_block=self._first_block,
+            start_s=self._clock(),
+        )
         self.phase = "running"
+        self._send(self.run.begin())
         self._tell(f"Recording into {self.session_folder}")
         logger.info(
-            "Calibration: %d blocks from stream time %.1f s, recording into %s",
-            self.timeline.n_blocks,
-            start,
+            "Calibration: blocks %d-%d of %d, recording into %s",
+            self._first_block + 1,
+            len(self._order),
+            len(self._order),
             self.session_folder,
         )
+
+    # -- running -----------------------------------------------------------------------------
+    def _send(self, cues: list[Cue]) -> None:
+        for cue in cues:
+            if cue.changes_state and cue.induce is None and self.run is not None:
+                self._ended_block = self.run.block
+            self._bridge.present_cue.emit(cue)
 
     def _tick(self) -> None:
         if self.phase == "starting":
             if time.monotonic() - self._asked_at > _RECORDING_TIMEOUT_S:
-                self._fail("The recording did not start (no answer from the stream worker).")
+                self._fail("The recording did not start (no answer from the stream).")
             return
-        if self.phase != "running":
+        run = self.run
+        if self.phase != "running" or run is None:
             return
         w = self.window_
         if not w.stream_state.live or w.live.info is not self._info:
-            self._abort_recording("the stream stopped or restarted")
+            self._abort("Calibration stopped: the stream stopped or restarted.")
             return
-        timeline = self.timeline
-        assert timeline is not None and self._setup is not None
         now = self._clock()
-        for _t, kind, seg in timeline.boundaries(self._clock_done, now):
-            self._mark(kind, seg.state)
-        self._clock_done = now
-        self.run_page.show_progress(timeline, now, self._setup.states)
-        if now >= timeline.end_s:
-            self._stop_and_train()
+        self._send(run.tick(now))
+        self._show(now)
 
-    def _mark(self, kind: str, state: str) -> None:
-        assert self._setup is not None
-        n = self._setup.states.index(state) + 1
-        if kind == "start":
-            self.window_.insert_marker(START_MARKER + n)
-            self._bridge.add_event.emit(START, state)
-            self._open_block = state
-        else:
-            self.window_.insert_marker(END_MARKER + n)
-            self._bridge.add_event.emit(END, state)
-            self._open_block = None
+    def _show(self, now: float) -> None:
+        run = self.run
+        assert run is not None
+        view = run.view(now)
+        self.run_page.show_view(view)
+        if view.step is Step.RATING:
+            self._hint(view.block)
+        if run.step is Step.DONE:
+            self._stop_recording_then_review()
 
-    def _stop_and_train(self) -> None:
+    def _on_rated(self, report: SelfReport) -> None:
+        run = self.run
+        if self.phase != "running" or run is None or run.step is not Step.RATING:
+            return
+        now = self._clock()
+        self._send(run.rate(report, now))
+        self._show(now)
+
+    def _on_clip_ended(self) -> None:
+        if self.phase == "running" and self.run is not None:
+            self._send(self.run.clip_ended(self._clock()))
+
+    def _on_answer(self, message: SubjectAnswered) -> None:
+        if self._ended_block >= 0:
+            self.answers[self._ended_block] = message.report
+            run = self.run
+            if run is not None and run.step is Step.RATING and run.block == self._ended_block:
+                self._hint(run.block)
+
+    def _hint(self, block: int) -> None:
+        """Show what the simulated subject answered for ``block`` (once it has)."""
+        answer = self.answers.get(block)
+        if answer is not None:
+            self.run_page.rating.set_hint(
+                f"The simulated subject answers: valence {answer.valence}, arousal "
+                f"{answer.arousal}."
+            )
+
+    def _stop_recording_then_review(self) -> None:
         self.phase = "stopping"
         self._timer.stop()
         self.run_page.show_waiting("Done. Saving the recording…")
         self._bridge.stop_recording.emit()
 
-    def _train(self) -> None:
-        setup, folder = self._setup, self.session_folder
-        assert setup is not None and folder is not None
-        self.phase = "training"
+    # -- review and training -----------------------------------------------------------------
+    def _records(self, chosen: list[Path]) -> list[CalibrationRecord]:
+        """The chosen recordings and the subject's other calibrations, oldest first."""
+        subject = self.setup_page.subject
+        found = {r.folder: r for r in subject_calibrations(data_dir(), subject)}
+        for folder in chosen:
+            if folder not in found:
+                try:
+                    found[folder] = read_calibration(folder)
+                except BCIError as exc:
+                    logger.warning("Cannot read %s: %s", folder, exc)
+        return [found[k] for k in sorted(found, key=lambda p: p.name)]
+
+    def _show_review_page(self) -> None:
+        self.phase = "review"
         self._leave_full_screen()
+        self.review_page.set_records(self._records(self.chain), self.chain)
+        self.pages.setCurrentWidget(self.review_page)
+        self._tell("Check the blocks, then train.")
+
+    def retrain(self) -> bool:
+        """Review (and train on) the subject's calibration recordings, without recording."""
+        if self.setup_page.subject_problem() is not None or self.phase in ("running", "starting"):
+            return False
+        records = subject_calibrations(data_dir(), self.setup_page.subject)
+        if not records:
+            return self._refuse([f"{self.setup_page.subject} has no calibration recordings."])
+        self.chain = [r.folder for r in records]
+        self._show_review_page()
+        return True
+
+    def train(self) -> None:
+        """Train on the ticked blocks of the ticked sessions, in the background."""
+        sessions = self.review_page.sessions()
+        if not sessions or self.phase == "training":
+            return
+        self.phase = "training"
+        subject = self.setup_page.subject
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = user_models_dir() / f"personal-{setup.subject}-{stamp}.onnx"
+        out = user_models_dir() / f"personal-{subject}-{stamp}.onnx"
+        source = self.review_page.label_source
+        leave_out = tuple(self.review_page.left_out())
         self.pages.setCurrentWidget(self.result_page)
-        self.result_page.show_training(folder)
-        self._tell(f"Training on {folder.name}…")
-        from bci_desktop.core.calibration import train_personal_model
+        self.result_page.show_training(sessions)
+        self._tell(f"Training on {', '.join(p.name for p in sessions)}…")
+        from bci_desktop.core.calibration.train import train_personal_model
 
         def work() -> TrainReport:
             out.parent.mkdir(parents=True, exist_ok=True)
             return train_personal_model(
-                [folder],
+                sessions,
                 out,
-                name=f"personal-{setup.subject}",
+                name=f"personal-{subject}",
                 version=stamp,
-                classes=setup.states,
+                label_source=source,
+                leave_out=leave_out,
+                subject=subject,
+                progress=lambda done, total: self._progress.emit(done, total),
             )
 
         self._runner.submit(work, self._trained)
 
     def _trained(self, report: Any, error: BaseException | None) -> None:
+        sessions = self.review_page.sessions()
         if error is not None:
             self.phase = "failed"
-            self._tell(f"Training failed: {error} The recording is kept at {self.session_folder}.")
+            self._tell(f"Training failed: {error} The recordings are kept.")
             self.result_page.show_failure(self.message)
             return
         assert isinstance(report, TrainReport)
         self.report = report
         self.phase = "result"
-        self.result_page.show_report(report, self.session_folder)
-        self._tell(f"Trained {report.metadata.label}: {100 * report.cv_accuracy:.1f}%")
+        self.result_page.show_report(report, sessions)
+        self._tell(f"Trained {report.metadata.label}: {report.verdict.sentence()}")
         logger.info("Calibration trained:\n%s", report.summary())
-        self.finished_training.emit(report)
+        self.trained.emit(report)
 
     def activate(self) -> None:
-        """Import the trained model into the registry, activate it and use it live."""
+        """Import the trained model into the registry, activate it and use it live (only
+        when it is better than chance, or the user overrode that)."""
         report = self.report
-        if report is None:
+        if report is None or not self.result_page.may_activate:
             return
         self.result_page.show_activating(report.metadata.label)
         self.manager.import_and_activate(report.path, self._activated)
@@ -349,24 +534,32 @@ class CalibrationDialog(QDialog):
             )
         self.result_page.show_activated(self.message, error is None)
 
+    # -- stopping ----------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Stop the blocks and the recording (kept); back to the setup page."""
+        """Stop the blocks and the recording (kept, and resumable); back to the setup page."""
         if self.phase == "starting":
             self._fail("Cancelled before the first block.")
             self._bridge.stop_recording.emit()
             return
         if self.phase != "running":
             return
-        if self._open_block is not None:
-            self._mark("end", self._open_block)
-        self._bridge.add_event.emit("calibration_cancelled", "")
-        self._abort_recording("cancelled")
+        self._abort("Calibration cancelled.")
 
-    def _abort_recording(self, why: str) -> None:
+    def _abort(self, why: str) -> None:
+        run = self.run
+        if run is not None:
+            self._send(run.cancel())
         self._bridge.stop_recording.emit()
         self.phase = "cancelled"
-        where = f" The recording is kept at {self.session_folder}." if self.session_folder else ""
-        self._end_run(f"Calibration {why}.{where}")
+        done = 0 if run is None else run.first_block + run.done_blocks
+        where = (
+            f" {done} of {len(self._order)} blocks are done; the recording is kept at "
+            f"{self.session_folder} and Resume runs the others."
+            if self.session_folder
+            else ""
+        )
+        self._resume_key = None
+        self._end_run(f"{why}{where}")
 
     def _fail(self, text: str) -> None:
         self.phase = "failed"
@@ -374,6 +567,7 @@ class CalibrationDialog(QDialog):
 
     def _end_run(self, text: str) -> None:
         self._timer.stop()
+        self.run_page.stop_media()
         self._leave_full_screen()
         self._tell(text)
         self.pages.setCurrentWidget(self.setup_page)
@@ -381,11 +575,12 @@ class CalibrationDialog(QDialog):
         logger.info("%s", text)
 
     def back_to_setup(self) -> None:
-        """Show the setup page again (after a result)."""
-        if self.phase in ("result", "failed", "cancelled"):
+        """Show the setup page again (after a result, or from the review)."""
+        if self.phase in ("result", "failed", "cancelled", "review"):
             self.phase = "setup"
+            self._resume_key = None
             self.pages.setCurrentWidget(self.setup_page)
-            self._refresh_setup()
+            self._refresh_setup(force=True)
 
     def _leave_full_screen(self) -> None:
         if self.isFullScreen():
@@ -394,7 +589,7 @@ class CalibrationDialog(QDialog):
     def _tell(self, text: str) -> None:
         self.message = text
 
-    # -- Qt events -------------------------------------------------------------------------
+    # -- Qt events ---------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Esc cancels a running calibration (the recording is kept)."""
         if event.key() == Qt.Key.Key_Escape and self.phase in ("starting", "running"):
@@ -417,7 +612,7 @@ class CalibrationDialog(QDialog):
         super().closeEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
-        """Scale the prompt's type with the window."""
+        """Scale the instructions' type with the window."""
         super().resizeEvent(event)
         self.run_page.scale_type(self.height())
 
@@ -439,7 +634,8 @@ class CalibrationLauncher:
         self.dialog: CalibrationDialog | None = None
         self.action = QAction("&Calibrate a personal model…", window)
         self.action.setToolTip(
-            "Record labelled blocks of the states you choose and train a model for this person"
+            "Lead a person through induced states, record them, and train and test a model "
+            "for this person"
         )
         self.action.setStatusTip(self.action.toolTip())
         self.action.triggered.connect(lambda _=False: self.open())

@@ -121,7 +121,7 @@ def _writable(folder: Path, what: str) -> str | None:
 
 def preflight(
     protocol: CalibrationProtocol,
-    info: StreamInfo,
+    info: StreamInfo | None,
     *,
     sessions_dir: Path,
     models_dir: Path,
@@ -135,8 +135,9 @@ def preflight(
     Parameters
     ----------
     protocol : CalibrationProtocol
-    info : StreamInfo
-        The stream that will be recorded.
+    info : StreamInfo or None
+        The stream that will be recorded (``None``: not connected yet; only the stimuli
+        are checked).
     sessions_dir, models_dir : Path
         Where the recording and the model go.
     check_stimulus : callable or None
@@ -162,6 +163,8 @@ def preflight(
                 why = check_stimulus(s)
                 if why is not None:
                     problems.append(why)
+    if info is None:  # no stream yet: the stimuli are all that can be checked
+        return Preflight(problems, warnings, stimuli)
     recipe = None
     try:
         recipe = personal_recipe(info.channel_names, info.sample_rate)

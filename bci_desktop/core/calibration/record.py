@@ -13,6 +13,7 @@ A calibration session is an ordinary session folder with one more file,
 and these events (``events.jsonl``, with the sample they happened on):
 
 ============================ ==================================================
+``calibration_begin``        the calibration (or its resumption) begins
 ``calibration_start``        a block starts (detail: its state); marker 100 + n
 ``calibration_stimulus``     a stimulus is shown (detail: the file)
 ``calibration_end``          the block ends (detail: its state); marker 200 + n
@@ -41,6 +42,7 @@ from bci_desktop.core.regular_files import read_regular
 from bci_desktop.core.sources.participant import SelfReport
 
 __all__ = [
+    "BEGIN",
     "CALIBRATION_FILE",
     "CANCELLED",
     "DONE",
@@ -61,7 +63,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT = "bci-desktop-calibration/1"
 CALIBRATION_FILE = "calibration.json"
-START, END, STIMULUS = "calibration_start", "calibration_end", "calibration_stimulus"
+BEGIN, START, END = "calibration_begin", "calibration_start", "calibration_end"
+STIMULUS = "calibration_stimulus"
 REPORT, DONE, CANCELLED = "self_report", "calibration_done", "calibration_cancelled"
 
 

@@ -24,7 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bci_desktop.core.calibration.protocol import CalibrationProtocol, StateInduction
-from bci_desktop.core.calibration.record import CANCELLED, DONE, END, REPORT, START, STIMULUS
+from bci_desktop.core.calibration.record import (
+    BEGIN,
+    CANCELLED,
+    DONE,
+    END,
+    REPORT,
+    START,
+    STIMULUS,
+)
 from bci_desktop.core.calibration.stimuli import Stimulus, StimulusKind
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.sources.participant import Cue, SelfReport
@@ -68,6 +76,9 @@ class View:
         ``None`` after the last).
     progress : float
         Share of the calibration's blocks done (0 to 1).
+    shown : int
+        How many stimuli have been shown so far (a new number: a new presentation, even
+        of the same file).
     """
 
     step: Step
@@ -78,6 +89,7 @@ class View:
     stimulus: Stimulus | None
     next_state: str | None
     progress: float
+    shown: int = 0
 
 
 class CalibrationRun:
@@ -120,6 +132,7 @@ class CalibrationRun:
         self._ends: float | None = start_s + protocol.prepare_s
         self._stimulus: Stimulus | None = None
         self._stimulus_until: float | None = None
+        self._shown = 0
         self.done_blocks = 0
 
     # -- reading -----------------------------------------------------------------------------
@@ -156,9 +169,16 @@ class CalibrationRun:
             stimulus=self._stimulus if self._step is Step.BLOCK else None,
             next_state=nxt,
             progress=done / len(self.order),
+            shown=self._shown,
         )
 
     # -- driving -----------------------------------------------------------------------------
+    def begin(self) -> list[Cue]:
+        """The cue that the calibration begins: from here the person is led by the steps
+        (no state is induced until the first block)."""
+        detail = f"blocks {self.first_block + 1}-{len(self.order)} of {len(self.order)}"
+        return [Cue(BEGIN, detail, changes_state=True)]
+
     def tick(self, now: float) -> list[Cue]:
         """Advance to stream time ``now``; the cues of the steps that began or ended."""
         cues: list[Cue] = []
@@ -261,6 +281,7 @@ class CalibrationRun:
         self._cursor[state] = k + 1
         stim = items[k % len(items)]
         self._stimulus = stim
+        self._shown += 1
         self._stimulus_until = (
             t + self.protocol.image_s if stim.kind is StimulusKind.IMAGE else None
         )

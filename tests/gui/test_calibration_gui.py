@@ -93,8 +93,8 @@ def _rate_by_keys(qtbot, d, until) -> list[tuple[int, int, int]]:
         qtbot.keyClick(page, _DIGIT[answer.arousal])
         qtbot.keyClick(page, Qt.Key.Key_Return)
         typed.append((block, answer.valence, answer.arousal))
-        qtbot.waitUntil(lambda b=block: until() or d.run.block != b or d.run_page.current != "rating",
-                        timeout=T)  # fmt: skip
+        left = lambda b=block: until() or d.run.block != b or d.run_page.current != "rating"  # noqa: E731
+        qtbot.waitUntil(left, timeout=T)
 
 
 def _agreement(model_path: Path, seed: int = 99) -> float:

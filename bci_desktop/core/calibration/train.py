@@ -36,7 +36,7 @@ from bci_desktop.core.calibration.record import (
     is_calibration,
     read_calibration,
 )
-from bci_desktop.core.calibration.verdict import MIN_PERMUTATIONS, Verdict, verdict
+from bci_desktop.core.calibration.verdict import DEFAULT_C, MIN_PERMUTATIONS, Verdict, verdict
 from bci_desktop.core.calibration.windows import Segment, legacy_segments, session_windows
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.inference.metadata import ModelMetadata, ModelRecipe
@@ -54,8 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Inverse regularisation of personal models (windows overlap by 94 %: keep it firm).
-DEFAULT_C = 0.1
 _SUBJECT = re.compile(r"[^A-Za-z0-9._+-]")
 
 

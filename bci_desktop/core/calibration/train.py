@@ -298,6 +298,16 @@ def train_personal_model(
         raise ConfigError(f"Only {present} has usable blocks: a model needs two states or more.")
     classes = tuple(present)
     y = np.array([classes.index(label) for label in data_set.labels])
+    if left_out:
+        blocks = {c: len(set(data_set.groups[y == i])) for i, c in enumerate(classes)}
+        few = [c for c, n in blocks.items() if n < 2]
+        if few:
+            raise ConfigError(
+                f"After leaving out {len(left_out)} block(s), {', '.join(few)} "
+                f"{'has' if len(few) == 1 else 'have'} fewer than two blocks, and "
+                "cross-validation by block needs two of every state: keep more blocks, or "
+                "add another calibration session."
+            )
     judged = verdict(
         data_set.X,
         y,

@@ -173,6 +173,7 @@ class RunPage(QWidget):
         bottom.addWidget(self.phase_label)
         bottom.addSpacing(16)
         bottom.addWidget(self.countdown_label)
+        bottom.addSpacing(12)
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)

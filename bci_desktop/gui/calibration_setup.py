@@ -141,7 +141,9 @@ class SetupPage(QWidget):
         self.subject_edit.setToolTip("Pseudonymous subject id: names the recording and the model")
         self.full_screen = QCheckBox("Full screen during the blocks")
         self.full_screen.setChecked(True)
+        self.subject_edit.setMinimumWidth(260)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow("Subject id:", self.subject_edit)
         form.addRow("Blocks:", self.blocks)
         form.addRow("Block length:", self.block_s)
@@ -219,14 +221,13 @@ class SetupPage(QWidget):
         self._loading = True
         self.base = protocol
         self.stimuli = {s.name: s.stimuli for s in protocol.states}
-        for box in self.state_boxes.values():
-            box.deleteLater()
-        for label in self._stimulus_labels.values():
-            label.deleteLater()
-        while self._states_grid.count():
+        while self._states_grid.count():  # the rows of the previous protocol go at once
             item = self._states_grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            old = item.widget() if item is not None else None
+            if old is not None:
+                old.hide()
+                old.setParent(None)
+                old.deleteLater()
         self.state_boxes, self._stimulus_labels = {}, {}
         for row, state in enumerate(protocol.states):
             box = QCheckBox(state.name)

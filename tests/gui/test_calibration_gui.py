@@ -34,7 +34,7 @@ from bci_desktop.core.runner import StreamRunner
 from bci_desktop.core.session import SimulatedSpec, StreamState
 from bci_desktop.core.sources.simulated import SimulatedSubject
 from bci_desktop.gui.main_window import MainWindow
-from tests.gui.calibration_helpers import protocol_file, stimulus_folders
+from tests.gui.calibration_helpers import mjpeg_avi, protocol_file, stimulus_folders, tone_wav
 
 T = 60000  # ms
 _DIGIT = {d: getattr(Qt.Key, f"Key_{d}") for d in range(1, 10)}
@@ -299,3 +299,36 @@ def test_digits_on_the_rating_page_are_ratings_not_shortcuts(qtbot) -> None:
     host.reset()
     qtbot.keyClick(host, Qt.Key.Key_Return)  # nothing rated: nothing submitted
     assert len(got) == 1
+
+
+def test_video_and_audio_stimuli_play_and_a_video_frame_is_shown(
+    qtbot, windows, tmp_path: Path
+) -> None:
+    """A frame drawn on screen is counted, rather than trusting play()."""
+    mjpeg_avi(tmp_path / "lake.avi", frames=20, fps=10)
+    tone_wav(tmp_path / "tension.wav", seconds=1.0)
+    protocol = protocol_file(
+        tmp_path / "p.json",
+        [{"name": "calm", "stimuli": ["lake.avi"]},
+         {"name": "stressed", "stimuli": ["tension.wav"]}],
+        blocks_per_state=2, block_s=5, rest_s=1, prepare_s=0, self_report=False, seed=1,
+    )  # fmt: skip
+    w = windows(SimulatedSpec(speed=2.0, seed=7))
+    d = _dialog(w, protocol, subject="S04")
+    qtbot.waitUntil(lambda: d.setup_page.start_button.isEnabled(), timeout=T)
+    assert d.start()
+    page = d.run_page
+    qtbot.waitUntil(lambda: page.current == "video" and page.video_view.frames_painted > 0,
+                    timeout=T)  # fmt: skip
+    image = page.video_view.grab().toImage()
+    centre = image.pixelColor(image.width() // 2, image.height() // 2)
+    assert centre.name() != "#000000", "a video frame is on screen, not a black widget"
+    qtbot.waitUntil(lambda: page.player.playing == tmp_path / "tension.wav", timeout=T)
+    assert (
+        page.current == "instructions" and page.instructions.note_label.text() == "♪ tension.wav"
+    )
+    qtbot.waitUntil(lambda: d.phase in ("review", "failed", "cancelled"), timeout=T)
+    assert d.phase == "review", d.message
+    shown = [e["detail"] for e in read_session(d.session_folder).events
+             if e["kind"] == "calibration_stimulus"]  # fmt: skip
+    assert "lake.avi" in shown and "tension.wav" in shown

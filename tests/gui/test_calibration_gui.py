@@ -27,6 +27,7 @@ from bci_desktop.core.calibration.record import (
     read_calibration,
 )
 from bci_desktop.core.engine import Engine, EngineConfig
+from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.inference.model import EmotionModel
 from bci_desktop.core.inference.validation import validate_model_file
 from bci_desktop.core.recording.session import read_session
@@ -332,3 +333,37 @@ def test_video_and_audio_stimuli_play_and_a_video_frame_is_shown(
     shown = [e["detail"] for e in read_session(d.session_folder).events
              if e["kind"] == "calibration_stimulus"]  # fmt: skip
     assert "lake.avi" in shown and "tension.wav" in shown
+
+
+def test_the_set_up_page_saves_a_protocol_that_loads_back(qtbot, tmp_path: Path) -> None:
+    from bci_desktop.core.calibration import CalibrationProtocol
+    from bci_desktop.core.calibration.order import Order
+    from bci_desktop.gui.calibration_setup import SetupPage
+
+    page = SetupPage()
+    qtbot.addWidget(page)
+    stimuli = stimulus_folders(tmp_path / "lab", states=("happy",))
+    page.state_boxes["sad"].setChecked(False)
+    page.blocks.setValue(4)
+    page.block_s.setValue(45)
+    page.order_box.setCurrentIndex(1)
+    page.set_stimuli("happy", (str(tmp_path / "lab" / stimuli["happy"]),))
+    protocol = page.protocol()
+    assert protocol.state_names == ("calm", "happy", "stressed")
+    assert page.save_protocol(protocol, tmp_path / "lab" / "mine.json")
+    back = CalibrationProtocol.load(tmp_path / "lab" / "mine.json")
+    assert back.state_names == ("calm", "happy", "stressed") and back.seed is None
+    assert (back.blocks_per_state, back.block_s, back.order) == (4, 45.0, Order.COUNTERBALANCED)
+    assert back.state("happy").stimuli == ("stimuli/happy",)  # relative to the file
+    other = SetupPage()
+    qtbot.addWidget(other)
+    assert other.load_protocol(tmp_path / "lab" / "mine.json") is None
+    assert list(other.state_boxes) == ["calm", "happy", "stressed"]
+    assert other.protocol().state("happy").stimuli == ("stimuli/happy",)
+    assert other.protocol().base_dir == tmp_path / "lab"
+    for n in range(1, 4):
+        assert other.state_boxes[back.state_names[n - 1]].isChecked()
+    page.state_boxes["calm"].setChecked(False)
+    page.state_boxes["happy"].setChecked(False)
+    with pytest.raises(ConfigError, match="at least two states"):
+        page.protocol()

@@ -53,9 +53,11 @@ __all__ = [
     "STIMULUS",
     "CalibrationRecord",
     "RecordedBlock",
+    "calibration_chain",
     "calibration_file",
     "is_calibration",
     "read_calibration",
+    "resumable",
     "subject_calibrations",
 ]
 
@@ -309,3 +311,23 @@ def subject_calibrations(sessions_dir: Path, subject: str) -> list[CalibrationRe
         except (BCIError, OSError) as exc:
             logger.info("Skipped %s: %s", folder.name, exc)
     return out
+
+
+def resumable(sessions_dir: Path, subject: str) -> CalibrationRecord | None:
+    """The newest calibration of ``subject`` that stopped before its end and that no later
+    session continues (``None``: nothing to resume)."""
+    records = subject_calibrations(sessions_dir, subject)
+    continued = {r.continues for r in records if r.continues}
+    open_ = [r for r in records if r.interrupted and r.folder.name not in continued]
+    return open_[-1] if open_ else None
+
+
+def calibration_chain(sessions_dir: Path, record: CalibrationRecord) -> list[Path]:
+    """The sessions of the calibration ``record`` belongs to, oldest first (a resumed
+    calibration: the ones it continues, then itself)."""
+    by_name = {r.folder.name: r for r in subject_calibrations(sessions_dir, record.subject)}
+    chain, r = [record.folder], record
+    while r.continues and r.continues in by_name and len(chain) < 1000:
+        r = by_name[r.continues]
+        chain.insert(0, r.folder)
+    return chain

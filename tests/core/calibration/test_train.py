@@ -25,6 +25,7 @@ from bci_desktop.core.calibration import (
     train_personal_model,
 )
 from bci_desktop.core.calibration.ratings import Agreement
+from bci_desktop.core.calibration.record import calibration_chain, resumable
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.recording import SessionRecorder
 from bci_desktop.core.session import SimulatedSpec
@@ -148,11 +149,14 @@ def test_an_interrupted_calibration_resumes_and_trains_on_both_sessions(tmp_path
     record = read_calibration(first)
     assert record.cancelled and record.interrupted and record.next_block == 3
     assert [b.complete for b in record.blocks] == [True, True, True, False]
+    assert resumable(tmp_path, "S01").folder == first and resumable(tmp_path, "S02") is None
     second = calibrate(tmp_path, SHORT, first_block=3, continues=first.name,
                        spec=SimulatedSpec(speed=None, seed=9), order=record.order)  # fmt: skip
     resumed = read_calibration(second)
     assert resumed.first_block == 3 and resumed.continues == first.name and resumed.finished
     assert [b.index for b in resumed.blocks] == [3, 4, 5, 6, 7]
+    assert resumable(tmp_path, "S01") is None  # continued to its end
+    assert calibration_chain(tmp_path, resumed) == [first, second]
     report = train_personal_model([first, second], tmp_path / "m.onnx")
     assert report.verdict.n_blocks == 8
     assert any("did not run to its end" in x for x in report.left_out)

@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 FORMAT = "bci-desktop-calibration-protocol/1"
+#: The format of a recording's ``calibration.json`` (:mod:`.record`), which holds a protocol.
+RECORDED_FORMAT = "bci-desktop-calibration/1"
 #: Largest protocol file read.
 MAX_PROTOCOL_BYTES = 1 << 20
 #: What a state's name may be (it becomes a class of the personal model).
@@ -308,14 +310,12 @@ class CalibrationProtocol:
             ("seed", int),
         ):
             if key in raw and not (key == "seed" and raw[key] is None):
-                value = raw[key]
-                ok = isinstance(value, int | float) and not isinstance(value, bool)
-                if ok and kind is int and not float(value).is_integer():
-                    ok = False
-                if not ok:
-                    problems.append(f"'{key}' must be a number, got {value!r}.")
+                value = _number(raw[key], whole=kind is int)
+                if value is None:
+                    problems.append(f"'{key}' must be a {'whole ' if kind is int else ''}number "
+                                    f"in range, got {_shown(raw[key])}.")  # fmt: skip
                 else:
-                    kwargs[key] = int(value) if kind is int else float(value)
+                    kwargs[key] = value
         if "order" in raw:
             try:
                 kwargs["order"] = Order(raw["order"])
@@ -346,7 +346,8 @@ class CalibrationProtocol:
 
     @classmethod
     def load(cls, path: str | Path) -> CalibrationProtocol:
-        """Read a protocol file.
+        """Read a protocol file (or a recording's ``calibration.json``: its protocol, with
+        the seed cleared so the next person gets an order of their own).
 
         Raises
         ------
@@ -365,7 +366,34 @@ class CalibrationProtocol:
             ) from exc
         except (UnicodeDecodeError, jsonsafe.JSONInputError, ValueError) as exc:
             raise ProtocolError(f"'{p}' is not a JSON protocol file: {exc}.") from exc
-        return cls.from_dict(raw, base_dir=p.resolve().parent, where=str(p))
+        base = p.resolve().parent
+        if isinstance(raw, dict) and raw.get("format") == RECORDED_FORMAT:
+            # a recording's calibration.json: its protocol, with a new order for a new person
+            stored = raw.get("base_dir")
+            base = Path(stored) if isinstance(stored, str) else base
+            raw = raw.get("protocol")
+            if isinstance(raw, dict):
+                raw = {**raw, "seed": None}
+        return cls.from_dict(raw, base_dir=base, where=str(p))
+
+
+def _number(value: Any, *, whole: bool) -> int | float | None:
+    """``value`` as an int (``whole``) or a finite float, ``None`` when it is not one (text,
+    a bool, a number beyond double range)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        return None
+    return int(value) if whole else number
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def default_protocol(

@@ -28,14 +28,17 @@ session is block ``first_block + k`` of the protocol's order.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bci_desktop.core import jsonsafe
-from bci_desktop.core.calibration.protocol import CalibrationProtocol, ProtocolError
+from bci_desktop.core.calibration.protocol import (
+    RECORDED_FORMAT,
+    CalibrationProtocol,
+    ProtocolError,
+)
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.recording.session import SessionData, read_meta, read_session
 from bci_desktop.core.regular_files import read_regular
@@ -63,7 +66,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "bci-desktop-calibration/1"
+FORMAT = RECORDED_FORMAT
 CALIBRATION_FILE = "calibration.json"
 BEGIN, START, END = "calibration_begin", "calibration_start", "calibration_end"
 STIMULUS = "calibration_stimulus"
@@ -224,6 +227,7 @@ def read_calibration(folder: str | Path, data: SessionData | None = None) -> Cal
         not isinstance(order, list)
         or not all(isinstance(s, str) and s in protocol.state_names for s in order)
         or not isinstance(first, int)
+        or isinstance(first, bool)
         or not 0 <= first <= len(order)
     ):
         raise ConfigError(f"{folder / CALIBRATION_FILE} holds an invalid block order.")
@@ -247,11 +251,22 @@ def read_calibration(folder: str | Path, data: SessionData | None = None) -> Cal
 
 
 def _report(detail: str) -> tuple[int | None, SelfReport | None]:
+    """The block and ratings of a ``self_report`` event (``None``s when it is damaged)."""
     try:
-        raw = json.loads(detail)
-        return int(raw["block"]), SelfReport(int(raw["valence"]), int(raw["arousal"]))
-    except (ValueError, TypeError, KeyError, ConfigError):
+        raw = jsonsafe.loads(detail, finite=True)
+        block, valence, arousal = raw["block"], raw["valence"], raw["arousal"]
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (block, valence, arousal)
+        ):
+            return None, None
+        return block, SelfReport(valence, arousal)
+    except (jsonsafe.JSONInputError, ValueError, TypeError, KeyError, ConfigError):
         return None, None
+
+
+def _sample(event: dict[str, Any]) -> int | None:
+    value = event.get("sample")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _blocks(
@@ -267,7 +282,9 @@ def _blocks(
     finished = cancelled = False
     k = first - 1
     for e in events:
-        kind, sample = e.get("kind"), int(e.get("sample", 0))
+        kind, sample = e.get("kind"), _sample(e)
+        if sample is None:
+            continue  # a damaged line: the block it belonged to stays incomplete
         if kind == START and k + 1 < len(order):
             k += 1
             starts[k] = (str(e.get("detail", "")), sample)

@@ -53,7 +53,9 @@ def legacy_segments(data: SessionData, classes: Sequence[str]) -> list[Segment]:
     if any(e.get("kind") == START for e in data.events):
         open_block: tuple[int, str] | None = None
         for event in data.events:
-            kind, sample = event.get("kind"), int(event.get("sample", 0))
+            kind, sample = event.get("kind"), event.get("sample")
+            if not isinstance(sample, int) or isinstance(sample, bool) or sample < 0:
+                continue  # a damaged line
             if kind == START:
                 state = str(event.get("detail", ""))
                 if state not in classes:

@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bci_desktop.core.affect import STATES, Sign
 from bci_desktop.core.calibration.instructions import KEEP_STILL
@@ -102,6 +104,15 @@ def test_files_that_are_not_protocols_are_refused(tmp_path: Path, content: bytes
         CalibrationProtocol.load(path)
 
 
+@pytest.mark.parametrize("value", [10**400, -(10**400), 2**63, "3", True, 2.5])
+@pytest.mark.parametrize("key", ["seed", "blocks_per_state", "block_s"])
+def test_numbers_out_of_any_range_are_refused_in_one_line(key: str, value) -> None:
+    if key == "block_s" and value == 2.5:
+        value = 1e300
+    with pytest.raises(ProtocolError, match=f"'{key}' must be"):
+        CalibrationProtocol.from_dict({"format": FORMAT, "states": ["calm", "sad"], key: value})
+
+
 def test_hostile_paths_are_refused_without_blocking(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match="does not exist"):
         CalibrationProtocol.load(tmp_path / "missing.json")
@@ -151,3 +162,30 @@ def test_counterbalanced_order_is_a_balanced_latin_square(n: int) -> None:
     states = [f"s{i}" for i in range(n)]
     order = block_order(states, len(rows), Order.COUNTERBALANCED, seed=1)
     assert order[:n] == tuple(states[i] for i in rows[1])  # the seed picks the first row
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+_keys = st.sampled_from(
+    ["format", "states", "blocks_per_state", "block_s", "rest_s", "order", "seed", "name",
+     "self_report", "image_s", "prepare_s"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_keys, _json, max_size=8), st.booleans())
+def test_any_json_is_a_protocol_or_one_clear_refusal(raw, with_format) -> None:
+    if with_format:
+        raw = {**raw, "format": FORMAT}
+    try:
+        protocol = CalibrationProtocol.from_dict(raw)
+    except ProtocolError as exc:
+        assert str(exc).startswith("invalid calibration protocol: ") and "\n" not in str(exc)
+    else:
+        assert CalibrationProtocol.from_dict(protocol.to_dict()) == protocol

@@ -188,3 +188,57 @@ def test_sessions_recorded_before_calibration_files_still_train(tmp_path: Path) 
     assert report.metadata.provenance["calibration"]["protocol"] is None
     with pytest.raises(ConfigError, match="need self-reports"):
         train_personal_model([rec.folder], tmp_path / "r.onnx", label_source=LabelSource.RATINGS)
+
+
+_HEAD = b'{"format": "bci-desktop-calibration/1", "protocol": '
+_GOOD = json.dumps(PROTOCOL.to_dict()).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"not json", "Cannot read"),
+        (b'{"format": "other/1"}', "is not a calibration file"),
+        (_HEAD + b'{"format": "x"}}', "'format' must be"),
+        (_HEAD + _GOOD + b', "order": ["calm", "joy"], "first_block": 0}', "invalid block order"),
+    ],
+)
+def test_a_damaged_calibration_file_is_refused_with_its_name(
+    recorded: Path, tmp_path: Path, content: bytes, match: str
+) -> None:
+    import shutil
+
+    copy = tmp_path / recorded.name
+    shutil.copytree(recorded, copy)
+    (copy / "calibration.json").write_bytes(content)
+    with pytest.raises(ConfigError, match=match) as info:
+        train_personal_model([copy], tmp_path / "m.onnx")
+    assert copy.name in str(info.value)
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_damaged_event_lines_leave_their_block_out(recorded: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / recorded.name
+    shutil.copytree(recorded, copy)
+    events = copy / "events.jsonl"
+    lines = events.read_text().splitlines()
+    first_report = next(i for i, x in enumerate(lines) if '"self_report"' in x)
+    bad = json.loads(lines[first_report])
+    bad["detail"] = '{"block": 0, "valence": 1e999, "arousal": "x"}'
+    lines[first_report] = json.dumps(bad)
+    lines.append(
+        json.dumps({"t": 0, "sample": "soon", "kind": "calibration_start", "detail": "calm"})
+    )
+    events.write_text("\n".join(lines) + "\n")
+    record = read_calibration(copy)
+    assert record.blocks[0].report is None and not record.blocks[0].complete
+    assert all(b.complete for b in record.blocks[1:])
+
+
+def test_a_recorded_protocol_is_reusable_for_the_next_person(recorded: Path) -> None:
+    from bci_desktop.core.calibration import CalibrationProtocol
+
+    again = CalibrationProtocol.load(recorded / "calibration.json")
+    assert again.seed is None and again.with_seed(11) == PROTOCOL

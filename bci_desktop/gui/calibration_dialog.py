@@ -461,7 +461,10 @@ class CalibrationDialog(QDialog):
             return False
         records = subject_calibrations(data_dir(), self.setup_page.subject)
         if not records:
-            return self._refuse([f"{self.setup_page.subject} has no calibration recordings."])
+            text = f"{self.setup_page.subject} has no calibration recordings to train on."
+            self._tell(text)
+            self.setup_page.show_outcome(text)
+            return False
         self.chain = [r.folder for r in records]
         self._show_review_page()
         return True

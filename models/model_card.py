@@ -94,7 +94,7 @@ research conclusion about a person.**
 | window / hop | {recipe.window_s:g} s / {recipe.hop_s:g} s |
 | filters | notch {recipe.filters.notch_hz} Hz, band-pass {recipe.filters.bandpass} Hz, causal, streaming |
 | features | {len(metadata.feature_names)}: log band power (Welch, 1 s Hann segments) per channel in delta, theta, alpha, beta, gamma{asym} |
-| estimator | StandardScaler + multinomial logistic regression ({estimator}{f", C = {c}" if c else ""}), exported with skl2onnx |
+| estimator | {"multinomial logistic regression on standardised features (" + estimator + (f", C = {c}" if c else "") + ")" if "standardised" not in estimator else estimator}, exported to ONNX {"with skl2onnx" if estimator == "LogisticRegression" else "by the app itself (bci_desktop.core.classifier)"} |
 | training data | {n_train} windows from {len(metadata.provenance.get("train_sessions", []))} sessions of the simulated subject (default profile), 8 min each |
 | training accuracy | {100 * metrics["train_accuracy"]:.1f}% |
 | held-out accuracy | **{100 * held_out["accuracy"]:.1f}%** on {held_out["n_windows"]} windows of a separately generated 10-minute session (seed {held_out.get("seed")}) |

@@ -254,6 +254,7 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
                 "latency_budget_ms": e.latency_budget_ms,
                 "metrics": e.metrics,
                 "last_trial": trials[e.label].to_dict() if e.label in trials else None,
+                "card": e.card,
             }
             for e in entries
         ]
@@ -262,11 +263,11 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
         return EXIT_OK
     out.write(f"  {'MODEL':<34}{'SOURCE':<10}{'CLASSES':<34}ACCURACY\n")
     for e in entries:
-        acc = e.metrics.get("heldout", {}).get("accuracy") if e.metrics else None
-        acc_txt = "-" if acc is None else f"{100 * acc:.1f}% (held out)"
         mark = "*" if e.active else " "
-        row = f"{mark} {e.label:<34}{e.source:<10}{', '.join(e.classes)[:32]:<34}{acc_txt}"
-        out.write(terminal_text(row) + "\n")
+        row = f"{mark} {e.label:<34}{e.source:<10}{', '.join(e.classes)[:32]:<34}"
+        out.write(terminal_text(row + _accuracy_text(e.metrics)) + "\n")
+        for line in _card_lines(e.card, e.metrics):
+            out.write(terminal_text(f"      {line}") + "\n")
         if e.label in trials:
             out.write(
                 terminal_text(f"      last shadow trial: {trials[e.label].summary()}") + "\n"
@@ -281,22 +282,78 @@ def cmd_models(args: argparse.Namespace, out: IO[str]) -> int:
     return EXIT_OK
 
 
+def _accuracy_text(metrics: dict) -> str:
+    heldout = metrics.get("heldout") if isinstance(metrics, dict) else None
+    acc = heldout.get("accuracy") if isinstance(heldout, dict) else None
+    if isinstance(acc, int | float):
+        return f"{100 * acc:.1f}% (held out)"
+    bal = metrics.get("cv_balanced_accuracy") if isinstance(metrics, dict) else None
+    if isinstance(bal, int | float):
+        return f"{100 * bal:.1f}% (balanced, cross-validated)"
+    return "-"
+
+
+def _card_lines(card: dict, metrics: dict) -> list[str]:
+    """A personal model's card in two lines (nothing for other models)."""
+    if not card:
+        return []
+    from bci_desktop.core.calibration.verdict import p_text
+
+    states = ", ".join(str(s) for s in card.get("protocol_states", []))
+    date = str(card.get("date", ""))[:16].replace("T", " ")
+    lines = [
+        f"subject {card.get('subject') or '-'} | {date}"
+        f" | protocol '{card.get('protocol_name', '')}'{f' ({states})' if states else ''} | "
+        f"labels from the {card.get('label_source', '?')} | "
+        f"{metrics.get('n_blocks', '?')} blocks, {len(card.get('sessions', []))} session(s)"
+    ]
+    bal, chance, p = (metrics.get(k) for k in ("cv_balanced_accuracy", "chance_level", "p_value"))
+    if all(isinstance(v, int | float) for v in (bal, chance, p)):
+        sd = metrics.get("cv_balanced_accuracy_sd")
+        spread = f" (sd {100 * sd:.1f} over folds)" if isinstance(sd, int | float) else ""
+        lines.append(
+            f"balanced accuracy {100 * bal:.1f}%{spread} | chance {100 * chance:.1f}% | "
+            f"{p_text(p)} ({metrics.get('permutations', '?')} permutations) | "
+            + (
+                "better than chance"
+                if metrics.get("better_than_chance")
+                else "NOT better than chance"
+            )
+        )
+    return lines
+
+
 def cmd_train(args: argparse.Namespace, out: IO[str]) -> int:
-    """Train a personal model on calibration sessions."""
-    from bci_desktop.core.calibration import train_personal_model
+    """Train a personal model on calibration sessions; report the verdict's figures."""
+    from bci_desktop.core.calibration import LabelSource, train_personal_model
+    from bci_desktop.core.calibration.verdict import MIN_PERMUTATIONS
+    from bci_desktop.core.validate import check_int
 
     classes = None
     if args.classes:
         classes = tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    permutations = check_int(
+        "permutations", args.permutations, minimum=MIN_PERMUTATIONS, maximum=100_000
+    )
     report = train_personal_model(
         [session_path(s) for s in args.sessions],
         args.output,
         name=args.name,
         version=args.version,
         classes=classes,
+        label_source=LabelSource(args.labels),
+        leave_out=tuple(args.leave_out),
+        leave_out_contradicting=args.leave_out_contradicting,
+        subject=args.subject,
+        permutations=permutations,
         overwrite=args.overwrite,
     )
     write_lines(out, report.summary())
+    if args.activate and not report.verdict.better_than_chance and not args.force_activate:
+        raise ConfigError(
+            f"Not activated: {report.verdict.sentence()} To use it anyway (its predictions "
+            "would be no better than guessing), add --force-activate."
+        )
     if args.activate:
         from bci_desktop.core.inference.registry import ModelRegistry
 

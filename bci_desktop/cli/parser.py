@@ -93,6 +93,11 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         "--subject-seed", type=int, default=None, help="simulated subject: which person"
     )
     src.add_argument(
+        "--non-responder",
+        action="store_true",
+        help="simulated subject: a person whose EEG carries no trace of their emotional state",
+    )
+    src.add_argument(
         "--lsl-stream",
         default=None,
         metavar="NAME",
@@ -338,11 +343,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("sessions", nargs="+", metavar="SESSION", help="session folders or names")
     p.add_argument("-o", "--output", required=True, metavar="MODEL.onnx")
-    p.add_argument("--name", default="personal", help="model name (default personal)")
-    p.add_argument("--version", default="1", help="model version (default 1)")
+    p.add_argument("--name", default=None, help="model name (default personal-SUBJECT)")
+    p.add_argument("--version", default=None, help="model version (default: date and time)")
     p.add_argument("--classes", default=None, help="comma-separated states (default: all)")
+    p.add_argument(
+        "--labels",
+        choices=["protocol", "ratings"],
+        default="protocol",
+        help="label each block with its protocol state, or with the state its self-report "
+        "says (valence/arousal quadrant)",
+    )
+    p.add_argument(
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="SESSION#N",
+        help="leave block N (from 1) of a session out (repeatable), e.g. 20261208-101500#3",
+    )
+    p.add_argument(
+        "--leave-out-contradicting",
+        action="store_true",
+        help="leave out every block whose self-report contradicts its state",
+    )
+    p.add_argument("--subject", default=None, help="subject id for the model's card")
+    p.add_argument(
+        "--permutations",
+        type=int,
+        default=100,
+        help="label permutations of the test against chance (at least 100)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace MODEL.onnx if it exists")
     p.add_argument("--activate", action="store_true", help="import and activate the model")
+    p.add_argument(
+        "--force-activate",
+        action="store_true",
+        help="with --activate: activate even a model no better than chance",
+    )
     p.set_defaults(func="train")
 
     p = sub.add_parser(

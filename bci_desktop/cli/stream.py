@@ -85,6 +85,7 @@ def source_spec(args: argparse.Namespace) -> SourceSpec:
         seed=check_int("seed", args.seed, minimum=0, maximum=MAX_SEED),
         subject_seed=subject_seed,
         montage=args.montage,
+        responsive=not getattr(args, "non_responder", False),
     )
 
 

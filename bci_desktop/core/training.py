@@ -1,8 +1,10 @@
 """Train an emotion classifier on exactly the features the live pipeline computes.
 
 Features come from :class:`bci_desktop.core.engine.Engine` itself (``collect_features``), so
-training and live classification share one code path. scikit-learn and skl2onnx are the
-optional ``train`` extra; the exported file is ONNX with the app's metadata embedded.
+training and live classification share one code path. The classifier is fitted and
+exported with numpy and scipy only (:mod:`bci_desktop.core.classifier`), so training works
+in the default install and in the stand-alone app; the file is ONNX with the app's metadata
+embedded.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from bci_desktop import __version__
 from bci_desktop.core.atomic import write_atomic
+from bci_desktop.core.classifier import LinearSoftmax, fit_linear_softmax
 from bci_desktop.core.dsp.features import FeatureExtractor, FeatureSpec
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import Engine, EngineConfig
@@ -119,37 +121,14 @@ def merge(sets: Iterable[FeatureSet]) -> FeatureSet:
     )
 
 
-def _sklearn() -> Any:
-    try:
-        import skl2onnx  # noqa: F401
-        import sklearn  # noqa: F401
-    except ImportError as exc:
-        if getattr(sys, "frozen", False):  # the stand-alone app leaves scikit-learn out
-            raise ConfigError(
-                "Training a model is not part of the stand-alone app: train it with BCI "
-                "Desktop installed with Python and its 'train' extra, then import the model "
-                "file here."
-            ) from exc
-        raise ConfigError(
-            "Training needs the optional 'train' extra: pip install 'bci-desktop[train]' "
-            f"({exc.name} is missing)."
-        ) from exc
+def fit_classifier(data: FeatureSet, classes: Sequence[str], *, c: float = 1.0) -> LinearSoftmax:
+    """Fit a standardised multinomial logistic regression (numpy and scipy only, see
+    :mod:`bci_desktop.core.classifier`)."""
+    y = np.array([list(classes).index(label) for label in data.labels])
+    return fit_linear_softmax(data.X, y, len(classes), c=c)
 
 
-def fit_classifier(data: FeatureSet, classes: Sequence[str], *, c: float = 1.0) -> Any:
-    """Fit a standardised multinomial logistic regression (scikit-learn pipeline)."""
-    _sklearn()
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    y = np.array([classes.index(label) for label in data.labels])
-    clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
-    clf.fit(data.X.astype(np.float32), y)
-    return clf
-
-
-def evaluate(clf: Any, data: FeatureSet, classes: Sequence[str]) -> dict[str, Any]:
+def evaluate(clf: LinearSoftmax, data: FeatureSet, classes: Sequence[str]) -> dict[str, Any]:
     """Accuracy and confusion matrix (rows: truth, columns: prediction) on ``data``."""
     y = np.array([classes.index(label) for label in data.labels])
     pred = clf.predict(data.X.astype(np.float32))
@@ -175,7 +154,7 @@ def reference_statistics(X: np.ndarray) -> dict[str, Any]:
 
 
 def export_onnx(
-    clf: Any,
+    clf: LinearSoftmax,
     path: str | Path,
     *,
     name: str,
@@ -188,14 +167,11 @@ def export_onnx(
     metrics: dict[str, Any] | None = None,
     overwrite: bool = False,
 ) -> ModelMetadata:
-    """Export a fitted scikit-learn classifier to ONNX with the app's metadata embedded.
+    """Write a fitted classifier as an ONNX model file with the app's metadata embedded.
 
-    The test vector is three training rows with scikit-learn's own probabilities, so loading
-    the file checks that the export reproduces the original model.
+    The test vector is three training rows with the classifier's own probabilities, so
+    loading the file checks that the exported graph computes what was fitted.
     """
-    _sklearn()
-    from skl2onnx import to_onnx
-
     path = check_model_output(path, overwrite=overwrite)
     names = FeatureExtractor(
         recipe.features, recipe.channels, recipe.sample_rate, recipe.window_samples
@@ -221,17 +197,16 @@ def export_onnx(
         provenance={
             "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "app_version": __version__,
-            "estimator": type(clf[-1]).__name__ if hasattr(clf, "__getitem__") else str(clf),
+            "estimator": f"standardised multinomial logistic regression (C = {clf.c:g})",
             **(provenance or {}),
         },
         metrics=metrics or {},
     )
-    onx = to_onnx(clf, X[:1], options={"zipmap": False}, target_opset={"": 17, "ai.onnx.ml": 3})
-    onx.doc_string = description
-    entry = onx.metadata_props.add()
-    entry.key, entry.value = METADATA_KEY, metadata.to_json()
+    data = clf.to_onnx(
+        metadata={METADATA_KEY: metadata.to_json()}, doc=description, version=__version__
+    )
     try:
-        write_atomic(path, onx.SerializeToString(), overwrite=overwrite)
+        write_atomic(path, data, overwrite=overwrite)
     except FileExistsError as exc:
         raise ConfigError(_exists(path)) from exc
     except OSError as exc:

@@ -50,6 +50,12 @@ def accuracy_text(entry: ModelEntry) -> str:
     heldout = metrics.get("heldout")
     if isinstance(heldout, dict) and isinstance(heldout.get("accuracy"), int | float):
         return f"{100 * heldout['accuracy']:.1f}% (held out)"
+    balanced, chance, p = (
+        metrics.get(k) for k in ("cv_balanced_accuracy", "chance_level", "p_value")
+    )
+    if all(isinstance(v, int | float) for v in (balanced, chance, p)):  # a personal model
+        verdict = "" if metrics.get("better_than_chance") else ", NOT better than chance"
+        return f"{100 * balanced:.1f}% balanced (chance {100 * chance:.0f}%, p = {p:.2g}{verdict})"
     cv = metrics.get("cv_accuracy")
     if isinstance(cv, int | float):
         return f"{100 * cv:.1f}% (cross-validated)"

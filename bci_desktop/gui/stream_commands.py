@@ -13,6 +13,7 @@ from PyQt6.QtCore import pyqtSlot
 from bci_desktop.core import acquisition as acq
 from bci_desktop.core.inference.trial import TrialRequest
 from bci_desktop.core.session import NoticeLevel, RecordingStatus, RecordRequest
+from bci_desktop.core.sources.participant import Cue
 
 __all__ = ["StreamCommands"]
 
@@ -59,6 +60,11 @@ class StreamCommands:
     def stop_recording(self) -> None:
         """Stop the recording cleanly (the stream goes on)."""
         self._send(acq.StopRecording())
+
+    @pyqtSlot(object)
+    def present_cue(self, cue: Cue) -> None:
+        """A calibration step: its marker and event, followed by a simulated subject."""
+        self._send(acq.PresentCue(cue))
 
     @pyqtSlot(str, str)
     def add_event(self, kind: str, detail: str) -> None:

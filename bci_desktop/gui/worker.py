@@ -46,6 +46,7 @@ from bci_desktop.core.session import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    SubjectAnswered,
     TrialEnded,
     TrialStatus,
     load_model,
@@ -122,6 +123,8 @@ class StreamWorker(StreamCommands, QObject):
     prediction_health = pyqtSignal(object)
     #: TrialStatus (a shadow trial runs) or TrialEnded
     trial_changed = pyqtSignal(object)
+    #: SubjectAnswered: the simulated subject answered a calibration's self-report
+    subject_answered = pyqtSignal(object)
 
     def __init__(
         self,
@@ -211,6 +214,7 @@ class StreamWorker(StreamCommands, QObject):
                     PredictionAlarmChanged: self.prediction_health,
                     TrialStatus: self.trial_changed,
                     TrialEnded: self.trial_changed,
+                    SubjectAnswered: self.subject_answered,
                 }.get(type(item))
                 if signal is not None:
                     signal.emit(item)

@@ -8,6 +8,7 @@ from bci_desktop.core.acquisition.protocol import (
     AddEvent,
     Command,
     InsertMarker,
+    PresentCue,
     ReconnectNow,
     ReplayPause,
     ReplayResume,
@@ -41,6 +42,7 @@ _WHAT = {
     AddEvent: "Event not recorded",
     StartTrial: "Shadow trial not started",
     StopTrial: "Shadow trial not stopped",
+    PresentCue: "Calibration step not recorded",
     ReconnectNow: "Reconnect now",
     ReplayPause: "Replay",
     ReplayResume: "Replay",
@@ -78,6 +80,8 @@ def apply_command(session: StreamSession, command: Command) -> None:
             _watch(session).start_trial(request)
         case StopTrial():
             _watch(session).stop_trial()
+        case PresentCue(cue=cue):
+            session.cue(cue)
         case ReconnectNow():
             session.reconnect_now()
         case ReplayPause() | ReplayResume() | ReplaySeek() | ReplaySpeed():

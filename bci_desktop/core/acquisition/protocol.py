@@ -28,6 +28,7 @@ from bci_desktop.core.prediction import Prediction
 from bci_desktop.core.session.options import SessionOptions
 from bci_desktop.core.session.recording import RecordRequest
 from bci_desktop.core.session.spec import SourceOpener, SourceSpec
+from bci_desktop.core.sources.participant import Cue
 
 __all__ = [
     "AddEvent",
@@ -38,6 +39,7 @@ __all__ = [
     "DisplayBatch",
     "Heartbeat",
     "InsertMarker",
+    "PresentCue",
     "ReconnectNow",
     "ReplayPause",
     "ReplayResume",
@@ -127,6 +129,13 @@ class StopTrial:
 
 
 @dataclass(frozen=True)
+class PresentCue:
+    """What the person is shown changed (a calibration's block, rating, rest)."""
+
+    cue: Cue
+
+
+@dataclass(frozen=True)
 class ReconnectNow:
     """Try to reconnect a lost device at once."""
 
@@ -171,6 +180,7 @@ Command = (
     | AddEvent
     | StartTrial
     | StopTrial
+    | PresentCue
     | ReconnectNow
     | ReplayPause
     | ReplayResume

@@ -41,10 +41,13 @@ def validated_accuracy(metrics: Mapping[str, Any]) -> tuple[float, str] | None:
     """The accuracy a model's metadata says was measured on data it was not trained on.
 
     Returns ``(accuracy, kind)``, kind ``"held-out"`` or ``"cross-validated"``, or ``None``
-    when the model reports none (or reports something that is not a number in [0, 1]).
+    when the model reports none (or reports something that is not a number in [0, 1]), or
+    when its calibration found it no better than chance.
     """
     if not isinstance(metrics, Mapping):
         return None
+    if metrics.get("better_than_chance") is False:
+        return None  # a calibration judged no better than chance is never picked by itself
     found: list[tuple[object, str]] = []
     heldout = metrics.get("heldout")
     if isinstance(heldout, Mapping):

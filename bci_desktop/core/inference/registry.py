@@ -117,6 +117,9 @@ class ModelEntry:
     channels : tuple of str
         The electrodes the model needs (empty for BrainFlow's built-in models, which use
         every EEG channel, and for user models indexed before channels were recorded).
+    card : dict
+        A personal model's calibration card (subject, date, protocol, label source...),
+        without the full protocol; empty for other models.
     """
 
     name: str
@@ -135,6 +138,7 @@ class ModelEntry:
     imported: str | None = None
     original: str | None = None
     channels: tuple[str, ...] = ()
+    card: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def label(self) -> str:
@@ -616,6 +620,7 @@ class ModelRegistry:
                     channels=tuple(str(c) for c in rec.get("channels", ()) if isinstance(c, str))
                     if isinstance(rec.get("channels"), list)
                     else (),
+                    card=rec["card"] if isinstance(rec.get("card"), dict) else {},
                 )
             )
         return out
@@ -760,8 +765,26 @@ class ModelRegistry:
         return dataclasses.replace(entry, **changes)
 
 
+def _card(meta: ModelMetadata) -> dict[str, Any]:
+    """A personal model's calibration card, its protocol reduced to its name and states."""
+    card = meta.provenance.get("calibration")
+    if not isinstance(card, dict):
+        return {}
+    out = {k: v for k, v in card.items() if k != "protocol"}
+    protocol = card.get("protocol")
+    if isinstance(protocol, dict):
+        states = protocol.get("states")
+        out["protocol_states"] = (
+            [s.get("name") for s in states if isinstance(s, dict)]
+            if isinstance(states, list)
+            else []
+        )
+    return out
+
+
 def _summary(meta: ModelMetadata) -> dict[str, Any]:
     return {
+        "card": _card(meta),
         "classes": list(meta.classes),
         "task": meta.task,
         "input_kind": meta.recipe.input_kind,

@@ -42,6 +42,7 @@ from bci_desktop.core.session.status import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    SubjectAnswered,
     TrialEnded,
     TrialStatus,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "StreamStarted",
     "StreamState",
     "StreamStatus",
+    "SubjectAnswered",
     "Supervision",
     "TrialEnded",
     "TrialStatus",

@@ -8,14 +8,24 @@ a :class:`~bci_desktop.core.session.status.RecordingStatus` with ``error`` set.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bci_desktop.core.atomic import write_atomic
 from bci_desktop.core.engine import Engine, EngineUpdate
 from bci_desktop.core.errors import BCIError, ConfigError, one_line
 from bci_desktop.core.recording import RecordingError, RecordingTap, SessionRecorder, model_info
+from bci_desktop.core.recording.session import (
+    EVENTS_FILE,
+    LOCK_FILE,
+    MARKERS_FILE,
+    META_FILE,
+    PREDICTIONS_FILE,
+    SAMPLES_FILE,
+)
 from bci_desktop.core.session.status import NoticeLevel, RecordingStatus
 from bci_desktop.core.stream import Chunk, StreamInfo
 
@@ -25,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 #: How often a running recording reports its elapsed time and size (s).
 STATUS_EVERY_S = 1.0
+_ATTACHMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_SESSION_FILES = (META_FILE, SAMPLES_FILE, MARKERS_FILE, PREDICTIONS_FILE, EVENTS_FILE, LOCK_FILE)
 
 
 @dataclass(frozen=True)
@@ -40,11 +52,23 @@ class RecordRequest:
     folder : str or None
         The folder that holds sessions (a new session folder is made inside it); ``None``
         uses the data folder (:func:`~bci_desktop.core.recording.catalog.data_dir`).
+    attachments : tuple of (str, str)
+        Text files written into the new session folder as it is created, as ``(file
+        name, text)`` (a calibration's protocol: ``calibration.json``).
     """
 
     subject: str = ""
     notes: str = ""
     folder: str | None = None
+    attachments: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, _text in self.attachments:
+            if not _ATTACHMENT.match(name) or name in _SESSION_FILES:
+                raise ConfigError(
+                    f"Cannot attach {name!r} to a session: give a plain file name such as "
+                    "'notes.json' that is not one of the session's own files."
+                )
 
 
 class RecordingLink:
@@ -101,6 +125,15 @@ class RecordingLink:
             model=model_info(engine.primary_model),
             gap_threshold_s=None,  # gaps come from the session's one gap counter
         )
+        for name, text in request.attachments:
+            try:
+                write_atomic(recorder.folder / name, text)
+            except OSError as exc:
+                recorder.stop()
+                raise RecordingError(
+                    f"Cannot write {name} into {recorder.folder}: {exc.strerror or exc}. "
+                    "Choose a writable folder with free space."
+                ) from exc
         self._failed = None
         self._recorder = recorder
         self._first = self._seen

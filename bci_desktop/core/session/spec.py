@@ -95,6 +95,11 @@ class SimulatedSpec:
     montage : Montage, str, tuple of str or None
         Any montage (a preset or 10-05 names): the simulated sources are placed by scalp
         position; ``None``: the synthetic board's 16 channels (or ``channels``).
+    responsive : bool
+        False: a "non-responder", whose EEG carries no trace of the emotional state.
+
+    The simulated subject follows its script until a calibration cues it: then its state
+    follows the calibration's blocks (:meth:`StreamSession.cue`).
     """
 
     speed: float | None = 1.0
@@ -103,6 +108,7 @@ class SimulatedSpec:
     seed: int = 0
     subject_seed: int | None = None
     montage: Montage | str | tuple[str, ...] | None = None
+    responsive: bool = True
 
 
 @dataclass(frozen=True)
@@ -204,6 +210,7 @@ def spec_for_board(
     seed: int = 0,
     subject_seed: int | None = None,
     montage: Montage | str | tuple[str, ...] | None = None,
+    responsive: bool = True,
 ) -> SourceSpec:
     """The spec for what a user typed as ``--board`` (or chose in the window's board list).
 
@@ -216,16 +223,16 @@ def spec_for_board(
         If simulated-subject options are given for a board, or a speed for a live board.
     """
     if is_simulated(board):
-        return SimulatedSpec(speed, script, channels, seed, subject_seed, montage)
+        return SimulatedSpec(speed, script, channels, seed, subject_seed, montage, responsive)
     if speed != 1.0:
         raise ConfigError(
             "The 'speed' option applies to the simulated subject and to replay only; a live "
             f"board such as {board!r} streams in real time."
         )
-    if script is not None or channels is not None or subject_seed is not None:
+    if script is not None or channels is not None or subject_seed is not None or not responsive:
         raise ConfigError(
-            "The 'script', 'channels' and 'subject-seed' options apply to the simulated "
-            "subject only (board 'simulated')."
+            "The 'script', 'channels', 'subject-seed' and 'non-responder' options apply to "
+            "the simulated subject only (board 'simulated')."
         )
     if is_lsl_board(board):
         return LslSpec(StreamQuery.parse(str(board)))
@@ -263,6 +270,7 @@ def open_source(spec: SourceSpec, supervision: Supervision | None = None) -> Ope
             seed=spec.seed,
             subject_seed=spec.subject_seed,
             montage=spec.montage,
+            responsive=spec.responsive,
         )
         return OpenedSource(source)
     if isinstance(spec, ReplaySpec):

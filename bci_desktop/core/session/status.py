@@ -24,6 +24,7 @@ from bci_desktop.core.session.model_messages import (
     TrialEnded,
     TrialStatus,
 )
+from bci_desktop.core.sources.participant import SelfReport
 from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import StreamInfo
 
@@ -43,6 +44,7 @@ __all__ = [
     "StreamStarted",
     "StreamState",
     "StreamStatus",
+    "SubjectAnswered",
     "TrialEnded",
     "TrialStatus",
 ]
@@ -315,6 +317,22 @@ class MarkerReceived:
     late: bool
 
 
+@dataclass(frozen=True)
+class SubjectAnswered:
+    """The simulated person answered a self-report (a cue asked them to).
+
+    Attributes
+    ----------
+    report : SelfReport
+        Their valence and arousal ratings.
+    detail : str
+        The detail of the cue that asked (which block).
+    """
+
+    report: SelfReport
+    detail: str
+
+
 SessionMessage = (
     StateChanged
     | StreamStarted
@@ -331,4 +349,5 @@ SessionMessage = (
     | PredictionAlarmChanged
     | TrialStatus
     | TrialEnded
+    | SubjectAnswered
 )

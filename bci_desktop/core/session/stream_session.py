@@ -58,7 +58,9 @@ from bci_desktop.core.session.status import (
     StreamStarted,
     StreamState,
     StreamStatus,
+    SubjectAnswered,
 )
+from bci_desktop.core.sources.participant import Cue, Participant
 from bci_desktop.core.sources.supervised import SourceEvent
 from bci_desktop.core.stream import Chunk, StreamInfo
 
@@ -559,6 +561,21 @@ class StreamSession:
     def stop_recording(self) -> RecordingStatus:
         """Stop the recording cleanly (the stream goes on); the final status."""
         return self._link.stop_reported()
+
+    def cue(self, cue: Cue) -> None:
+        """What the person is shown changed: the cue's marker and event go on the next
+        sample; a source that is the person (the simulated subject) follows it from there
+        and answers a self-report. Raises BCIError when nothing streams (or signal lost)."""
+        opened = self._opened
+        if opened is None or not self._state.active:
+            raise SourceError("Connect a source first.")
+        if cue.marker is not None:
+            self.insert_marker(cue.marker)
+        self.add_event(cue.event, cue.detail)
+        if isinstance(opened.source, Participant):
+            report = opened.source.follow(cue)
+            if report is not None:
+                self._emit(SubjectAnswered(report, cue.detail))
 
     def add_event(self, kind: str, detail: str = "") -> None:
         """Note an event (e.g. ``"calibration_start"``) in the recording, if one runs."""

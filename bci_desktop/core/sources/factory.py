@@ -46,6 +46,7 @@ def open_simulated(
     seed: int = 0,
     subject_seed: int | None = None,
     montage: Montage | str | Sequence[str] | None = None,
+    responsive: bool = True,
 ) -> Source:
     """Create (but do not start) the simulated subject.
 
@@ -58,6 +59,9 @@ def open_simulated(
     montage : Montage, str, sequence of str or None
         Names of its channels (a preset such as ``"cyton"``, or 10-05 names): its sources
         are placed by scalp position. ``None``: the synthetic board's 16 (or ``channels``).
+    responsive : bool
+        False makes a "non-responder": a person whose EEG carries no trace of their
+        emotional state (``SubjectProfile.state_effect`` 0), though they feel it and say so.
 
     Raises
     ------
@@ -73,6 +77,8 @@ def open_simulated(
     from bci_desktop.core.sources.simulated import montage as simulated_montage
 
     profile = SubjectProfile() if subject_seed is None else SubjectProfile(seed=subject_seed)
+    if not responsive:
+        profile = SubjectProfile(seed=profile.seed, state_effect=0.0)
     if montage is not None and channels is not None:
         raise ConfigError(
             "Give either 'channels' (a number of channels) or 'montage' (their names) for "

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
+from bci_desktop.core.affect import STATES  # one per quadrant of Russell's circumplex
 from bci_desktop.core.errors import ConfigError, SourceError
 from bci_desktop.core.limits import seed_problem, speed_problem
 from bci_desktop.core.montage.tenfive import position
@@ -39,6 +40,8 @@ from bci_desktop.core.sources.montage import (
     scalp_positions,
     spatial_kernel,
 )
+from bci_desktop.core.sources.participant import Cue, SelfReport
+from bci_desktop.core.sources.simulated_cues import NEUTRAL, CueSchedule, code_for, self_report
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 
 __all__ = [
@@ -55,8 +58,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The emotional states, one per quadrant of Russell's circumplex (valence x arousal).
-STATES: tuple[str, ...] = ("calm", "happy", "sad", "stressed")
 _VALENCE = np.array([1.0, 1.0, -1.0, -1.0])  # calm, happy, sad, stressed
 _AROUSAL = np.array([-1.0, 1.0, -1.0, 1.0])
 _DEFAULT_ORDER = ("calm", "happy", "stressed", "sad")  # a walk around the circumplex
@@ -337,11 +338,13 @@ class _Generator:
         self.fs, self.profile, self.person = fs, profile, person
         self.starts, self.states, self.total, self.loop = step_starts, step_states, total, loop
         self.pos = 0
+        self.cues = CueSchedule()  # switches made by a calibration's cues (simulated_cues)
         k, s = len(channels), len(_RHYTHMS)
         self.k, self.s = k, s
         rngs = [np.random.default_rng([int(seed), 2, i]) for i in range(8)]
         self.rng_bg, self.rng_rhythm, self.rng_env, self.rng_imp = rngs[:4]
         self.rng_events, self.rng_blink, self.rng_muscle, rng_warm = rngs[4:]
+        self.rngs = rngs[:7]
         xy = scalp_positions(channels)
 
         # Per channel: the person's electrode gains (profile seed, by channel name, so they
@@ -420,8 +423,37 @@ class _Generator:
         self.knots = np.stack([first, second], axis=1)  # knots -1 and 0 (in knot_n units)
         self.knot_base = -1
 
+    def snapshot(self) -> tuple:
+        """Everything :meth:`generate` changes (its arrays are replaced, never modified in
+        place, so references do), to generate again from here with new cues."""
+        return (
+            self.pos,
+            self.zi_bg,
+            list(self.zi_band),
+            [r.bit_generator.state for r in self.rngs],
+            self.knots,
+            self.knot_base,
+            self.carry,
+            self.carry_live,
+        )
+
+    def restore(self, snap: tuple) -> None:
+        """Go back to a :meth:`snapshot`."""
+        self.pos, self.zi_bg, zi_band, states, self.knots, self.knot_base = snap[:6]
+        self.carry, self.carry_live = snap[6:]
+        self.zi_band = list(zi_band)
+        for rng, state in zip(self.rngs, states, strict=True):
+            rng.bit_generator.state = state
+
+    def script_codes(self, idx: np.ndarray) -> np.ndarray:
+        """The scripted state of each sample."""
+        pos = idx % self.total if self.loop else np.minimum(idx, self.total - 1)
+        return self.states[np.searchsorted(self.starts, pos, side="right") - 1]
+
     def schedule(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return the true state of each sample and the crossfaded log-gains ``(n, P)``."""
+        if self.cues.active:
+            return self.cues.schedule(idx, self.script_codes, self.effects, _FADE_S * self.fs)
         pos = idx % self.total if self.loop else np.minimum(idx, self.total - 1)
         step = np.searchsorted(self.starts, pos, side="right") - 1
         cur = self.states[step]
@@ -519,11 +551,12 @@ class _Generator:
 
 
 def _effect_matrix(profile: SubjectProfile, person: _Person) -> np.ndarray:
-    """Log-gain of every rhythm generator and artifact rate in each state, ``(4, P)``."""
+    """Log-gain of every rhythm generator and artifact rate in each state, ``(5, P)``: the
+    four states, then "no particular state" (:data:`NEUTRAL`: the trait alone)."""
     names = [r[0] for r in _RHYTHMS]
     arousal = np.array([r[5] for r in _RHYTHMS]) * person.arousal_reactivity
     valence = np.array([r[6] for r in _RHYTHMS]) * person.valence_reactivity
-    effects = np.zeros((len(STATES), len(_RHYTHMS) + 2))
+    effects = np.zeros((len(STATES) + 1, len(_RHYTHMS) + 2))
     for i, state in enumerate(STATES):
         effects[i, : len(names)] = _AROUSAL[i] * arousal + _VALENCE[i] * valence
         for name, value in _EXTRAS.get(state, {}).items():
@@ -663,6 +696,10 @@ class SimulatedSubject(Source):
 
         self._lock = threading.Lock()
         self._pending_markers: deque[float] = deque()
+        self._pending_cues: list[int] = []
+        self._induced: int | None = None  # the state the last block induced
+        self._reports = 0
+        self._snap: tuple | None = None  # the generator before the block being handed out
         self._gen: _Generator | None = None
         self._pos = 0  # samples delivered
         self._block_n = max(1, round(_BLOCK_S * self._fs))
@@ -735,6 +772,9 @@ class SimulatedSubject(Source):
         )
         self._pos = 0
         self._block_used = self._block_truth.size
+        with self._lock:
+            self._pending_cues.clear()
+            self._induced, self._reports = None, 0
         self._start_time = time.time() if self._start_time_arg is None else self._start_time_arg
         self._t0 = time.monotonic()
         logger.debug("simulated subject started: %s", self._info.description)
@@ -747,6 +787,7 @@ class SimulatedSubject(Source):
         """Return the samples due since the last call, or ``None`` if none are due yet."""
         if self._gen is None:
             raise SourceError("The simulated subject is not started: call start() first.")
+        self._apply_cues()
         if self._speed is None:
             n = self._chunk_n
         else:
@@ -784,6 +825,7 @@ class SimulatedSubject(Source):
                 m = self._block_n
                 if not self._loop:
                     m = min(m, self._total - self._gen.pos)
+                self._snap = self._gen.snapshot()
                 self._block_eeg, self._block_truth = self._gen.generate(m)
                 self._block_used = 0
             take = min(n - done, self._block_truth.size - self._block_used)
@@ -793,6 +835,38 @@ class SimulatedSubject(Source):
             done += take
             self._block_used += take
         self._pos += n
+
+    def follow(self, cue: Cue) -> SelfReport | None:
+        """Follow a calibration's cue from the next sample handed out, as a cooperative
+        person would (see :mod:`bci_desktop.core.sources.simulated_cues`); asked for a
+        self-report, answer how the last block felt."""
+        code = code_for(cue)
+        with self._lock:
+            if code is not None:
+                self._pending_cues.append(code)
+            report = None
+            if cue.asks_report:
+                report = self_report(self._induced, self._seed, self._reports)
+                self._reports += 1
+            if cue.changes_state and cue.induce is not None:  # a block starts
+                self._induced = code if code != NEUTRAL else None
+        return report
+
+    def _apply_cues(self) -> None:
+        """Switches asked for since the last read start at the next sample handed out;
+        the part of the generated block not yet handed out is made again with them (its
+        handed-out part comes out identical: the generator is deterministic)."""
+        with self._lock:
+            codes, self._pending_cues = self._pending_cues, []
+        if not codes:
+            return
+        gen = self._gen
+        assert gen is not None
+        for code in codes:
+            gen.cues.add(self._pos, code)
+        if self._snap is not None and self._block_used < self._block_truth.size:
+            gen.restore(self._snap)
+            self._block_eeg, self._block_truth = gen.generate(self._block_truth.size)
 
     def _put_marker(self, value: float) -> None:
         """Put ``value`` on the next generated sample (several markers inserted between two

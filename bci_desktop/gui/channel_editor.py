@@ -274,6 +274,7 @@ class ChannelEditor(QWidget):
         """Show what the next connection will use, and put it into the table."""
         board = self._board
         assert board is not None
+        message = self.message.text(), self.message.styleSheet()
         own = self._default()
         device_saved = bool(self._serial or self._mac) and self._saved_key_here(device=True)
         montage, where = own, _origin_words(own, board)
@@ -297,7 +298,6 @@ class ChannelEditor(QWidget):
         self.remove_button.setVisible(not fixed)
         if fixed:
             self._resize_rows(board.n_channels or 0)
-        message = self.message.text(), self.message.styleSheet()
         self.set_names(montage.channels)
         if keep_message:
             self.message.setText(message[0])

@@ -94,6 +94,7 @@ class StreamClock:
         self.hop_s = DEFAULT_HOP_S
         self.pace = 1.0
         self._pace_from: tuple[float, float] | None = None  # (wall, stream) a second ago
+        self._first: tuple[float, int] | None = None  # (t, index) of the first prediction
 
     def samples(self, newest_t: float, now: float) -> None:
         """Samples up to stream time ``newest_t`` arrived at wall time ``now``."""
@@ -105,13 +106,14 @@ class StreamClock:
             self._pace_from = (now, newest_t)
         self.newest_t, self.samples_at = newest_t, now
 
-    def predictions(self, before: Prediction | None, newest: Prediction) -> None:
-        """Learn the hop from two consecutive predictions of the engine."""
-        if before is None:
+    def predictions(self, newest: Prediction) -> None:
+        """Learn the hop: the stream time per hop since the first prediction seen."""
+        first = self._first
+        if first is None or newest.index <= first[1] or newest.t <= first[0]:
+            if first is None or newest.index < first[1]:  # the first, or the engine restarted
+                self._first = (newest.t, newest.index)
             return
-        hops = newest.index - before.index
-        if hops > 0 and newest.t > before.t:
-            self.hop_s = (newest.t - before.t) / hops
+        self.hop_s = (newest.t - first[0]) / (newest.index - first[1])
 
     def age_s(self, p: Prediction, now: float) -> float:
         """Stream seconds since ``p``'s window ended, at wall time ``now``."""

@@ -163,7 +163,7 @@ class LiveData:
         if update.quality is not None:
             self.quality = update.quality
         for p in update.predictions:
-            self.clock.predictions(self.last_prediction, p)
+            self.clock.predictions(p)
             self.predictions.append(p)
             self.latency.add(p.latency_ms)
             if p.source_latency_ms is not None:

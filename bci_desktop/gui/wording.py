@@ -26,7 +26,7 @@ _OTHER_OPTIONS: dict[str, str] = {
     "--speed": "the speed",
     "--model": "Models > Manage models…",
     "--no-model": "no model",
-    "--montage": "the channel names (Device panel, Edit channel names…)",
+    "--montage": "Device panel > Edit channel names…",
 }
 
 _OPTION = r"--[a-z][a-z0-9-]*"

@@ -276,7 +276,7 @@ class ChannelEditor(QWidget):
         assert board is not None
         message = self.message.text(), self.message.styleSheet()
         own = self._default()
-        device_saved = bool(self._serial or self._mac) and self._saved_key_here(device=True)
+        device_saved = self._device_has_own()
         montage, where = own, _origin_words(own, board)
         saved = self.montage()
         if saved is not None:
@@ -305,13 +305,13 @@ class ChannelEditor(QWidget):
         else:
             self._say("")
 
-    def _saved_key_here(self, *, device: bool) -> bool:
+    def _device_has_own(self) -> bool:
+        """Names are saved for this very device (its serial number or MAC address)."""
         board = self._board
         assert board is not None
-        if device:
-            key = device_key(board.name, serial_number=self._serial, mac_address=self._mac)
-        else:
-            key = device_key(board.name)
+        if not (self._serial or self._mac):
+            return False
+        key = device_key(board.name, serial_number=self._serial, mac_address=self._mac)
         return key in self._saved
 
     def _fill_presets(self, own: Montage) -> None:

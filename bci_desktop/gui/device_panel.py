@@ -6,8 +6,13 @@ board, the app's simulated subject), then every board BrainFlow knows, then the 
 visible on the network (:meth:`DevicePanel.set_lsl_streams`, refreshed by
 :mod:`bci_desktop.gui.lsl`). Only the connection fields the chosen board uses are shown
 (required ones marked with ``*``); values typed for other boards are kept, so switching
-back and forth loses nothing. While a recording is replayed the panel describes the
-recording instead of a board.
+back and forth loses nothing. Under them, the names of the board's EEG channels and their
+editor (:mod:`bci_desktop.gui.channel_editor`); Connect streams with the names saved for
+the board or device (:meth:`DevicePanel.montage`). While a recording is replayed the panel
+describes the recording instead of a board.
+
+The board list is :mod:`bci_desktop.gui.board_list`, the connection fields
+:mod:`bci_desktop.gui.connection_fields`.
 """
 
 from __future__ import annotations
@@ -37,11 +42,8 @@ from bci_desktop.core.sources.board_names import board_label
 from bci_desktop.core.sources.boards import ConnectionParams, list_boards
 from bci_desktop.core.sources.factory import is_simulated
 from bci_desktop.gui.board_list import (
-    LSL_GROUP,
     SIMULATED_LABEL,
-    BoardItem,
     add_lsl_item,
-    board_items,
     describe_lsl,
     fill_board_combo,
     query_name,
@@ -50,16 +52,7 @@ from bci_desktop.gui.channel_editor import ChannelEditor
 from bci_desktop.gui.connection_fields import FIELDS, ConnectionFields, FieldSpec
 from bci_desktop.gui.wording import in_window_words
 
-__all__ = [
-    "FIELDS",
-    "LSL_GROUP",
-    "SIMULATED_LABEL",
-    "STATE_STYLE",
-    "BoardItem",
-    "DevicePanel",
-    "FieldSpec",
-    "board_items",
-]
+__all__ = ["FIELDS", "STATE_STYLE", "DevicePanel", "FieldSpec"]
 
 logger = logging.getLogger(__name__)
 

@@ -6,56 +6,53 @@ board, the app's simulated subject), then every board BrainFlow knows, then the 
 visible on the network (:meth:`DevicePanel.set_lsl_streams`, refreshed by
 :mod:`bci_desktop.gui.lsl`). Only the connection fields the chosen board uses are shown
 (required ones marked with ``*``); values typed for other boards are kept, so switching
-back and forth loses nothing. While a recording is replayed the panel describes the
-recording instead of a board.
+back and forth loses nothing. Under them, the names of the board's EEG channels and their
+editor (:mod:`bci_desktop.gui.channel_editor`); Connect streams with the names saved for
+the board or device (:meth:`DevicePanel.montage`). While a recording is replayed the panel
+describes the recording instead of a board.
+
+The board list is :mod:`bci_desktop.gui.board_list`, the connection fields
+:mod:`bci_desktop.gui.connection_fields`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QFont, QResizeEvent, QStandardItem, QStandardItemModel
-from PyQt6.QtSerialPort import QSerialPortInfo
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from bci_desktop.core.errors import ConfigError
 from bci_desktop.core.lsl.discovery import LslStreamSummary, StreamQuery, is_lsl_board
+from bci_desktop.core.montage import Montage
 from bci_desktop.core.session import StreamState
-from bci_desktop.core.sources.board_names import (
-    TEST_SIGNALS,
-    board_label,
-    human_name,
-    maker_order,
+from bci_desktop.core.sources.board_names import board_label
+from bci_desktop.core.sources.boards import ConnectionParams, list_boards
+from bci_desktop.core.sources.factory import is_simulated
+from bci_desktop.gui.board_list import (
+    SIMULATED_LABEL,
+    add_lsl_item,
+    describe_lsl,
+    fill_board_combo,
+    query_name,
 )
-from bci_desktop.core.sources.boards import (
-    PROXY_BOARDS,
-    BoardSummary,
-    ConnectionParams,
-    board_name,
-    list_boards,
-    resolve_board,
-)
-from bci_desktop.core.sources.factory import SIMULATED, is_simulated
+from bci_desktop.gui.channel_editor import ChannelEditor
+from bci_desktop.gui.connection_fields import FIELDS, ConnectionFields, FieldSpec
 from bci_desktop.gui.wording import in_window_words
 
-__all__ = ["STATE_STYLE", "DevicePanel", "FieldSpec"]
+__all__ = ["FIELDS", "STATE_STYLE", "DevicePanel", "FieldSpec"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,99 +68,6 @@ STATE_STYLE: dict[StreamState, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """How a connection field is shown."""
-
-    label: str
-    kind: str  # "serial", "text", "port", "file", "board", "seconds", "protocol"
-    tip: str
-
-
-FIELDS: dict[str, FieldSpec] = {
-    "serial_port": FieldSpec(
-        "Serial port", "serial", "Serial port of the board or its dongle, e.g. /dev/ttyUSB0"
-    ),
-    "mac_address": FieldSpec(
-        "MAC address", "text", "Bluetooth MAC address, e.g. 00:A0:C9:14:C8:29"
-    ),
-    "ip_address": FieldSpec("IP address", "text", "IP address of the board, e.g. 192.168.4.1"),
-    "ip_port": FieldSpec("IP port", "port", "IP port the board sends to or listens on"),
-    "ip_protocol": FieldSpec("IP protocol", "protocol", "Network protocol (BrainFlow's)"),
-    "serial_number": FieldSpec("Serial number", "text", "Serial number or name of the device"),
-    "file": FieldSpec("File", "file", "BrainFlow file to play back"),
-    "master_board": FieldSpec(
-        "Master board", "board", "The board that recorded the file or streams the data"
-    ),
-    "timeout": FieldSpec("Timeout (s)", "seconds", "Connection timeout, 0 for BrainFlow's"),
-    "other_info": FieldSpec("Other info", "text", "Board-specific extra information"),
-    "ip_address_aux": FieldSpec("Aux IP address", "text", "IP address of the auxiliary stream"),
-    "ip_port_aux": FieldSpec("Aux IP port", "port", "IP port of the auxiliary stream"),
-    "ip_address_anc": FieldSpec("Anc IP address", "text", "IP address of the ancillary stream"),
-    "ip_port_anc": FieldSpec("Anc IP port", "port", "IP port of the ancillary stream"),
-    "file_aux": FieldSpec("Aux file", "file", "File of the auxiliary preset"),
-    "file_anc": FieldSpec("Anc file", "file", "File of the ancillary preset"),
-}
-_PROTOCOLS = (("None", 0), ("UDP", 1), ("TCP", 2))
-
-
-#: The group of the LSL streams in the board list.
-LSL_GROUP = "LSL streams"
-#: The simulated subject as the board list shows it.
-SIMULATED_LABEL = "Simulated subject (16 ch, 250 Hz, known emotion)"
-
-
-@dataclass(frozen=True)
-class BoardItem:
-    """One entry of the board list."""
-
-    name: str  # what the settings and the command line call it ("cyton", "simulated")
-    text: str  # what the list shows
-    tip: str
-    group: str  # the maker
-
-
-def board_items() -> list[BoardItem]:
-    """Every board, in the order of the list: grouped by maker (test signals first)."""
-    items = [
-        BoardItem(
-            SIMULATED,
-            SIMULATED_LABEL,
-            "The app's simulated subject: EEG-like data whose emotional state follows a "
-            "script, so the emotion panel can show the truth beside the prediction. "
-            "(Command line: --board simulated)",
-            TEST_SIGNALS,
-        )
-    ]
-    for b in list_boards():
-        maker = human_name(b.board_id, brainflow_name=b.description_name).maker
-        items.append(BoardItem(b.name, board_label(b), _describe(b), maker))
-    # Stable sort: within a group, BrainFlow's order (the synthetic board before the
-    # simulated subject, models by id).
-    items.sort(key=lambda i: (maker_order(i.group), i.name != "synthetic"))
-    return items
-
-
-def _describe(b: BoardSummary) -> str:
-    rate = f"{b.sample_rate} Hz" if b.sample_rate else "rate of its master board"
-    eeg = f"{b.n_eeg} EEG channels" if b.n_eeg else "EEG channels of its master board"
-    return (
-        f"BrainFlow board id {b.board_id} ({b.enum_name}; command line: --board {b.name}): "
-        f"{rate}, {eeg}"
-    )
-
-
-def _describe_lsl(s: LslStreamSummary) -> str:
-    return (
-        f"LSL stream {s.name!r} ({s.type or 'no type'}) from {s.hostname}: "
-        f"{s.channel_count} channels at {s.sample_rate:g} Hz"
-    )
-
-
-def _query_name(query: StreamQuery) -> str:
-    return query.name or query.source_id or query.type or "?"
-
-
 class DevicePanel(QWidget):
     """Board picker, connection fields, Connect/Disconnect and the connection state.
 
@@ -173,6 +77,8 @@ class DevicePanel(QWidget):
         The user asked to connect (button or shortcut).
     disconnect_requested()
         The user asked to disconnect.
+    montage_saved(MontageChange)
+        The user saved channel names (:attr:`channel_editor`).
 
     Attributes
     ----------
@@ -183,6 +89,8 @@ class DevicePanel(QWidget):
     connect_button, disconnect_button, refresh_ports_button : QPushButton / QToolButton
     state_label : QLabel
         The state word (and error message), coloured.
+    channel_editor : ChannelEditor
+        The names of the chosen board's EEG channels.
     """
 
     connect_requested = pyqtSignal()
@@ -194,9 +102,7 @@ class DevicePanel(QWidget):
         self._lsl: dict[str, LslStreamSummary] = {}
         self._state = StreamState.IDLE
         self._replaying = False
-        self._editors: dict[str, QWidget] = {}
         self._values: dict[str, Any] = {}
-        self._file_edits: dict[str, QLineEdit] = {}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -207,7 +113,7 @@ class DevicePanel(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.board_combo.setMinimumContentsLength(14)
-        self._fill_board_list()
+        fill_board_combo(self.board_combo)
         self.board_info = QLabel()
         self.board_info.setWordWrap(True)
         self.board_info.setProperty("role", "hint")
@@ -224,15 +130,11 @@ class DevicePanel(QWidget):
         self._recording_row = self.form.rowCount() - 1
         self.form.setRowVisible(self._recording_row, False)
         self.form.addRow(self.board_info)
-        self._rows: dict[str, int] = {}
-        self._labels: dict[str, QLabel] = {}
-        for name, spec in FIELDS.items():
-            editor = self._make_editor(name, spec)
-            self._editors[name] = editor
-            self._labels[name] = QLabel(spec.label)
-            self._labels[name].setToolTip(spec.tip)
-            self.form.addRow(self._labels[name], editor)
-            self._rows[name] = self.form.rowCount() - 1
+        self.fields = ConnectionFields(
+            self.form, list(self._summaries.values()), self._device_changed
+        )
+        self.port_combo = self.fields.port_combo
+        self.refresh_ports_button = self.fields.refresh_ports_button
         self.speed_box = QDoubleSpinBox()
         self.speed_box.setRange(0.1, 100.0)
         self.speed_box.setDecimals(1)
@@ -247,6 +149,10 @@ class DevicePanel(QWidget):
         self.form.addRow(self.required_note)
         self._note_row = self.form.rowCount() - 1
         layout.addLayout(self.form)
+        self.channel_editor = ChannelEditor()
+        self.montage_saved = self.channel_editor.montage_saved
+        self.channel_editor.resized.connect(lambda: QTimer.singleShot(0, self._fit_height))
+        layout.addWidget(self.channel_editor)
 
         buttons = QHBoxLayout()
         self.connect_button = QPushButton("Connect")
@@ -287,135 +193,6 @@ class DevicePanel(QWidget):
         if need != self.minimumHeight():
             self.setMinimumHeight(need)
 
-    def _fill_board_list(self) -> None:
-        """The boards under a header per maker (headers cannot be chosen)."""
-        model = QStandardItemModel(self.board_combo)
-        group = None
-        for item in board_items():
-            if item.group != group:
-                group = item.group
-                header = QStandardItem(group)
-                header.setFlags(Qt.ItemFlag.NoItemFlags)
-                font = QFont(self.board_combo.font())
-                font.setBold(True)
-                header.setFont(font)
-                model.appendRow(header)
-            row = QStandardItem("   " + item.text)
-            row.setData(item.name, Qt.ItemDataRole.UserRole)
-            row.setToolTip(item.tip)
-            model.appendRow(row)
-        self.board_combo.setModel(model)
-        self.board_combo.setCurrentIndex(self.board_combo.findData("synthetic"))
-
-    # -- editors -------------------------------------------------------------------------
-    def _make_editor(self, name: str, spec: FieldSpec) -> QWidget:
-        if spec.kind == "serial":
-            box = QWidget()
-            row = QHBoxLayout(box)
-            row.setContentsMargins(0, 0, 0, 0)
-            self.port_combo = QComboBox()
-            self.port_combo.setEditable(True)
-            self.port_combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-            self.port_combo.setToolTip(spec.tip + " (pick a port present or type one)")
-            self.port_combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            self.port_combo.setMinimumContentsLength(8)
-            self.refresh_ports_button = QToolButton()
-            self.refresh_ports_button.setText("↻")
-            self.refresh_ports_button.setToolTip("Refresh the list of serial ports")
-            self.refresh_ports_button.clicked.connect(self.refresh_ports)
-            row.addWidget(self.port_combo, 1)
-            row.addWidget(self.refresh_ports_button)
-            return box
-        if spec.kind == "port":
-            spin = QSpinBox()
-            spin.setRange(0, 65535)
-            spin.setSpecialValueText("not set")
-            spin.setToolTip(spec.tip)
-            return spin
-        if spec.kind == "seconds":
-            spin = QSpinBox()
-            spin.setRange(0, 3600)
-            spin.setSpecialValueText("default")
-            spin.setToolTip(spec.tip)
-            return spin
-        if spec.kind == "protocol":
-            combo = QComboBox()
-            for text, value in _PROTOCOLS:
-                combo.addItem(text, value)
-            combo.setToolTip(spec.tip)
-            return combo
-        if spec.kind == "board":
-            combo = QComboBox()
-            combo.setToolTip(spec.tip)
-            for b in self._summaries.values():
-                if b.board_id not in PROXY_BOARDS:
-                    combo.addItem(board_label(b), b.name)
-            return combo
-        edit = QLineEdit()
-        edit.setToolTip(spec.tip)
-        edit.setClearButtonEnabled(True)
-        if spec.kind == "file":
-            box = QWidget()
-            row = QHBoxLayout(box)
-            row.setContentsMargins(0, 0, 0, 0)
-            browse = QToolButton()
-            browse.setText("…")
-            browse.setToolTip("Choose the file")
-            browse.clicked.connect(lambda: self._browse(edit))
-            row.addWidget(edit, 1)
-            row.addWidget(browse)
-            self._file_edits[name] = edit
-            return box
-        return edit
-
-    def _browse(self, edit: QLineEdit) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a BrainFlow file", edit.text(), "BrainFlow files (*.csv *.txt);;All (*)"
-        )
-        if path:
-            edit.setText(path)
-
-    def _editor_value(self, name: str) -> Any:
-        spec = FIELDS[name]
-        editor = self._editors[name]
-        if spec.kind == "serial":
-            return self.port_combo.currentText().strip()
-        if spec.kind in ("port", "seconds"):
-            assert isinstance(editor, QSpinBox)
-            return int(editor.value())
-        if spec.kind in ("protocol", "board"):
-            assert isinstance(editor, QComboBox)
-            return editor.currentData()
-        if spec.kind == "file":
-            return self._file_edits[name].text().strip()
-        assert isinstance(editor, QLineEdit)
-        return editor.text().strip()
-
-    def _set_editor_value(self, name: str, value: Any) -> None:
-        spec = FIELDS[name]
-        editor = self._editors[name]
-        if spec.kind == "serial":
-            self.port_combo.setCurrentText(str(value or ""))
-        elif spec.kind in ("port", "seconds"):
-            assert isinstance(editor, QSpinBox)
-            editor.setValue(int(value or 0))
-        elif spec.kind in ("protocol", "board"):
-            assert isinstance(editor, QComboBox)
-            if spec.kind == "board" and value is not None:
-                try:
-                    value = board_name(resolve_board(value))
-                except ConfigError:
-                    logger.warning("Ignored the unknown master board %r", value)
-            i = editor.findData(value)
-            editor.setCurrentIndex(max(i, 0))
-        elif spec.kind == "file":
-            self._file_edits[name].setText(str(value or ""))
-        else:
-            assert isinstance(editor, QLineEdit)
-            editor.setText(str(value or ""))
-
     # -- board ---------------------------------------------------------------------------
     def board(self) -> str:
         """Name of the chosen board (``"simulated"`` for the simulated subject)."""
@@ -430,7 +207,8 @@ class DevicePanel(QWidget):
                 query = StreamQuery.parse(name)
             except ConfigError:
                 return False
-            self._add_lsl_item(query.board, f"LSL: {_query_name(query)} (not visible now)", "")
+            text = f"LSL: {query_name(query)} (not visible now)"
+            add_lsl_item(self.board_combo, query.board, text, "")
             i = self.board_combo.findData(query.board)
         if i < 0:
             return False
@@ -464,7 +242,7 @@ class DevicePanel(QWidget):
             if is_lsl_board(data) and data not in wanted and data != current:
                 combo.removeItem(i)
         for board, s in wanted.items():
-            self._add_lsl_item(board, f"LSL: {s.label}", _describe_lsl(s))
+            add_lsl_item(combo, board, f"LSL: {s.label}", describe_lsl(s))
         if is_lsl_board(current) and current not in wanted:
             i = combo.findData(current)
             text = combo.itemText(i)
@@ -475,24 +253,6 @@ class DevicePanel(QWidget):
         self._lsl = wanted
         if is_lsl_board(current):
             self._board_changed()
-
-    def _add_lsl_item(self, board: str, text: str, tip: str) -> None:
-        combo = self.board_combo
-        i = combo.findData(board)
-        if i < 0:
-            if combo.findText(LSL_GROUP) < 0:  # the group's header, once
-                header = QStandardItem(LSL_GROUP)
-                header.setFlags(Qt.ItemFlag.NoItemFlags)
-                font = QFont(combo.font())
-                font.setBold(True)
-                header.setFont(font)
-                model = combo.model()
-                if isinstance(model, QStandardItemModel):
-                    model.appendRow(header)
-            combo.addItem(text, board)
-            i = combo.count() - 1
-        combo.setItemText(i, text)
-        combo.setItemData(i, tip or text, Qt.ItemDataRole.ToolTipRole)
 
     def fields_for(self, board: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Connection fields (required, optional) the panel shows for ``board``."""
@@ -507,11 +267,7 @@ class DevicePanel(QWidget):
         board = self.board()
         required, optional = self.fields_for(board)
         replaying = self._replaying
-        for name, row in self._rows.items():
-            shown = (name in required or name in optional) and not replaying
-            self.form.setRowVisible(row, shown)
-            mark = " *" if name in required else ""
-            self._labels[name].setText(FIELDS[name].label + mark)
+        self.fields.show_fields(() if replaying else required, () if replaying else optional)
         self.form.setRowVisible(self._speed_row, is_simulated(board) and not replaying)
         self.form.setRowVisible(self._note_row, bool(required) and not replaying)
         self.form.setRowVisible(self.board_info, not replaying)
@@ -524,11 +280,16 @@ class DevicePanel(QWidget):
             self.board_info.setText(f"{SIMULATED_LABEL}: the true state is known")
         elif is_lsl_board(board):
             s = self._lsl.get(board)
-            self.board_info.setText(_describe_lsl(s) if s else "Not visible on the network now")
+            self.board_info.setText(describe_lsl(s) if s else "Not visible on the network now")
         else:
             b = self._summaries.get(board)
             self.board_info.setText(board_label(b) if b else "")
-        self._fit_height()
+        self.channel_editor.set_board(
+            board, self._summaries.get(board), simulated=is_simulated(board)
+        )
+        if replaying:
+            self.channel_editor.hide()
+        self._device_changed()
 
     # -- connection fields ----------------------------------------------------------------
     def connection_dict(self) -> dict[str, Any]:
@@ -536,7 +297,7 @@ class DevicePanel(QWidget):
         defaults = ConnectionParams().to_dict()
         out: dict[str, Any] = {}
         for name in FIELDS:
-            value = self._editor_value(name)
+            value = self.fields.value(name)
             if name == "master_board" and name not in self._shown_fields():
                 value = self._values.get(name, defaults[name])
             if value != defaults[name] and value not in ("", None):
@@ -552,7 +313,7 @@ class DevicePanel(QWidget):
         self._values = dict(values)
         for name in FIELDS:
             if name in values:
-                self._set_editor_value(name, values[name])
+                self.fields.set_value(name, values[name])
 
     def connection_params(self) -> ConnectionParams:
         """The fields the chosen board uses, as :class:`ConnectionParams`.
@@ -563,7 +324,7 @@ class DevicePanel(QWidget):
             If a field holds a value BrainFlow cannot take.
         """
         shown = self._shown_fields()
-        given = {name: self._editor_value(name) for name in shown if name in FIELDS}
+        given = {name: self.fields.value(name) for name in shown if name in FIELDS}
         if "master_board" in given and not given["master_board"]:
             given.pop("master_board")
         return ConnectionParams(**given)
@@ -578,21 +339,25 @@ class DevicePanel(QWidget):
 
     def refresh_ports(self) -> None:
         """List the serial ports present (the typed text stays)."""
-        current = self.port_combo.currentText()
-        ports = QSerialPortInfo.availablePorts()
-        self.port_combo.blockSignals(True)
-        self.port_combo.clear()
-        for p in ports:
-            location = p.systemLocation()
-            detail = " — ".join(x for x in (p.description(), p.manufacturer()) if x)
-            self.port_combo.addItem(location, location)
-            if detail:
-                self.port_combo.setItemData(
-                    self.port_combo.count() - 1, detail, Qt.ItemDataRole.ToolTipRole
-                )
-        self.port_combo.setCurrentText(current)
-        self.port_combo.blockSignals(False)
-        logger.debug("Serial ports: %s", [p.systemLocation() for p in ports])
+        self.fields.refresh_ports()
+
+    # -- channel names --------------------------------------------------------------------
+    def _device_changed(self) -> None:
+        """The serial number or MAC address typed for the chosen board changed."""
+        shown = self._shown_fields()
+        serial = self.fields.value("serial_number") if "serial_number" in shown else ""
+        mac = self.fields.value("mac_address") if "mac_address" in shown else ""
+        self.channel_editor.set_device(serial, mac)
+        self._fit_height()
+
+    def set_saved_montages(self, montages: dict[str, list[str]]) -> None:
+        """The channel names saved in the settings, per board and per device."""
+        self.channel_editor.set_saved(montages)
+        self._fit_height()
+
+    def montage(self) -> Montage | None:
+        """The channel names saved for the chosen board or device (``None``: its own)."""
+        return self.channel_editor.montage()
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -624,6 +389,6 @@ class DevicePanel(QWidget):
         self.disconnect_button.setEnabled(not idle)
         self.board_combo.setEnabled(idle)
         self._fit_height()
-        for editor in self._editors.values():
-            editor.setEnabled(idle)
+        self.fields.set_enabled(idle)
+        self.channel_editor.setEnabled(idle)
         self.speed_box.setEnabled(idle)

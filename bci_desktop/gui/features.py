@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from PyQt6.QtGui import QAction
 
     from bci_desktop.gui.calibration import CalibrationLauncher
+    from bci_desktop.gui.demo_badge import DemoBadgeLink
     from bci_desktop.gui.drift_badge import DriftBadge
     from bci_desktop.gui.frame_rate import FrameRateMenu
     from bci_desktop.gui.help_menu import HelpMenu
@@ -44,6 +45,9 @@ class WindowFeatures:
         Models > Manage models…, the toolbar's model button, live switching.
     calibration : CalibrationLauncher
         Models > Calibrate a personal model… and its dialog.
+    demo_badge : DemoBadgeLink
+        The "Demo model" badges of the emotion panel and the clinician view, whose
+        "Calibrate for this person" opens the calibration.
     shadow_trial : ShadowTrialLauncher
         Models > Try in shadow… and its dialog.
     latency_fallback : QAction
@@ -73,6 +77,7 @@ class WindowFeatures:
 
     models: ModelManager
     calibration: CalibrationLauncher
+    demo_badge: DemoBadgeLink
     shadow_trial: ShadowTrialLauncher
     latency_fallback: QAction
     drift_badge: DriftBadge
@@ -91,6 +96,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
     """Install every feature into ``window`` (once, at the end of its construction)."""
     from bci_desktop.gui import (
         calibration,
+        demo_badge,
         drift_badge,
         frame_rate,
         help_menu,
@@ -117,6 +123,7 @@ def install_features(window: MainWindow) -> WindowFeatures:
     return WindowFeatures(
         models=models,
         calibration=calibrate,
+        demo_badge=demo_badge.install(window, calibrate),
         shadow_trial=trial,
         latency_fallback=fallback,
         drift_badge=badge,

@@ -8,7 +8,9 @@ here and redraw only if :attr:`LiveData.version` changed. Plain Python, no Qt.
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +18,10 @@ import numpy as np
 from bci_desktop.core.dsp.quality import QualityReport
 from bci_desktop.core.dsp.ring_buffer import RingBuffer
 from bci_desktop.core.engine import EngineUpdate, Prediction
+from bci_desktop.core.session import StreamState
 from bci_desktop.core.stats import RollingPercentiles
 from bci_desktop.core.stream import StreamInfo
+from bci_desktop.gui.freshness import Liveness, StreamClock, liveness
 
 #: Longest time window the signal view offers (s).
 MAX_DISPLAY_S = 20.0
@@ -37,6 +41,11 @@ class Marker:
 class LiveData:
     """Rolling copies of the stream for the plots (GUI thread only).
 
+    Parameters
+    ----------
+    wall_clock : callable
+        Wall time in seconds (monotonic): when updates arrive, how old a prediction is.
+
     Attributes
     ----------
     origin : float or None
@@ -45,13 +54,27 @@ class LiveData:
         recording's time).
     jumps : int
         How often the stream jumped (:meth:`jump`) since it was configured.
+    state : StreamState
+        The session's state as last reported (:meth:`set_state`); only ``STREAMING`` is
+        live (see :mod:`bci_desktop.gui.freshness`).
+    model_trained_on_simulated : bool
+        The model in use is a demonstration trained on the simulated subject.
+    clock : StreamClock
+        When samples and predictions arrived.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, wall_clock: Callable[[], float] = time.monotonic) -> None:
+        self._now = wall_clock
         self.info: StreamInfo | None = None
         self.version = 0
         self.origin: float | None = None
         self.jumps = 0
+        self.state = StreamState.IDLE
+        self.state_message = ""
+        self._previous_state = StreamState.IDLE
+        self._state_since = wall_clock()
+        self.model_trained_on_simulated = False
+        self.clock = StreamClock()
         self._configure_empty()
 
     def _configure_empty(self) -> None:
@@ -79,7 +102,29 @@ class LiveData:
         self.filtered = RingBuffer(n, cap)
         self.times = RingBuffer(1, cap)
         self.predictions = deque(maxlen=max(100, int(HISTORY_S * 8)))
+        self.clock.reset()
         self.version += 1
+
+    def set_state(self, state: StreamState, message: str = "", now: float | None = None) -> None:
+        """The session entered ``state`` (the panels redraw: :attr:`version` moves)."""
+        if state is not self.state:
+            self._previous_state = self.state
+            self._state_since = self._now() if now is None else now
+        self.state, self.state_message = state, message
+        self.version += 1
+
+    def liveness(self, now: float | None = None) -> Liveness:
+        """What may be presented as current at wall time ``now`` (monotonic seconds)."""
+        return liveness(
+            self.state,
+            self.state_message,
+            previous=self._previous_state,
+            had_stream=self.info is not None,
+            last=self.last_prediction,
+            clock=self.clock,
+            state_since=self._state_since,
+            now=self._now() if now is None else now,
+        )
 
     @property
     def sample_rate(self) -> float:
@@ -96,12 +141,14 @@ class LiveData:
         """The newest prediction, withheld or not."""
         return self.predictions[-1] if self.predictions else None
 
-    def ingest(self, update: EngineUpdate) -> None:
-        """Copy what an engine update brought."""
+    def ingest(self, update: EngineUpdate, now: float | None = None) -> None:
+        """Copy what an engine update brought (that arrived at wall time ``now``)."""
         if self.info is None or update.raw.shape[0] != self.raw.n_channels:
             return
         n = update.n_samples
         if n:
+            arrived = self._now() if now is None else now
+            self.clock.samples(float(update.timestamps[-1]), arrived)
             if self.origin is None:
                 self.origin = float(update.timestamps[0])
             self.raw.extend(update.raw)
@@ -116,6 +163,7 @@ class LiveData:
         if update.quality is not None:
             self.quality = update.quality
         for p in update.predictions:
+            self.clock.predictions(p)
             self.predictions.append(p)
             self.latency.add(p.latency_ms)
             if p.source_latency_ms is not None:
@@ -149,6 +197,7 @@ class LiveData:
         self.markers.clear()
         self.predictions.clear()
         self.quality = None
+        self.clock.reset()
         if origin is not None:
             self.origin = float(origin)
         self.jumps += 1

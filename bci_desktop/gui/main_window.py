@@ -43,6 +43,7 @@ from bci_desktop.gui.features import install_features
 from bci_desktop.gui.layout import DockLayout, ViewModes
 from bci_desktop.gui.live_data import LiveData
 from bci_desktop.gui.log_panel import LogPanel
+from bci_desktop.gui.not_live import NotLiveFrame
 from bci_desktop.gui.painting import paint_once_per_frame
 from bci_desktop.gui.panels import (
     ClinicianView,
@@ -57,7 +58,12 @@ from bci_desktop.gui.status_bar import WindowStatusBar
 from bci_desktop.gui.status_line import StatusLine
 from bci_desktop.gui.theme import apply_theme
 from bci_desktop.gui.window_menus import build_actions, build_menus_and_toolbars, open_log_folder
-from bci_desktop.gui.window_settings import SettingsSaver, apply_settings, collect_settings
+from bci_desktop.gui.window_settings import (
+    SettingsSaver,
+    apply_settings,
+    collect_settings,
+    save_montage,
+)
 from bci_desktop.gui.worker import StreamWorker
 
 __all__ = ["Banner", "MainWindow", "frame_interval_ms", "paint_once_per_frame", "stop_worker"]
@@ -203,6 +209,9 @@ class MainWindow(QMainWindow):
         self.latency_panel = LatencyPanel(live)
         self.clinician_view = ClinicianView(live)
         self.log_view = LogPanel()
+        # Each live panel under a strip saying when what it shows is not live.
+        framed = (self.signal_view, self.quality_panel, self.spectrum_panel, self.emotion_panel)
+        self.frames = {p: NotLiveFrame(p) for p in (*framed, self.latency_panel)}
         self.panels: tuple[Any, ...] = (
             self.signal_view,
             self.quality_panel,
@@ -217,6 +226,7 @@ class MainWindow(QMainWindow):
         self.redraw = RedrawScheduler(self.panels, (self.signal_view, self.clinician_view))
         self.device_panel.connect_requested.connect(self.connect_stream)
         self.device_panel.disconnect_requested.connect(self.disconnect_stream)
+        self.device_panel.montage_saved.connect(lambda change: save_montage(self, change))
         self.signal_view.filters_changed.connect(self._filters_changed)
 
     def _build_status_bar(self) -> None:
@@ -229,15 +239,16 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         # The panels live in an inner main window, so the clinician view can replace the
         # whole layout (docks included) in a stacked widget and give it back unchanged.
+        frames = self.frames
         panels = {
             "device": self.device_panel,
-            "emotion": self.emotion_panel,
-            "quality": self.quality_panel,
-            "spectrum": self.spectrum_panel,
-            "latency": self.latency_panel,
+            "emotion": frames[self.emotion_panel],
+            "quality": frames[self.quality_panel],
+            "spectrum": frames[self.spectrum_panel],
+            "latency": frames[self.latency_panel],
             "log": self.log_view,
         }
-        self.layout_manager = DockLayout(self.signal_view, panels, self.panels_menu)
+        self.layout_manager = DockLayout(frames[self.signal_view], panels, self.panels_menu)
         self.workspace = self.layout_manager.workspace
         docks = self.layout_manager.docks
         self.device_dock, self.emotion_dock = docks["device"], docks["emotion"]
@@ -277,6 +288,7 @@ class MainWindow(QMainWindow):
         self.worker.state_changed.connect(self._on_state)
         self.worker.stream_info.connect(self._on_stream_info)
         self.worker.model_changed.connect(self.set_model_label)
+        self.worker.model_is_demo.connect(self._on_model_is_demo)
         self.worker.status.connect(self._on_status)
         self.worker.notice.connect(self._on_notice)
         self.worker.marker_inserted.connect(self._on_marker_inserted)
@@ -312,7 +324,9 @@ class MainWindow(QMainWindow):
         board = panel.board()
         speed = panel.speed() if is_simulated(board) else 1.0  # the simulated subject only
         try:
-            spec = spec_for_board(board, params=panel.connection_params(), speed=speed)
+            params = panel.connection_params()
+            montage = panel.montage()  # the channel names saved for this board or device
+            spec = spec_for_board(board, params=params, speed=speed, montage=montage)
         except ConfigError as exc:
             self._on_state(StreamState.ERROR, str(exc))
             return
@@ -361,8 +375,14 @@ class MainWindow(QMainWindow):
         self._status = None
         self._paint_status()
 
+    def _on_model_is_demo(self, demo: bool) -> None:
+        self.live.model_trained_on_simulated = bool(demo)
+        self.live.version += 1
+
     def _on_state(self, state: StreamState, message: str) -> None:
         self.stream_state = state
+        self.live.set_state(state, message)
+        self._show_liveness()  # at once: never a moment of a stale state shown as current
         self.device_panel.set_state(state, message)
         self.connect_action.setEnabled(not state.active)
         self.disconnect_action.setEnabled(state.active)
@@ -416,8 +436,19 @@ class MainWindow(QMainWindow):
         self.log_dock.raise_()
 
     # -- drawing -----------------------------------------------------------------------------
+    def _show_liveness(self, *, state_changed: bool = True) -> None:
+        """Tell every panel whether what it shows is live (cheap when nothing changed); on
+        a change of state the two panels that show the current state redraw at once."""
+        liveness = self.live.liveness()
+        for frame in self.frames.values():
+            frame.show_liveness(liveness)
+        if state_changed and not self.redraw.pending:  # (pending: a new stream's rebuild)
+            self.emotion_panel.refresh()
+            self.clinician_view.refresh()
+
     def _refresh(self) -> None:
         now = time.perf_counter()
+        self._show_liveness(state_changed=False)
         self.redraw.tick(now)
         self.fps = self.redraw.fps
         if now - self._last_status_paint >= _STATUS_EVERY_S:

@@ -19,6 +19,7 @@ from bci_desktop.core.session import one_line
 from bci_desktop.core.settings import AppSettings, save_settings
 
 if TYPE_CHECKING:
+    from bci_desktop.gui.channel_editor import MontageChange
     from bci_desktop.gui.main_window import MainWindow
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "b64_to_bytes",
     "bytes_to_b64",
     "collect_settings",
+    "save_montage",
 ]
 
 #: Size of a window without a saved geometry (smaller if the screen is).
@@ -100,6 +102,7 @@ def apply_settings(w: MainWindow, s: AppSettings) -> bool:
     if not w.device_panel.set_board(s.board):
         w.device_panel.set_board("synthetic")
     w.device_panel.set_connection(s.connection)
+    w.device_panel.set_saved_montages(s.montages)
     w.device_panel.set_speed(s.speed)
     w.signal_view.restore(s.signal_view)
     try:
@@ -142,6 +145,25 @@ def collect_settings(w: MainWindow) -> AppSettings:
         theme=w.settings.theme,
         frame_rate=w.frame_rate,
     )
+
+
+def save_montage(w: MainWindow, change: MontageChange) -> bool:
+    """Keep the channel names the user saved (or forgot) in the settings, and save them
+    (in the background); a refusal is shown in the channel editor. True if kept."""
+    try:
+        settings = w.settings.with_montage(
+            change.board,
+            change.channels,
+            serial_number=change.serial_number,
+            mac_address=change.mac_address,
+        )
+    except ConfigError as exc:
+        w.device_panel.channel_editor.show_error(str(exc))
+        return False
+    w.settings = settings
+    w.device_panel.set_saved_montages(settings.montages)
+    w.save_in_background()
+    return True
 
 
 def b64_to_bytes(text: str) -> QByteArray | None:

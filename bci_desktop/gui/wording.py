@@ -5,7 +5,7 @@ The core's errors are written for whoever reads them first, most often a termina
 pass, there is a field. :func:`in_window_words` is the one place that rewrites those
 phrases, applied where the window shows a message (status bar, banner, device panel,
 dialogs); the command line keeps its option names. Connection options become the device
-panel's field labels (:data:`~bci_desktop.gui.device_panel.FIELDS`); the few other options
+panel's field labels (:data:`~bci_desktop.gui.connection_fields.FIELDS`); the few other options
 a message can name become what the window offers instead.
 """
 
@@ -26,6 +26,7 @@ _OTHER_OPTIONS: dict[str, str] = {
     "--speed": "the speed",
     "--model": "Models > Manage models…",
     "--no-model": "no model",
+    "--montage": "Device panel > Edit channel names…",
 }
 
 _OPTION = r"--[a-z][a-z0-9-]*"
@@ -33,7 +34,7 @@ _OPTION = r"--[a-z][a-z0-9-]*"
 
 def _field_label(option: str) -> str | None:
     """The device panel's label of a connection option (``--serial-port``), if it has one."""
-    from bci_desktop.gui.device_panel import FIELDS
+    from bci_desktop.gui.connection_fields import FIELDS
 
     spec = FIELDS.get(option.removeprefix("--").replace("-", "_"))
     return None if spec is None else spec.label

@@ -109,6 +109,9 @@ class StreamWorker(StreamCommands, QObject):
     recording_changed = pyqtSignal(object)
     #: the label of the model now in use
     model_changed = pyqtSignal(str)
+    #: True when the model now in use is a demonstration trained on the simulated subject
+    #: (sent before ``stream_info`` and ``model_changed``)
+    model_is_demo = pyqtSignal(bool)
     #: ReplayStatus, about 5 times a second while replaying and after every command
     replay_changed = pyqtSignal(object)
     #: ReplayJumped: a replay was sought (the updates before it were sent first)
@@ -186,6 +189,7 @@ class StreamWorker(StreamCommands, QObject):
                 self.state_changed.emit(state, item.message)
             case StreamStarted():
                 self._flush(time.perf_counter())
+                self.model_is_demo.emit(item.model_trained_on_simulated)
                 self.stream_info.emit(item.info, item.model)
             case ReplayStatus():
                 self._replaying = item.active
@@ -194,6 +198,7 @@ class StreamWorker(StreamCommands, QObject):
                 self._flush(time.perf_counter())
                 self.replay_jumped.emit(item)
             case ModelChanged():
+                self.model_is_demo.emit(item.trained_on_simulated)
                 self.model_changed.emit(item.label)
             case MarkerInserted():
                 self.marker_inserted.emit(item.value)

@@ -353,9 +353,9 @@ def test_device_panel_shows_the_fields_a_board_needs(
     panel = DevicePanel()
     qtbot.addWidget(panel)
     assert panel.set_board(board)
-    visible = {n for n in FIELDS if panel._labels[n].isVisibleTo(panel)}
+    visible = {n for n in FIELDS if panel.fields.labels[n].isVisibleTo(panel)}
     assert visible == shown
-    starred = {n for n in shown if panel._labels[n].text().endswith("*")}
+    starred = {n for n in shown if panel.fields.labels[n].text().endswith("*")}
     assert starred == required
     assert panel.speed_box.isVisibleTo(panel) is False
 

@@ -16,6 +16,7 @@ from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.engine import Engine, EngineUpdate
 from bci_desktop.core.inference.model import EmotionModel
 from bci_desktop.core.resources import default_model_path
+from bci_desktop.core.session import StreamState
 from bci_desktop.core.sources.simulated import SimulatedSubject
 from bci_desktop.core.stream import Chunk, StreamInfo
 from bci_desktop.gui.live_data import LiveData
@@ -67,9 +68,16 @@ def flat_f3() -> tuple[StreamInfo, list[EngineUpdate]]:
     return _run(6.0, flat="F3", seed=4)
 
 
+#: The wall clock of the panels' live data: frozen, so a slow test machine cannot age the
+#: predictions (their age is tested in test_freshness.py).
+WALL_NOW = 1000.0
+
+
 def _live(run, upto: int | None = None) -> LiveData:
+    """The live data of a stream that is streaming now."""
     info, updates = run
-    live = LiveData()
+    live = LiveData(wall_clock=lambda: WALL_NOW)
+    live.set_state(StreamState.STREAMING, "Streaming")
     live.configure(info)
     for u in updates[:upto]:
         live.ingest(u)

@@ -106,10 +106,14 @@ class StreamStarted:
         Channels, rate and board of the stream.
     model : str
         ``name@version`` of the model in use, ``""`` without one.
+    model_trained_on_simulated : bool
+        The model is a demonstration trained on the simulated subject
+        (:func:`~bci_desktop.core.inference.provenance.trained_on_simulated`).
     """
 
     info: StreamInfo
     model: str = ""
+    model_trained_on_simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -279,9 +283,11 @@ class Notice:
 
 @dataclass(frozen=True)
 class ModelChanged:
-    """The model in use is now ``label`` (``name@version``)."""
+    """The model in use is now ``label`` (``name@version``); ``trained_on_simulated``: it
+    is a demonstration trained on the simulated subject."""
 
     label: str
+    trained_on_simulated: bool = False
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bci_desktop.core.errors import (
     SourceError,
     one_line,
 )
+from bci_desktop.core.inference.provenance import trained_on_simulated
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
 from bci_desktop.core.session.gaps import GapCounter
@@ -163,6 +164,13 @@ class StreamSession:
         return "" if model is None else model.metadata.label
 
     @property
+    def model_trained_on_simulated(self) -> bool:
+        """True when the chosen model is a demonstration trained on the simulated subject."""
+        engine = self._engine
+        model = engine.primary_model if engine is not None else self._model.model
+        return model is not None and trained_on_simulated(model.metadata)
+
+    @property
     def recording(self) -> bool:
         """True while recording (a plain flag: any thread may read it)."""
         return self._link.recording
@@ -248,7 +256,7 @@ class StreamSession:
             self._notice(f"{engine.model_problem} Predictions are withheld.", NoticeLevel.WARNING)
         elif self._model.model is not None and not self._model.explicit:
             self._notice(f"Model {self._model.reason}")
-        self._emit(StreamStarted(info, self.model_label))
+        self._emit(StreamStarted(info, self.model_label, self.model_trained_on_simulated))
         self._set_state(StreamState.STREAMING, f"Streaming {info.source_name}")
         logger.info(
             "Streaming %s at %g Hz with model %s (%s)",
@@ -506,7 +514,7 @@ class StreamSession:
                          NoticeLevel.WARNING)  # fmt: skip
         else:
             self._notice(f"Model switched to {label}.")
-        self._emit(ModelChanged(label))
+        self._emit(ModelChanged(label, trained_on_simulated(model.metadata)))
         return label
 
     def set_latency_fallback(self, enabled: bool) -> None:

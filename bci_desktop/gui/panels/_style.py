@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QLabel, QWidget
 
 from bci_desktop.core.dsp.quality import QualityLevel, QualityReport
 from bci_desktop.core.stream import StreamInfo
+from bci_desktop.gui.freshness import Liveness
 from bci_desktop.gui.live_data import LiveData
 
 #: Fill colour of each quality level (the word is always shown with it).
@@ -171,11 +172,18 @@ class Panel(QWidget):
         Qt parent.
     """
 
+    #: Panels that present the current state set this: they also redraw when what may be
+    #: presented as current changes with time alone (a prediction growing old, "signal
+    #: lost 12 s ago" counting up), and read it from :attr:`liveness`.
+    follows_liveness = False
+
     def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.live = live
         self._stream: StreamInfo | None = None
         self._drawn_version = -1
+        self.liveness: Liveness = live.liveness()
+        self._drawn_liveness: tuple[bool, str] | None = None
 
     def refresh(self) -> bool:
         """Redraw if the live data changed since the last draw.
@@ -187,18 +195,24 @@ class Panel(QWidget):
         """
         if self.live.info is not self._stream:
             self.reset()
-        if self.live.version == self._drawn_version:
+        key = None
+        if self.follows_liveness:
+            self.liveness = self.live.liveness()
+            key = (self.liveness.live, self.liveness.headline)
+        if self.live.version == self._drawn_version and key == self._drawn_liveness:
             return False
         version = self.live.version
         if not self._draw():
             return False
         self._drawn_version = version
+        self._drawn_liveness = key
         return True
 
     def reset(self) -> None:
         """Forget the old stream (a new one was configured in the live data)."""
         self._stream = self.live.info
         self._drawn_version = -1
+        self._drawn_liveness = None
         self._clear()
 
     def invalidate(self) -> None:

@@ -1,4 +1,12 @@
-"""A calm full-screen view: the current state, its confidence and trend, and the signal."""
+"""A calm full-screen view: the current state, its confidence and trend, and the signal.
+
+Only a live stream's recent prediction is the current state (:mod:`bci_desktop.gui.freshness`):
+otherwise the view says "NOT LIVE" in the state's place and why in words ("Signal lost 12 s
+ago", "Disconnected", "Replay ended"), and greys the trend and the quality out. A window the
+model cannot judge (:data:`~bci_desktop.core.inference.novelty.UNRELIABLE`) is shown as
+"Unreliable" with the reason, never with a confidence figure. While a demonstration model
+classifies real EEG, the demo-model badge stays at the top.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +14,16 @@ from collections import Counter
 
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QResizeEvent
-from PyQt6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QGraphicsOpacityEffect, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from bci_desktop.core.dsp.quality import QualityLevel
 from bci_desktop.core.engine import Prediction
+from bci_desktop.core.inference.novelty import UNRELIABLE
+from bci_desktop.core.inference.provenance import demo_model_applies
+from bci_desktop.gui.demo_badge import DemoBadge
+from bci_desktop.gui.freshness import NOT_LIVE, Liveness
 from bci_desktop.gui.live_data import LiveData
+from bci_desktop.gui.not_live import DIMMED_OPACITY
 from bci_desktop.gui.panels._style import (
     WITHHELD_COLOUR,
     Panel,
@@ -25,6 +38,11 @@ TREND_S = 120.0
 BACKGROUND = "#11161d"
 TEXT = "#f1f3f5"
 MUTED = "#adb5bd"
+#: The state word while nothing is live, and the unreliable state's colour (amber).
+NOT_LIVE_COLOUR = "#ced4da"
+UNRELIABLE_COLOUR = "#ffd43b"
+#: The state word of a window withheld as unreliable.
+UNRELIABLE_STATE = "Unreliable"
 #: Quality colours lightened for the dark background (contrast >= 4.5:1).
 LEVEL_ON_DARK = {
     QualityLevel.GOOD: TEXT,
@@ -42,6 +60,7 @@ class TrendStrip(QWidget):
         super().__init__(parent)
         self.segments: list[tuple[float, float, str, str]] = []
         self.span_s = TREND_S
+        self.end_label = "now"
         self.setMinimumHeight(36)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -77,7 +96,7 @@ class TrendStrip(QWidget):
         p.drawText(
             0, y, w, text_h, int(Qt.AlignmentFlag.AlignLeft), f"{self.span_s / 60:g} min ago"
         )
-        p.drawText(0, y, w, text_h, int(Qt.AlignmentFlag.AlignRight), "now")
+        p.drawText(0, y, w, text_h, int(Qt.AlignmentFlag.AlignRight), self.end_label)
         p.end()
 
 
@@ -89,21 +108,27 @@ class ClinicianView(Panel):
     Attributes tests can read
     -------------------------
     state_text : str
-        ``"calm"``, ``"No reading"`` or ``"Waiting…"``.
+        ``"calm"``, ``"No reading"``, ``"Unreliable"``, ``"Waiting…"`` or ``"NOT LIVE"``.
     detail_text : str
-        ``"87% confident"``, or what to do when there is no reading
-        (``"Check electrode F3"``).
+        ``"87% confident"``, what to do when there is no reading (``"Check electrode
+        F3"``), why a window is unreliable, or why nothing is live (``"Disconnected"``).
     trend_text : str
         ``"Last 2 min: mostly calm (70%)"``.
     quality_text : str
         ``"Signal: good"``, ``"Signal: fair, check C4"`` or ``"Signal: check F3, Oz"``.
     trend : TrendStrip
+    demo_badge : DemoBadge
+        Shown while a demonstration model classifies a stream that is not the simulated
+        subject.
     """
+
+    follows_liveness = True
 
     def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
         super().__init__(live, parent)
         self._last_key: tuple[float, int] | None = None
         self._quality_seen: object = None
+        self._shown: tuple[object, ...] | None = None
         pal = self.palette()
         pal.setColor(QPalette.ColorRole.Window, QColor(BACKGROUND))
         pal.setColor(QPalette.ColorRole.WindowText, QColor(TEXT))
@@ -121,9 +146,15 @@ class ClinicianView(Panel):
         self.quality.setToolTip("Worst signal quality over the channels")
         for w in (self.caption, self.state, self.detail, self.trend_label, self.quality):
             w.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._trend_dim = QGraphicsOpacityEffect(self.trend)
+        self._trend_dim.setOpacity(DIMMED_OPACITY)
+        self._trend_dim.setEnabled(False)
+        self.trend.setGraphicsEffect(self._trend_dim)
+        self.demo_badge = DemoBadge()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(48, 32, 48, 32)
+        layout.addWidget(self.demo_badge)
         layout.addStretch(2)
         layout.addWidget(self.caption)
         layout.addWidget(self.state)
@@ -168,13 +199,15 @@ class ClinicianView(Panel):
         h = max(self.height(), 300)
         w = max(self.width(), 300)
         unit = min(h / 10.0, w / 14.0)
+        self._unit = unit
         _font(self.caption, unit * 0.32)
         _font(self.state, unit * 1.9, bold=True)
-        _font(self.detail, unit * 0.6)
+        _font(self.detail, unit * (0.6 if len(self.detail.text()) <= 40 else 0.4))
         _font(self.trend_label, unit * 0.34)
         _font(self.quality, unit * 0.55, bold=True)
         strip_font = QFont(self.trend.font())
         strip_font.setPixelSize(max(10, int(unit * 0.26)))
+        self.demo_badge.set_pixel_size(int(unit * 0.3))
         self.trend.setFont(strip_font)
         self.trend.setFixedHeight(int(unit * 0.6 + self.trend.fontMetrics().height() + 4))
 
@@ -182,20 +215,22 @@ class ClinicianView(Panel):
     def _clear(self) -> None:
         self._last_key = None
         self._quality_seen = None
+        self._shown = None
         waiting = self.live.info is not None
         self.state.setText("Waiting…" if waiting else "Not connected")
         _colour(self.state, MUTED)
-        self.detail.setText(
-            "The first reading comes 4 s after the signal starts" if waiting else ""
-        )
+        self._set_detail("The first reading comes 4 s after the signal starts" if waiting else "")
         self.trend_label.setText("")
         self.trend.set_segments([])
         self.quality.setText("Signal: waiting" if waiting else "")
         _colour(self.quality, MUTED)
 
     def _draw(self) -> bool:
-        report = self.live.quality
-        if report is not None and report is not self._quality_seen:
+        live, lv = self.live, self.liveness
+        self.demo_badge.setVisible(demo_model_applies(live.model_trained_on_simulated, live.info))
+        self._trend_dim.setEnabled(not lv.live)
+        report = live.quality
+        if lv.live and report is not None and report is not self._quality_seen:
             self._quality_seen = report
             bad, poor = problem_channels(report)
             if bad:
@@ -206,31 +241,66 @@ class ClinicianView(Panel):
                 text, level = "Signal: good", QualityLevel.GOOD
             self.quality.setText(text)
             _colour(self.quality, LEVEL_ON_DARK[level])
-        last = self.live.last_prediction
-        if last is None or (last.t, last.index) == self._last_key:
+        last = lv.last
+        if last is not None and (last.t, last.index) != self._last_key:
+            self._last_key = (last.t, last.index)
+            self._show_trend(last)
+        shown = (lv.live, lv.headline, self._last_key)
+        if shown == self._shown:
             return True
-        self._last_key = (last.t, last.index)
-        self._show_current(last)
-        self._show_trend(last)
+        self._shown = shown
+        if not lv.live:
+            self._show_not_live(lv)
+        elif lv.current is not None:
+            self.trend.end_label = "now"
+            self.trend.update()
+            self._show_current(lv.current)
         return True
+
+    def _set_detail(self, text: str) -> None:
+        """The line under the state; a long explanation in smaller type."""
+        self.detail.setText(text)
+        _font(self.detail, self._unit * (0.6 if len(text) <= 40 else 0.4))
+
+    def _show_not_live(self, lv: Liveness) -> None:
+        """Nothing is current: "NOT LIVE" and why, in the state's place; quality greyed."""
+        if self.live.info is None:  # no stream yet: nothing to grey, only what happens
+            self.state.setText(lv.words)
+            _colour(self.state, MUTED)
+            self._set_detail("")
+            return
+        self.state.setText(NOT_LIVE)
+        _colour(self.state, NOT_LIVE_COLOUR)
+        self._set_detail(lv.words)
+        self.trend.end_label = "last reading"
+        self.trend.update()
+        self._quality_seen = None
+        if self.live.info is not None:
+            self.quality.setText("Signal: not live")
+            _colour(self.quality, MUTED)
 
     def _show_current(self, p: Prediction) -> None:
         if p.label is None:
+            reason = p.withheld or ""
+            if reason.startswith(UNRELIABLE):
+                self.state.setText(UNRELIABLE_STATE)
+                _colour(self.state, UNRELIABLE_COLOUR)
+                self._set_detail(unreliable_words(reason))
+                return
             self.state.setText("No reading")
             _colour(self.state, "#dee2e6")
-            reason = p.withheld or ""
             names = channels_in_text(reason, self.live.channel_names)
             if names:
                 word = "electrode" if len(names) == 1 else "electrodes"
-                self.detail.setText(f"Check {word} {name_list(names)}")
+                self._set_detail(f"Check {word} {name_list(names)}")
             elif reason.startswith("Filters changed"):
-                self.detail.setText("Filters changed: settling")
+                self._set_detail("Filters changed: settling")
             else:
-                self.detail.setText(reason.split(":")[0] if reason else "")
+                self._set_detail(reason.split(":")[0] if reason else "")
         else:
             self.state.setText(p.label)
             _colour(self.state, class_colour(p.label, p.classes.index(p.label)))
-            self.detail.setText(f"{p.confidence:.0%} confident")
+            self._set_detail(f"{p.confidence:.0%} confident")
 
     def _show_trend(self, last: Prediction) -> None:
         preds = self.live.predictions_since(last.t - TREND_S)
@@ -256,6 +326,15 @@ class ClinicianView(Panel):
         top, count = labels.most_common(1)[0]
         share = count / sum(labels.values())
         self.trend_label.setText(f"{span}: mostly {top} ({share:.0%})")
+
+
+def unreliable_words(reason: str) -> str:
+    """The detail under "Unreliable": ``"The signal does not look like the model's training
+    data. BrainFlow's synthetic board sends sine waves, not EEG: …"`` (no scores)."""
+    head = UNRELIABLE.split(": ", 1)[1]
+    hint = reason.split("): ", 1)[1] if "): " in reason else ""
+    text = head[0].upper() + head[1:] + "."
+    return f"{text} {hint[0].upper()}{hint[1:]}." if hint else text
 
 
 def _label(text: str, colour: str) -> QLabel:

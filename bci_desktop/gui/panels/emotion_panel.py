@@ -10,10 +10,16 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from bci_desktop.core.dsp.quality import QualityLevel
 from bci_desktop.core.engine import Prediction
+from bci_desktop.core.inference.novelty import UNRELIABLE
+from bci_desktop.core.inference.provenance import demo_model_applies
 from bci_desktop.core.prediction import truth_comparable
+from bci_desktop.gui.demo_badge import DemoBadge
+from bci_desktop.gui.freshness import NOT_LIVE, Liveness
 from bci_desktop.gui.live_data import HISTORY_S, LiveData
 from bci_desktop.gui.panels._style import (
+    LEVEL_COLOURS,
     WITHHELD_COLOUR,
     Panel,
     ago_range,
@@ -29,6 +35,17 @@ DEFAULT_TIMELINE_S = 120.0
 #: Text on a class-coloured bar (the class colours are mid-tones).
 ON_CLASS_COLOUR = "#1b1b1b"
 WAITING_TEXT = "Waiting for the first 4 s window…"
+#: The large label of a window withheld as unreliable (its reason says why).
+UNRELIABLE_TEXT = "Unreliable signal"
+
+
+def reading_words(p: Prediction | None) -> str:
+    """A prediction in a few words: ``"calm 87%"``, ``"withheld"`` or ``"none"``."""
+    if p is None:
+        return "none"
+    if p.label is None or p.confidence is None:
+        return "withheld"
+    return f"{p.label} {p.confidence:.0%}"
 
 
 class EmotionPanel(Panel):
@@ -38,6 +55,12 @@ class EmotionPanel(Panel):
     When predictions carry the true state (the simulated subject), it is shown beside the
     prediction with the running agreement since the stream started.
 
+    Only a live stream's recent prediction is shown as the current state
+    (:mod:`bci_desktop.gui.freshness`): otherwise the large label says why nothing is live
+    ("Signal lost 12 s ago", "Disconnected", "Replay ended") and the bars are empty. A window
+    withheld as unreliable leads with "Unreliable signal" and the reason, never a figure.
+    While a demonstration model classifies real EEG, :attr:`demo_badge` says so.
+
     Built to stay readable in a short, narrow dock: the bars are horizontal with the class
     names on their left (long names do not collide), the timeline's legend is a row of
     words above it, its time axis reads "-2 min … now", and long texts wrap.
@@ -45,9 +68,14 @@ class EmotionPanel(Panel):
     Attributes tests can read
     -------------------------
     label_text : str
-        What the large label says: ``"happy  87%"``, ``"Withheld"`` or the waiting text.
+        What the large label says: ``"happy  87%"``, ``"Withheld"``, ``"Unreliable signal"``,
+        the waiting text, or why the stream is not live (``"Disconnected"``).
     reason_text : str
-        Why the last prediction was withheld ("" otherwise).
+        Why the last prediction was withheld, or (not live) ``"NOT LIVE. Last reading: …"``;
+        "" otherwise.
+    demo_badge : DemoBadge
+        Shown while a demonstration model classifies a stream that is not the simulated
+        subject.
     truth_text : str
         ``"True state: sad"`` when known, else "".
     agreement_text : str
@@ -65,10 +93,13 @@ class EmotionPanel(Panel):
         How far back the timeline reaches.
     """
 
+    follows_liveness = True
+
     def __init__(self, live: LiveData, parent: QWidget | None = None) -> None:
         super().__init__(live, parent)
         self._classes: tuple[str, ...] = ()
         self._last_key: tuple[float, int] | None = None
+        self._shown: tuple[object, ...] | None = None
         self._last_index = -1
         self._agree = 0
         self._with_truth = 0
@@ -159,9 +190,11 @@ class EmotionPanel(Panel):
         plots = QHBoxLayout()
         plots.addWidget(self.bar_plot, 3)
         plots.addLayout(timeline, 5)
+        self.demo_badge = DemoBadge()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
+        layout.addWidget(self.demo_badge)
         layout.addLayout(head)
         layout.addLayout(plots, 1)
         self.reset()
@@ -208,6 +241,7 @@ class EmotionPanel(Panel):
     # -- stream ------------------------------------------------------------------------
     def _clear(self) -> None:
         self._last_key = None
+        self._shown = None
         self._last_index = -1
         self._agree = self._with_truth = 0
         self._set_classes(())
@@ -281,19 +315,42 @@ class EmotionPanel(Panel):
 
     # -- drawing -----------------------------------------------------------------------
     def _draw(self) -> bool:
-        last = self.live.last_prediction
-        if last is None:
+        live = self.live
+        self.demo_badge.setVisible(demo_model_applies(live.model_trained_on_simulated, live.info))
+        lv = self.liveness
+        last = lv.last
+        if last is not None and (last.t, last.index) != self._last_key:
+            self._last_key = (last.t, last.index)
+            if last.classes != self._classes:
+                self._set_classes(last.classes)
+            self._count_agreement(last)
+            self._show_timeline(last)
+        shown = (lv.live, lv.headline, self._last_key, live.info is not None)
+        if shown == self._shown:
             return True
-        key = (last.t, last.index)
-        if key == self._last_key:
-            return True
-        self._last_key = key
-        if last.classes != self._classes:
-            self._set_classes(last.classes)
-        self._count_agreement(last)
-        self._show_current(last)
-        self._show_timeline(last)
+        self._shown = shown
+        if not lv.live:
+            self._show_not_live(lv)
+        elif lv.current is not None:
+            self._show_current(lv.current)
+        else:
+            self._set_label(WAITING_TEXT if live.info is not None else "No stream", None)
+            self.reason.setText("")
         return True
+
+    def _show_not_live(self, lv: Liveness) -> None:
+        """Nothing is current: say why, keep the last reading as history, empty bars."""
+        if self.live.info is None:  # no stream yet: nothing shown to mistake for live
+            self._set_label("No stream" if lv.words == "Not connected" else lv.words, None)
+            self.reason.setText("")
+            return
+        self._set_label(lv.words, WITHHELD_COLOUR, big=True)
+        if lv.last is not None:
+            self.reason.setText(f"{NOT_LIVE}. Last reading: {reading_words(lv.last)}.")
+        else:
+            self.reason.setText(f"{NOT_LIVE}: no state is being classified.")
+        self._show_bars(None)
+        self.truth.setText("")
 
     def _count_agreement(self, last: Prediction) -> None:
         if last.index < self._last_index:  # the engine started over
@@ -315,7 +372,11 @@ class EmotionPanel(Panel):
     def _show_current(self, p: Prediction) -> None:
         n = len(self._classes)
         if p.label is None or p.probabilities is None or len(p.probabilities) != n:
-            self._set_label("Withheld", WITHHELD_COLOUR, big=True)
+            if (p.withheld or "").startswith(UNRELIABLE):
+                amber = readable_colour(LEVEL_COLOURS[QualityLevel.POOR], self)
+                self._set_label(UNRELIABLE_TEXT, amber, big=True)
+            else:
+                self._set_label("Withheld", WITHHELD_COLOUR, big=True)
             self.reason.setText(p.withheld or "No reason given")
             self._show_bars(None)
         else:

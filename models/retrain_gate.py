@@ -276,6 +276,12 @@ def run(models_dir: Path, only: set[str] | None) -> list[Verdict]:
     """Retrain and check the shipped models (``only`` those named); print one line each."""
     scripts = _shipped_scripts(models_dir)
     ours = [f.name for f in td.FAMILIES] + [td.DEFAULT_MODEL]
+    unknown = sorted((only or set()) - set(ours) - set(scripts))
+    if unknown:
+        raise BCIError(
+            f"no shipped model is named {', '.join(unknown)} (the models: "
+            f"{', '.join(sorted(set(ours) | set(scripts)))})"
+        )
     verdicts = [
         Verdict(n, problems=(f"there is no shipped file {n}.onnx",))
         for n in ours

@@ -154,3 +154,17 @@ def test_a_missing_models_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"retraining gate: no folder of models at {tmp_path / 'no'}"
+
+
+def test_an_unknown_model_name_is_one_line_and_exit_2() -> None:
+    result = subprocess.run(
+        [sys.executable, str(MODELS / "retrain_gate.py"), "--only", "emotion-nope"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("retraining gate could not run: no shipped model is named ")
+    assert "emotion-nope (the models: emotion-brainbit, " in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

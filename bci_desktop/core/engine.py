@@ -28,6 +28,7 @@ from bci_desktop.core.dsp.quality import (
 )
 from bci_desktop.core.dsp.ring_buffer import RingBuffer
 from bci_desktop.core.engine_config import EngineConfig
+from bci_desktop.core.engine_fallback import LatencyFallback
 from bci_desktop.core.engine_plan import ModelPlan, plan_model
 from bci_desktop.core.errors import BCIError, ConfigError
 from bci_desktop.core.inference.drift import DriftMonitor, update_drift
@@ -107,14 +108,6 @@ class Engine:
         self._last_nonfinite = np.full(self._n_ch, -(10**12), dtype=np.int64)
         self._quality: QualityReport | None = None
         self._emitting = False  # predictions flow: a switch must not interrupt them
-        self._primary: Classifier | None = None
-        self._fallback: Classifier | None = None
-        self._fallback_active = False
-        self._fallback_hops = 0
-        self._retry_hops = 0
-        self._guard: LatencyGuard | None = None
-        self._primary_guard: LatencyGuard | None = None
-        self._latency_warned: set[str] = set()
         self.on_hop: Callable[[Prediction, RingBuffer], None] | None = None
 
         base_recipe = model.metadata.recipe if model is not None else recipe
@@ -131,6 +124,11 @@ class Engine:
                 f"The hop of {hop_s} s is shorter than one sample at {self._fs:g} Hz."
             )
         self._next_hop = self.hop_end(1)
+        self._latency = LatencyFallback(
+            self._use,
+            latency_window=self.config.latency_window,
+            retry_hops=max(1, round(self.config.latency_retry_s * self._fs / self._hop_exact)),
+        )
         self._filter = StreamingFilter(self._n_ch, self._fs, filters)
         self._quality_n = max(8, round(self.config.quality_window_s * self._fs))
         self._history_n = max(1, round(self.config.history_s * self._fs))
@@ -204,28 +202,28 @@ class Engine:
     @property
     def primary_model(self) -> Classifier | None:
         """The model chosen with :meth:`set_model` (``model`` differs while on the fallback)."""
-        return self._primary
+        return self._latency.primary
 
     @property
     def fallback_model(self) -> Classifier | None:
         """The model used while the primary one is over its latency budget."""
-        return self._fallback
+        return self._latency.fallback
 
     @property
     def fallback_active(self) -> bool:
         """True while predictions come from the fallback model."""
-        return self._fallback_active
+        return self._latency.active
 
     @property
     def latency_guard(self) -> LatencyGuard | None:
         """The latency guard of the primary model."""
-        return self._primary_guard
+        return self._latency.primary_guard
 
     @property
     def latency_alarm(self) -> bool:
         """True while the primary model's p99 latency is over its budget (or on fallback)."""
-        guard = self._primary_guard
-        return self._fallback_active or (guard is not None and guard.over_budget)
+        guard = self._latency.primary_guard
+        return self._latency.active or (guard is not None and guard.over_budget)
 
     def hop_end(self, k: int) -> int:
         """Sample count at which hop ``k`` ends (its window's last sample is the one before).
@@ -278,18 +276,15 @@ class Engine:
         predictions go on without a gap; latency guard and drift monitor start afresh.
         """
         if model is None:
-            self.model = self._primary = self._recipe = self._extractor = None
-            self._incremental = self._drift = self._guard = self._primary_guard = None
+            self.model = self._recipe = self._extractor = None
+            self._incremental = self._drift = None
             self._model_idx, self._window, self.model_problem = None, 0, None
-            self._fallback_active = False
+            self._latency.cleared()
             return
         plan = self._plan(model.metadata.recipe, model)
         previous = self.model
         self._commit(plan, model)
-        self._primary = model
-        self._primary_guard = self._guard
-        self._fallback_active = False
-        self._retry_hops = self._retry_base()
+        self._latency.chose(model)
         recipe = model.metadata.recipe
         if not self._filters_explicit and recipe.filters != self._filter.settings:
             self._change_filters(recipe.filters)
@@ -310,27 +305,9 @@ class Engine:
             If it predicts other classes than the primary model.
         """
         if model is not None:
-            primary = self._primary
-            if primary is not None and tuple(model.classes) != tuple(primary.classes):
-                raise ConfigError(
-                    f"The fallback model '{model.metadata.label}' predicts "
-                    f"{', '.join(model.classes)}, but '{primary.metadata.label}' predicts "
-                    f"{', '.join(primary.classes)}: a fallback must predict the same classes."
-                )
+            self._latency.check_fallback(model)
             self.check_model(model)
-        if model is None and self._fallback_active and self._primary is not None:
-            self._use(self._primary, self._primary_guard)
-            self._fallback_active = False
-        self._fallback = model
-        guard = self._primary_guard
-        if (
-            model is not None
-            and not self._fallback_active
-            and self.model is self._primary
-            and guard is not None
-            and guard.over_budget
-        ):  # armed while the primary is already over budget: no new trip will come
-            self._start_fallback(model, self._primary.metadata.label, logger.warning)
+        self._latency.set_fallback(model, current=self.model)
 
     def _plan(self, recipe: ModelRecipe, model: Classifier | None = None) -> ModelPlan:
         return plan_model(
@@ -358,25 +335,18 @@ class Engine:
             logger.info("%s Predictions will be withheld.", plan.problem)
         self._allocate(self._window)
         self.model = model
-        self._guard = None
-        if model is not None:
-            self._guard = LatencyGuard(
-                model.metadata.latency_budget_ms, window=self.config.latency_window
-            )
+        self._latency.committed(model)
 
-    def _use(self, model: Classifier, guard: LatencyGuard | None) -> None:
-        """Switch the model in use (fallback or back to the primary) without raising."""
+    def _use(self, model: Classifier) -> bool:
+        """Switch the model in use (fallback or back to the primary) without raising;
+        False (logged) if it cannot run on this stream."""
         try:
             plan = self._plan(model.metadata.recipe, model)
         except BCIError as exc:
             logger.error("Cannot switch to model %s: %s", model.metadata.label, exc)
-            return
+            return False
         self._commit(plan, model)
-        if guard is not None:
-            self._guard = guard
-
-    def _retry_base(self) -> int:
-        return max(1, round(self.config.latency_retry_s * self._fs / self._hop_exact))
+        return True
 
     def reset(self) -> None:
         """Start over after a gap: clear buffers and filter state (no transient is classified).
@@ -568,58 +538,7 @@ class Engine:
             update_drift(self._drift, feats)
         if self.on_hop is not None:  # after the prediction exists: nothing can change it
             self.on_hop(predictions[-1], self._filt)
-        if label is not None:
-            self._watch_latency(model, latency_ms)
-        if self._fallback_active and model is self._fallback:
-            self._fallback_hops += 1
-            if self._fallback_hops >= self._retry_hops and self._primary is not None:
-                self._retry_primary()
-
-    # -- drift and latency ---------------------------------------------------------------
-    def _watch_latency(self, model: Classifier, latency_ms: float) -> None:
-        guard = self._guard
-        if guard is None or not guard.add(latency_ms):
-            return
-        label = model.metadata.label
-        first = label not in self._latency_warned
-        self._latency_warned.add(label)
-        log = logger.warning if first else logger.info
-        log(
-            "Model %s: p99 latency %.3f ms over the last %d predictions exceeds its budget of "
-            "%g ms on this machine.",
-            label,
-            guard.p99,
-            min(guard.count, guard.window),
-            guard.budget_ms,
-        )
-        if model is not self._primary or self._fallback_active:
-            return
-        fallback = self._fallback
-        if fallback is None or fallback is model:
-            return
-        if tuple(fallback.classes) != tuple(model.classes):
-            log("No latency fallback: %s predicts other classes.", fallback.metadata.label)
-            return
-        self._start_fallback(fallback, label, log)
-
-    def _start_fallback(self, fallback: Classifier, label: str, log: Callable) -> None:
-        log("Switching to the faster model %s until %s is within its budget again.",
-            fallback.metadata.label, label)  # fmt: skip
-        self._fallback_active = True
-        self._fallback_hops = 0
-        self._use(fallback, None)
-
-    def _retry_primary(self) -> None:
-        primary = self._primary
-        logger.info(
-            "Trying model %s again after %d hops on the fallback.",
-            primary.metadata.label,
-            self._fallback_hops,
-        )
-        self._fallback_active = False
-        self._retry_hops = min(self._retry_hops * 2, 16 * self._retry_base())
-        self._use(primary, None)
-        self._primary_guard = self._guard
+        self._latency.after_prediction(model, latency_ms, labelled=label is not None)
 
 
 __all__ = ["Classifier", "Engine", "EngineConfig", "EngineUpdate", "FeatureWindow", "Prediction"]

@@ -3,7 +3,7 @@
 The list comes from :func:`~bci_desktop.core.recording.catalog.list_sessions`; exports run
 :func:`~bci_desktop.core.recording.export.export_session` in a background thread (a long
 session takes seconds to write), so the window keeps drawing. ``install(window)`` is called
-by :mod:`bci_desktop.gui.features`.
+by :mod:`bci_desktop.gui.features`. The export dialog is :mod:`bci_desktop.gui.export_dialog`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,16 +19,11 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -46,14 +40,9 @@ from bci_desktop.core.recording import (
     list_sessions,
     recover,
 )
-from bci_desktop.core.recording.export import (
-    DEFAULT_ANNOTATIONS,
-    EXPORT_FORMATS,
-    EXPORT_SUFFIXES,
-    AnnotationKind,
-    export_session,
-)
+from bci_desktop.core.recording.export import export_session
 from bci_desktop.core.session import RecordingStatus
+from bci_desktop.gui.export_dialog import ExportChoice, ExportDialog
 from bci_desktop.gui.recording import format_elapsed, format_size
 from bci_desktop.gui.replay import insert_in_file_menu
 from bci_desktop.gui.wording import in_window_words
@@ -78,13 +67,6 @@ logger = logging.getLogger(__name__)
 
 #: Columns of the session list.
 COLUMNS: tuple[str, ...] = ("Date", "Subject", "Duration", "Board", "Size", "State", "Notes")
-#: Format names shown in the export dialog.
-_FORMAT_NAMES = {
-    "edf": "EDF+ (16-bit; EDFbrowser, MNE, EEGLAB)",
-    "bdf": "BDF+ (24-bit; EDFbrowser, MNE, EEGLAB)",
-    "csv": "BrainFlow CSV (DataFilter.read_file, playback board)",
-    "predictions": "Predictions CSV (one line per prediction)",
-}
 
 
 def state_text(s: SessionSummary) -> str:
@@ -120,134 +102,6 @@ def confirm(parent: QWidget, title: str, text: str, yes: str) -> bool:
     box.setDefaultButton(QMessageBox.StandardButton.No)
     box.exec()
     return box.clickedButton() is box.button(QMessageBox.StandardButton.Yes)
-
-
-@dataclass(frozen=True)
-class ExportChoice:
-    """What the export dialog asks for."""
-
-    format: str
-    path: Path
-    anonymize: bool
-    annotations: frozenset[AnnotationKind] = DEFAULT_ANNOTATIONS
-
-
-#: The annotation check boxes: kind, text, tooltip.
-_ANNOTATION_BOXES = (
-    (AnnotationKind.MARKERS, "Markers", "Every marker, as 'Marker 3' at its sample"),
-    (AnnotationKind.EVENTS, "Events", "Gaps, reconnections, calibration blocks, seeks ..."),
-    (
-        AnnotationKind.PREDICTIONS,
-        "Predictions",
-        "The label of every prediction (about four a second: many annotations)",
-    ),
-)
-
-
-class ExportDialog(QDialog):
-    """Format, destination file and anonymisation of one export.
-
-    Attributes tests can use: ``format_combo``, ``path_edit``, ``anonymize_check``,
-    ``annotation_checks`` (one check box per :class:`AnnotationKind`), ``buttons``.
-    """
-
-    def __init__(self, session: SessionSummary, folder: Path, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.session = session
-        self.setWindowTitle(f"Export {session.name}")
-        self.setMinimumWidth(520)
-        form = QFormLayout(self)
-        self.format_combo = QComboBox()
-        for fmt in EXPORT_FORMATS:
-            self.format_combo.addItem(_FORMAT_NAMES.get(fmt, fmt), fmt)
-        self.format_combo.setToolTip("The file format to write")
-        self.path_edit = QLineEdit(str(folder / f"{session.name}{EXPORT_SUFFIXES['edf']}"))
-        self.path_edit.setToolTip(
-            "The file to write (an existing file is replaced only if you confirm)"
-        )
-        browse = QPushButton("Browse…")
-        browse.setToolTip("Choose the file to write")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
-        self.anonymize_check = QCheckBox("Anonymise (write the subject as X)")
-        self.anonymize_check.setToolTip(
-            "EDF/BDF only: leave out the subject id; dates and times are kept"
-        )
-        form.addRow("&Format:", self.format_combo)
-        file_label = QLabel("&File:")
-        file_label.setBuddy(self.path_edit)
-        form.addRow(file_label, row)
-        form.addRow(self.anonymize_check)
-        self.annotation_checks: dict[AnnotationKind, QCheckBox] = {}
-        boxes = QHBoxLayout()
-        for kind, text, tip in _ANNOTATION_BOXES:
-            box = QCheckBox(text)
-            box.setToolTip(f"EDF/BDF annotations: {tip}")
-            box.setChecked(kind in DEFAULT_ANNOTATIONS)
-            boxes.addWidget(box)
-            self.annotation_checks[kind] = box
-        boxes.addStretch(1)
-        form.addRow("Annotations:", boxes)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setText("Export")
-        ok.setToolTip("Write the file")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        form.addRow(self.buttons)
-        self.format_combo.currentIndexChanged.connect(self._format_changed)
-
-    @property
-    def format(self) -> str:
-        """The format chosen (one of ``EXPORT_FORMATS``)."""
-        return str(self.format_combo.currentData())
-
-    def set_format(self, fmt: str) -> None:
-        """Choose ``fmt`` (the file name's ending follows)."""
-        self.format_combo.setCurrentIndex(self.format_combo.findData(fmt))
-
-    def _format_changed(self, _index: int) -> None:
-        fmt = self.format
-        self.anonymize_check.setEnabled(fmt in ("edf", "bdf"))
-        for box in self.annotation_checks.values():
-            box.setEnabled(fmt in ("edf", "bdf"))
-        text = self.path_edit.text().strip()
-        if not text:
-            return
-        path = Path(text)
-        name = path.name
-        for suffix in sorted(EXPORT_SUFFIXES.values(), key=len, reverse=True):
-            if name.lower().endswith(suffix):
-                name = name[: -len(suffix)]
-                break
-        self.path_edit.setText(str(path.with_name(name + EXPORT_SUFFIXES[fmt])))
-
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Export to",
-            self.path_edit.text(),
-            "All files (*)",
-            options=QFileDialog.Option.DontConfirmOverwrite,
-        )
-        if path:
-            self.path_edit.setText(path)
-
-    def choice(self) -> ExportChoice:
-        """What the user chose."""
-        fmt = self.format
-        return ExportChoice(
-            format=fmt,
-            path=Path(self.path_edit.text().strip()).expanduser(),
-            anonymize=self.anonymize_check.isChecked() and fmt in ("edf", "bdf"),
-            annotations=frozenset(
-                k for k, box in self.annotation_checks.items() if box.isChecked()
-            ),
-        )
 
 
 class SessionBrowser(QDialog):

@@ -6,12 +6,9 @@ from bci_desktop.core.recording.catalog import (
     delete_session,
     list_sessions,
 )
-from bci_desktop.core.recording.recorder import (
-    RecordingError,
-    RecordingTap,
-    SessionRecorder,
-    model_info,
-)
+from bci_desktop.core.recording.errors import RecordingError
+from bci_desktop.core.recording.layout import model_info
+from bci_desktop.core.recording.recorder import SessionRecorder
 from bci_desktop.core.recording.recovery import find_interrupted, recover
 from bci_desktop.core.recording.session import (
     SessionData,
@@ -20,6 +17,7 @@ from bci_desktop.core.recording.session import (
     read_meta,
     read_session,
 )
+from bci_desktop.core.recording.tap import RecordingTap
 
 __all__ = [
     "RecordingError",

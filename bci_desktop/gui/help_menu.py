@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PyQt6.QtCore import PYQT_VERSION_STR, Qt, QUrl, qVersion
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QTextDocument
 from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -156,6 +156,31 @@ def docs_folder() -> Path:
     return shipped_dir("docs")
 
 
+class DocsBrowser(QTextBrowser):
+    """A page of the documentation; a screenshot the app does not ship (the bundle leaves
+    ``docs/screenshots`` out for its size budget) is a line saying so, not a broken icon."""
+
+    def loadResource(self, kind: int, name: QUrl):
+        """Qt asks for an image or a linked page; a missing local image gets a note."""
+        if kind == QTextDocument.ResourceType.ImageResource.value and name.isLocalFile():
+            path = Path(name.toLocalFile())
+            if not path.is_file():
+                return missing_image_note(f"{path.parent.name}/{path.name}")
+        return super().loadResource(kind, name)
+
+
+def missing_image_note(name: str) -> QImage:
+    """A small image saying that the screenshot ``name`` is not shipped with the app."""
+    text = f"(Screenshot not shipped with the app: docs/{name} in the source code)"
+    image = QImage(8 * len(text), 28, QImage.Format.Format_ARGB32)
+    image.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(image)
+    painter.setPen(QColor("#666666"))
+    painter.drawText(image.rect(), int(Qt.AlignmentFlag.AlignVCenter), text)
+    painter.end()
+    return image
+
+
 class DocsDialog(QDialog):
     """Help > Documentation: the pages of ``docs/`` rendered, with a list to pick one.
 
@@ -174,7 +199,7 @@ class DocsDialog(QDialog):
         self.folder = folder
         self.pages = QListWidget()
         self.pages.setMaximumWidth(220)
-        self.browser = QTextBrowser()
+        self.browser = DocsBrowser()
         self.browser.setOpenExternalLinks(True)
         self.browser.setSearchPaths([str(folder)])
         files = sorted(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import onnxruntime
 from brainflow.board_shim import BoardShim
 from PyQt6.QtCore import QTimer, qVersion
-from PyQt6.QtGui import QKeySequence
+from PyQt6.QtGui import QImage, QKeySequence
 from PyQt6.QtWidgets import QApplication, QMessageBox
 
 from bci_desktop import __version__
@@ -49,6 +49,32 @@ def test_documentation_is_rendered_from_docs(qtbot, open_window) -> None:
     assert "Keyboard" in text and "#" not in text.splitlines()[0], "Markdown, rendered"
     titles = [dialog.pages.item(i).text() for i in range(dialog.pages.count())]
     assert len(titles) >= 5
+
+
+def test_a_screenshot_the_bundle_leaves_out_is_a_note_not_a_broken_image(qtbot, tmp_path) -> None:
+    from PyQt6.QtCore import QUrl
+    from PyQt6.QtGui import QTextDocument
+
+    from bci_desktop.gui.help_menu import DocsDialog
+
+    (tmp_path / "screenshots").mkdir()
+    shipped = tmp_path / "screenshots" / "here.png"
+    image = QImage(40, 30, QImage.Format.Format_RGB32)
+    image.fill(0x00FF00)
+    assert image.save(str(shipped))
+    (tmp_path / "gui.md").write_text(
+        "# The desktop window\n\n![here](screenshots/here.png)\n\n"
+        "![gone](screenshots/gone.png)\n\nText after the images.\n"
+    )
+    dialog = DocsDialog(None, tmp_path)
+    qtbot.addWidget(dialog)
+    kind = QTextDocument.ResourceType.ImageResource.value
+    base = QUrl.fromLocalFile(str(tmp_path) + "/")
+    present = dialog.browser.loadResource(kind, base.resolved(QUrl("screenshots/here.png")))
+    assert QImage.fromData(present).width() == 40  # a shipped screenshot: its own bytes
+    note = dialog.browser.loadResource(kind, base.resolved(QUrl("screenshots/gone.png")))
+    assert isinstance(note, QImage) and not note.isNull() and note.width() > 200
+    assert "Text after the images." in dialog.browser.toPlainText()
 
 
 def test_about_names_the_versions_in_use(qtbot, open_window) -> None:

@@ -8,7 +8,6 @@ subject); every key goes through Qt's shortcut machinery (``qtbot.keyClick`` sen
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.marker_keys import is_text_field
 from bci_desktop.gui.panels._marker_lines import marker_text
 from bci_desktop.gui.panels._style import fmt_marker
+from tests.gui.calibration_helpers import protocol_file
 
 T = 20000  # ms
 KEYS = {n: getattr(Qt.Key, f"Key_{n}") for n in range(1, 10)}
@@ -176,15 +176,15 @@ def test_marker_keys_land_during_a_calibration(qtbot, tmp_path, monkeypatch) -> 
     qtbot.waitExposed(w)
     try:
         _stream(qtbot, w, "simulated")
+        protocol = protocol_file(tmp_path / "p.json", ["calm", "stressed"], blocks_per_state=2,
+                                 block_s=60, rest_s=2, prepare_s=1, seed=2)  # fmt: skip
         d = w.features.calibration.open()
         page = d.setup_page
+        assert page.load_protocol(protocol) is None, page.outcome_text
         page.subject_edit.setText("S02")
-        for state, box in page.state_boxes.items():
-            box.setChecked(state in ("calm", "stressed"))
-        page.minutes.setValue(1.0)
         page.full_screen.setChecked(False)
         qtbot.waitUntil(lambda: page.start_button.isEnabled(), timeout=T)  # (problems_text)
-        assert d.start(replace(page.setup(), lead_in_s=0.5))
+        assert d.start()
         qtbot.waitUntil(lambda: d.phase == "running", timeout=T)
         w.activateWindow()
         expected = _press_everywhere(qtbot, w)

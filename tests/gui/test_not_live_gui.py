@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFontMetrics
 
 from bci_desktop.core.inference.provenance import DEMO_MODEL_TEXT
 from bci_desktop.core.session import StreamState
@@ -223,4 +224,12 @@ def test_the_synthetic_board_never_shows_a_confident_state(qtbot, open_window) -
     assert "novelty" not in cv.detail_text
     assert ep.label_text == UNRELIABLE_TEXT
     assert ep.reason_text.startswith("Unreliable: the signal does not look like")
+    # In a narrow panel (a 1280x800 screen) the headline stays on one line, so the reason
+    # under it has room; the reason's tooltip holds it whole.
+    w.resize(1280, 800)
+    ep.resize(420, ep.height())
+    qtbot.waitUntil(lambda: ep.label.width() <= 420, timeout=T)
+    fits = QFontMetrics(ep.label.font()).horizontalAdvance(UNRELIABLE_TEXT)
+    assert fits <= ep.label.width(), (fits, ep.label.width())
+    assert ep.reason.toolTip() == ep.reason_text
     assert cv.demo_badge.isVisibleTo(cv), "the synthetic board is not the simulated subject"

@@ -7,7 +7,7 @@ from html import escape
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFont
+from PyQt6.QtGui import QFont, QFontMetrics, QResizeEvent
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from bci_desktop.core.dsp.quality import QualityLevel
@@ -103,6 +103,7 @@ class EmotionPanel(Panel):
         self._last_index = -1
         self._agree = 0
         self._with_truth = 0
+        self._big = False
 
         self.label = QLabel(WAITING_TEXT)
         self.label.setWordWrap(True)
@@ -246,15 +247,40 @@ class EmotionPanel(Panel):
         self._agree = self._with_truth = 0
         self._set_classes(())
         self._set_label(WAITING_TEXT if self.live.info is not None else "No stream", None)
-        self.reason.setText("")
+        self._set_reason("")
         self.truth.setText("")
         self.agreement.setText("")
 
+    def _set_reason(self, text: str) -> None:
+        """The line under the large label; its tooltip holds it whole (a short panel may
+        cut it)."""
+        self.reason.setText(text)
+        self.reason.setToolTip(text or "Why no state was given for the last window")
+
     def _set_label(self, text: str, colour: str | None, *, big: bool = False) -> None:
-        """The large label: a state in large bold type, other words smaller."""
-        self.label.setFont(self._big_font if big else self._quiet_font)
+        """The large label: a state in large bold type, other words smaller; large type that
+        would not fit on one line in a narrow panel steps down (so the reason under it stays
+        readable)."""
+        self._big = big
         self.label.setText(text)
+        self._fit_label()
         self.label.setStyleSheet(f"QLabel {{ color: {colour}; }}" if colour else "")
+
+    def _fit_label(self) -> None:
+        font = self._quiet_font
+        if self._big:
+            font = self._big_font
+            room = self.label.width()
+            if room > 0 and QFontMetrics(font).horizontalAdvance(self.label.text()) > room:
+                font = QFont(self._big_font)
+                font.setPointSizeF(self._quiet_font.pointSizeF())
+        if font != self.label.font():
+            self.label.setFont(font)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Large type that no longer fits (or fits again) on one line is resized."""
+        super().resizeEvent(event)
+        self._fit_label()
 
     def _set_classes(self, classes: tuple[str, ...]) -> None:
         self._classes = classes
@@ -335,20 +361,20 @@ class EmotionPanel(Panel):
             self._show_current(lv.current)
         else:
             self._set_label(WAITING_TEXT if live.info is not None else "No stream", None)
-            self.reason.setText("")
+            self._set_reason("")
         return True
 
     def _show_not_live(self, lv: Liveness) -> None:
         """Nothing is current: say why, keep the last reading as history, empty bars."""
         if self.live.info is None:  # no stream yet: nothing shown to mistake for live
             self._set_label("No stream" if lv.words == "Not connected" else lv.words, None)
-            self.reason.setText("")
+            self._set_reason("")
             return
         self._set_label(lv.words, WITHHELD_COLOUR, big=True)
         if lv.last is not None:
-            self.reason.setText(f"{NOT_LIVE}. Last reading: {reading_words(lv.last)}.")
+            self._set_reason(f"{NOT_LIVE}. Last reading: {reading_words(lv.last)}.")
         else:
-            self.reason.setText(f"{NOT_LIVE}: no state is being classified.")
+            self._set_reason(f"{NOT_LIVE}: no state is being classified.")
         self._show_bars(None)
         self.truth.setText("")
 
@@ -377,12 +403,12 @@ class EmotionPanel(Panel):
                 self._set_label(UNRELIABLE_TEXT, amber, big=True)
             else:
                 self._set_label("Withheld", WITHHELD_COLOUR, big=True)
-            self.reason.setText(p.withheld or "No reason given")
+            self._set_reason(p.withheld or "No reason given")
             self._show_bars(None)
         else:
             colour = readable_colour(class_colour(p.label, self._classes.index(p.label)), self)
             self._set_label(f"{p.label}  {p.confidence:.0%}", colour, big=True)
-            self.reason.setText("")
+            self._set_reason("")
             self._show_bars(np.asarray(p.probabilities, dtype=np.float64))
         self.truth.setText(f"True state: {p.truth}" if p.truth is not None else "")
         info = self.live.info

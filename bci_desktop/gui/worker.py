@@ -109,8 +109,7 @@ class StreamWorker(StreamCommands, QObject):
     recording_changed = pyqtSignal(object)
     #: the label of the model now in use
     model_changed = pyqtSignal(str)
-    #: True when the model now in use is a demonstration trained on the simulated subject
-    #: (sent before ``stream_info`` and ``model_changed``)
+    #: True for a demonstration model (trained on simulated EEG); before ``stream_info``
     model_is_demo = pyqtSignal(bool)
     #: ReplayStatus, about 5 times a second while replaying and after every command
     replay_changed = pyqtSignal(object)
@@ -130,13 +129,9 @@ class StreamWorker(StreamCommands, QObject):
     subject_answered = pyqtSignal(object)
 
     def __init__(
-        self,
-        parent: QObject | None = None,
-        *,
-        open_source: SourceOpener | None = None,
-        registry: ModelRegistry | None = None,
-        isolate: bool = True,
-    ) -> None:
+        self, parent: QObject | None = None, *, open_source: SourceOpener | None = None,
+        registry: ModelRegistry | None = None, isolate: bool = True,
+    ) -> None:  # fmt: skip
         super().__init__(parent)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)

@@ -253,7 +253,8 @@ def status_line(s: StreamStatus) -> str:
     elif last is None:
         pred = "no prediction yet"
     elif last.withheld:
-        pred = f"withheld ({last.withheld[:60]})"
+        why = last.withheld
+        pred = f"withheld ({why if len(why) <= 60 else why[:57].rstrip() + '...'})"
     else:
         pred = f"{last.label} {last.confidence:.2f}"
         if last.truth is not None:

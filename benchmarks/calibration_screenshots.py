@@ -15,33 +15,16 @@ goes to a temporary data folder; nothing touches the user's models or sessions.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
-import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screens import output_folder, private_folders, waiter
 
 SIZE = (1280, 800)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bci-cal-shots-"))
-    for var, sub in (
-        ("BCI_DESKTOP_DATA_DIR", "data"),
-        ("BCI_DESKTOP_CONFIG_DIR", "config"),
-        ("BCI_DESKTOP_LOG_DIR", "logs"),
-    ):
-        os.environ[var] = str(tmp / sub)
+    out = output_folder(__doc__.splitlines()[0])
+    tmp = private_folders("bci-cal-shots-")
 
-    from PyQt6.QtCore import QEventLoop, Qt
+    from PyQt6.QtCore import Qt
     from PyQt6.QtTest import QTest
     from PyQt6.QtWidgets import QApplication
 
@@ -52,18 +35,12 @@ def main() -> int:
 
     app = create_application()
     assert isinstance(app, QApplication)
-
-    def wait(cond, timeout_s: float = 120.0) -> None:
-        end = time.monotonic() + timeout_s
-        while not cond():
-            if time.monotonic() > end:
-                raise TimeoutError("the screenshot script timed out")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    wait = waiter(app, 120.0)
 
     def save(widget, name: str) -> None:
         app.processEvents()
-        widget.grab().save(str(args.out / name))
-        print("saved", args.out / name)
+        widget.grab().save(str(out / name))
+        print("saved", out / name)
 
     scenes = {
         "happy": [("#f08c00", "A day at the beach"), ("#e64980", "Friends laughing")],

@@ -24,15 +24,9 @@ Everything goes to temporary folders; nothing touches the user's settings or mod
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from screens import output_folder, private_folders, waiter
 
 CYTON = ("Fp1", "Fp2", "C3", "C4", "P7", "P8", "O1", "O2")
 
@@ -59,19 +53,9 @@ def _cyton_signal(seconds: float):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder for the PNG files")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bci-shots-"))
-    for var, sub in (
-        ("BCI_DESKTOP_DATA_DIR", "data"),
-        ("BCI_DESKTOP_CONFIG_DIR", "config"),
-        ("BCI_DESKTOP_LOG_DIR", "logs"),
-    ):
-        os.environ[var] = str(tmp / sub)
+    out = output_folder(__doc__.splitlines()[0])
+    tmp = private_folders("bci-shots-")
 
-    from PyQt6.QtCore import QEventLoop
     from PyQt6.QtWidgets import QApplication
 
     from bci_desktop.core.session import StreamState
@@ -81,13 +65,7 @@ def main() -> int:
 
     app = create_application()
     assert isinstance(app, QApplication)
-
-    def wait(cond, timeout_s: float = 60.0) -> None:
-        end = time.monotonic() + timeout_s
-        while not cond():
-            if time.monotonic() > end:
-                raise TimeoutError("the screenshot script timed out")
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    wait = waiter(app, 60.0)
 
     def pause(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -95,7 +73,7 @@ def main() -> int:
 
     def shot(widget, name: str) -> None:
         pause(0.5)  # a few frames
-        widget.grab().save(str(args.out / name))
+        widget.grab().save(str(out / name))
         print(f"saved {name} ({widget.width()}x{widget.height()})")
 
     w = MainWindow()

@@ -20,10 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bci_desktop.core.engine import Engine, EngineUpdate
-from bci_desktop.core.errors import (
-    SourceError,
-    one_line,
-)
+from bci_desktop.core.errors import SourceError, one_line
 from bci_desktop.core.inference.provenance import trained_on_simulated
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.runner import RunStats, StreamRunner
@@ -36,13 +33,9 @@ from bci_desktop.core.session.models import (
     build_engine,
     resolve_model,
     switch_model,
-)
+)  # fmt: skip
 from bci_desktop.core.session.options import SessionOptions
-from bci_desktop.core.session.recording import (
-    RecordingLink,
-    RecordRequest,
-    check_record_folder,
-)
+from bci_desktop.core.session.recording import RecordingLink, RecordRequest, check_record_folder
 from bci_desktop.core.session.replay_control import ReplayControl
 from bci_desktop.core.session.reporting import build_status
 from bci_desktop.core.session.spec import OpenedSource, SourceOpener, SourceSpec
@@ -192,8 +185,8 @@ class StreamSession:
 
     @property
     def finished(self) -> bool:
-        """True when nothing more will come: not started, stopped, failed, the duration
-        reached, or a finite source ended (a replay that ended stays open for seeking)."""
+        """Nothing more will come: not started, stopped, failed, duration reached, a finite
+        source ended (an ended replay stays open for seeking)."""
         return self._state in (StreamState.IDLE, StreamState.ERROR, StreamState.ENDED)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -351,13 +344,9 @@ class StreamSession:
             self._end("The source has no more data.")
         return updates
 
-    def run(
-        self,
-        should_stop: Callable[[], bool],
-        on_updates: Callable[[list[EngineUpdate]], None] | None = None,
-        *,
-        idle_sleep_s: float = 0.004,
-    ) -> None:
+    def run(self, should_stop: Callable[[], bool],
+            on_updates: Callable[[list[EngineUpdate]], None] | None = None, *,
+            idle_sleep_s: float = 0.004) -> None:  # fmt: skip
         """Poll until ``should_stop()``, the duration, or the end of a finite source (the
         command line's loop; the window polls from its worker's timer instead)."""
         while not should_stop() and not self.finished:
@@ -552,8 +541,8 @@ class StreamSession:
         return self._link.start_reported(request, engine)
 
     def continue_recording(self, folder: Path, gaps: int, dropped: int) -> RecordingStatus:
-        """After the acquisition process that streamed this before died: continue its
-        recording in ``folder`` and its gap count, the break counting as one gap.
+        """Continue the recording in ``folder`` and the gap count of an acquisition process
+        that died (the break is one gap).
 
         Raises
         ------
@@ -571,9 +560,8 @@ class StreamSession:
         return self._link.stop_reported()
 
     def cue(self, cue: Cue) -> None:
-        """What the person is shown changed: the cue's marker and event go on the next
-        sample; a source that is the person (the simulated subject) follows it from there
-        and answers a self-report. Raises BCIError when nothing streams (or signal lost)."""
+        """What the person is shown changed: its marker and event go on the next sample, a
+        source that is the person (simulated subject) follows it. BCIError if none streams."""
         opened = self._opened
         if opened is None or not self._state.active:
             raise SourceError("Connect a source first.")

@@ -20,7 +20,13 @@ from pathlib import Path
 
 from bci_desktop.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, terminal_text
 from bci_desktop.cli.parser import build_parser
-from bci_desktop.core.errors import BCIError, ConfigError, InputFileError, ModelError
+from bci_desktop.core.errors import (
+    BCIError,
+    ConfigError,
+    InputFileError,
+    ModelError,
+    interrupted_by_user,
+)
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "gui_main", "main"]
 
@@ -74,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error_line(f"out of memory{_details(log_file)}")
         return EXIT_FAILURE
     except Exception as exc:  # the boundary: anything else is an internal error
+        if interrupted_by_user(exc):  # Ctrl+C inside a call into BrainFlow
+            return EXIT_OK
         logger.error("Unexpected error", exc_info=True, extra=FILE_ONLY)
         text = str(exc).strip().splitlines()
         what = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

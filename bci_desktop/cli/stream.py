@@ -9,6 +9,7 @@ one status line per second on stderr, one JSON object per prediction with ``--js
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import math
 import signal
@@ -20,7 +21,7 @@ from typing import IO, Any
 
 from bci_desktop.cli.common import EXIT_FAILURE, EXIT_OK, session_path, terminal_text
 from bci_desktop.cli.lsl import lsl_query, marker_query
-from bci_desktop.core.errors import ConfigError, SourceError
+from bci_desktop.core.errors import ConfigError, SourceError, interrupted_by_user
 from bci_desktop.core.jsonsafe import prediction_json
 from bci_desktop.core.limits import MAX_SEED
 from bci_desktop.core.session import (
@@ -173,6 +174,10 @@ def _stream(
         try:
             session.run(lambda: False, jsonl.write)
         except KeyboardInterrupt:
+            interrupted = True
+        except ctypes.ArgumentError as exc:  # Ctrl+C inside a BrainFlow call
+            if not interrupted_by_user(exc):
+                raise
             interrupted = True
         finally:
             signal.signal(signal.SIGTERM, previous)

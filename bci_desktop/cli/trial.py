@@ -11,6 +11,7 @@ every check is activated, unless ``--no-promote``.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import signal
 import sys
@@ -18,7 +19,7 @@ from typing import IO
 
 from bci_desktop.cli.common import EXIT_OK, terminal_text
 from bci_desktop.cli.stream import session_options, source_spec
-from bci_desktop.core.errors import ModelError
+from bci_desktop.core.errors import ModelError, interrupted_by_user
 from bci_desktop.core.inference.registry import ModelRegistry
 from bci_desktop.core.inference.trial import TrialFigures, TrialRequest, TrialThresholds, Verdict
 from bci_desktop.core.inference.trial_log import TrialRecord
@@ -67,7 +68,9 @@ def cmd_trial(args: argparse.Namespace, out: IO[str]) -> int:
         watch.start_trial(request)
         try:
             session.run(lambda: printer.ended is not None)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, ctypes.ArgumentError) as exc:
+            if not interrupted_by_user(exc):
+                raise
             if watch.trial_running:
                 watch.stop_trial("stopped by the user (Ctrl+C)")
         if watch.trial_running:

@@ -7,6 +7,8 @@ one line and exits non-zero; the GUI shows it in the window.
 
 from __future__ import annotations
 
+import ctypes
+
 
 class BCIError(Exception):
     """Base class of every error BCI Desktop raises on purpose."""
@@ -38,6 +40,15 @@ class ChannelMismatchError(ModelError):
     def __init__(self, message: str, missing: tuple[str, ...]) -> None:
         super().__init__(message)
         self.missing = missing
+
+
+def interrupted_by_user(exc: BaseException) -> bool:
+    """Ctrl+C (or SIGTERM turned into it), also when it struck inside a call into a C library
+    such as BrainFlow: ctypes then raises ``ArgumentError("argument 3: KeyboardInterrupt: ")``
+    in its place."""
+    if isinstance(exc, KeyboardInterrupt):
+        return True
+    return isinstance(exc, ctypes.ArgumentError) and "KeyboardInterrupt" in str(exc)
 
 
 def one_line(exc: BaseException) -> str:

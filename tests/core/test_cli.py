@@ -178,3 +178,33 @@ def test_unwritable_jsonl_is_refused(tmp_path):
     proc = cli("run", "--board", "simulated", "--speed", "max", "--duration", "5",
                "--jsonl", str(target))  # fmt: skip
     _one_line_error(proc, 2, "--jsonl", str(target))
+
+
+def test_ctrl_c_inside_a_call_into_a_c_library_is_an_interrupt_not_an_error() -> None:
+    """Ctrl+C that strikes while ctypes converts an argument for BrainFlow comes out as
+    ``ArgumentError("argument N: KeyboardInterrupt: ")``: the CLI stops cleanly on it (seen
+    once in CI as "unexpected ArgumentError" and exit 1 after a Ctrl+C)."""
+    import ctypes
+
+    from bci_desktop.core.errors import interrupted_by_user
+
+    class Interrupted:
+        @property
+        def _as_parameter_(self):
+            raise KeyboardInterrupt
+
+    class Broken:
+        @property
+        def _as_parameter_(self):
+            raise ValueError("not a number")
+
+    libc = ctypes.CDLL(None)
+    caught = []
+    for arg in (Interrupted(), Broken()):
+        try:
+            libc.abs(arg)
+        except ctypes.ArgumentError as exc:
+            caught.append(exc)
+    assert [interrupted_by_user(e) for e in caught] == [True, False]
+    assert interrupted_by_user(KeyboardInterrupt())
+    assert not interrupted_by_user(RuntimeError("KeyboardInterrupt"))

@@ -4,6 +4,7 @@ that streams, records, crashes (abort, segfault, exit), hangs, and is restarted.
 from __future__ import annotations
 
 import functools
+import os
 import time
 from pathlib import Path
 
@@ -127,6 +128,24 @@ def test_a_child_streams_records_and_stops_cleanly(tmp_path):
     data = read_session(final.folder)
     assert data.meta.status == "complete" and [m.value for m in data.markers] == [7.0]
     assert host.pid is None and not Path(f"/proc/{pid}").exists()
+
+
+def test_the_child_has_a_scheduling_group_of_its_own_apart_from_the_window():
+    """On a busy machine a hop must not wait for the window's painting in its middle
+    (see acquisition/scheduling.py): its own session and, on Linux with autogroup, its
+    own autogroup."""
+    host = ProcessHost()
+    host.start(_config())
+    try:
+        assert _samples(_pump(host, 30, lambda got: _samples(got) > 0)) > 0
+        pid = host.pid
+        assert os.getsid(pid) == pid != os.getsid(0)
+        autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+        if autogroup.exists() and autogroup.read_text().strip() == "1":
+            ours = Path("/proc/self/autogroup").read_text().split()[0]
+            assert Path(f"/proc/{pid}/autogroup").read_text().split()[0] != ours
+    finally:
+        host.stop()
 
 
 @pytest.mark.parametrize("fault", ["abort", "segfault", "hang"])

@@ -39,6 +39,7 @@ from bci_desktop.core.acquisition.protocol import (
     Stop,
 )
 from bci_desktop.core.acquisition.ring import SampleRing
+from bci_desktop.core.acquisition.scheduling import own_scheduling_group
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.session import Notice, NoticeLevel, StreamSession, one_line
 
@@ -71,6 +72,7 @@ def child_main(
     channel = Channel(connection)
     commands = messages = channel
     stopping = _install_signals()
+    own_scheduling_group()  # see scheduling.py: a hop is not cut short on a busy machine
     _die_with_parent()
     _log_to(messages, config.log_level)
     crash_file = _enable_faulthandler(config)

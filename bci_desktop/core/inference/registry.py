@@ -210,13 +210,27 @@ class ModelRegistry:
                 continue
             p99 = entry.p99_ms
             if p99 is None:
-                report = validate_model_file(entry.path, runs=self.runs)
-                if not report.ok or report.p99_ms is None:
+                p99 = self._measured_p99(entry.path)
+                if p99 is None:
                     continue
-                p99 = self._p99_cache[entry.sha256] = report.p99_ms
+                self._p99_cache[entry.sha256] = p99
             if best is None or p99 < best[0]:
                 best = (p99, entry)
         return None if best is None else best[1]
+
+    def _measured_p99(self, path: Path) -> float | None:
+        """The lowest p99 latency of three validations of ``path`` (None if invalid).
+
+        With a few dozen runs a p99 is nearly the maximum, and on a busy machine one
+        interrupted run can make a 0.01 ms model look slower than a 0.5 ms network; an
+        interruption rarely strikes all three."""
+        best = None
+        for _ in range(3):
+            report = validate_model_file(path, runs=self.runs)
+            if not report.ok or report.p99_ms is None:
+                return None
+            best = report.p99_ms if best is None else min(best, report.p99_ms)
+        return best
 
     def load_fallback_for(self, model: Any, info: StreamInfo | None = None) -> Any:
         """The latency fallback of ``model``: the fastest other validated model for its

@@ -3,8 +3,9 @@
 ``bci-desktop bench`` measures a prediction's latency in a hot loop (the engine fed as fast
 as it takes chunks) and in real time (the simulated subject at 1x, the thread sleeping
 between chunks). This script times each stage of a hop in both settings, in the same run:
-filtering a piece, the incremental Welch segment, the model input, the model, the drift
-monitor, and the quality scoring (now after the prediction, outside its latency).
+filtering a piece, the incremental Welch segment, the checks that may withhold a
+prediction (quality, NaN), the model input, the novelty check, the model, and the quality
+scoring (after the prediction, outside its latency).
 
 Usage::
 
@@ -40,7 +41,8 @@ STAGES = (
     ("welch segment", "_incremental", "push"),
     ("model input", None, "_model_input"),
     ("model", "model", "predict_proba"),
-    ("drift", None, "_update_drift"),
+    ("withheld?", None, "_withheld_reason"),
+    ("novelty", "_novelty", "check"),
     ("quality (after)", None, "_assess"),
 )
 

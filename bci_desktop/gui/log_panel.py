@@ -37,7 +37,10 @@ class GuiLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Format ``record`` and pass it to the GUI thread."""
         if sip.isdeleted(self.bridge):  # the panel is gone without detaching: stop here
-            logging.getLogger(_TREE).removeHandler(self)
+            tree = logging.getLogger(_TREE)
+            # A new list, not removeHandler(): the logger is going through the old list for
+            # this very record, and removing from it would skip the handler after this one.
+            tree.handlers = [h for h in tree.handlers if h is not self]
             return
         try:
             text = self.format(record)

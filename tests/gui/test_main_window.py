@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from PyQt6.QtWidgets import QApplication
 from bci_desktop.core.dsp.filters import FilterSettings
 from bci_desktop.core.session import StreamState
 from bci_desktop.core.settings import load_settings
+from bci_desktop.gui.log_panel import GuiLogHandler
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
 from bci_desktop.gui.redraw import RedrawScheduler
@@ -326,6 +328,20 @@ def test_window_destroyed_without_closing_stops_its_thread(qtbot) -> None:
     qtbot.waitUntil(lambda: StreamState.STREAMING in states, timeout=T)
     window.deleteLater()  # never closed: its destroyed signal must stop stream and thread
     qtbot.waitUntil(lambda: not thread.isRunning(), timeout=T)
+    # Its log panel's handler leaves the logger tree, and the record that finds it gone
+    # still reaches every other handler (once one after it missed that record).
+    seen: list[logging.LogRecord] = []
+    after = logging.Handler()
+    after.emit = seen.append  # type: ignore[method-assign]
+    tree = logging.getLogger("bci_desktop")
+    tree.addHandler(after)
+    try:
+        logging.getLogger("bci_desktop.gui").warning("after the window")
+        logging.getLogger("bci_desktop.gui").warning("and again")
+    finally:
+        tree.removeHandler(after)
+    assert [r.getMessage() for r in seen] == ["after the window", "and again"]
+    assert not [h for h in tree.handlers if isinstance(h, GuiLogHandler)]
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,10 @@ In one sitting, for the simulated subject (16 channels, 250 Hz, real time):
 * **window, thread**: the window with the session in its worker thread (the first
   version's design: the engine and pyqtgraph's painting take turns on one interpreter);
 * **window, process**: the window with the session in its acquisition process (the
-  default);
+  default), whose loop runs at real-time priority where the user may have it
+  (core/acquisition/scheduling.py; root here);
+* **window, process \***: the same at normal priority (``--runs process-normal``, as
+  ``BCI_DESKTOP_REALTIME=0`` or a user without a real-time limit has it);
 
 each once on a quiet machine and once with a CPU-heavy process per core beside it (busy
 Python loops). Reported per run: per-inference latency p50/p99/max (each prediction's own
@@ -143,7 +146,11 @@ def _summary(name: str, latencies: list[float], fps: list[float] | None, cpu: fl
 
 def _one(kind: str, seconds: float, out: mp.Queue) -> None:
     """One measured run in a fresh process (no Qt state shared between runs)."""
-    result = headless(seconds) if kind == "headless" else window(seconds, kind == "process")
+    if kind == "process-normal":  # the acquisition process without real-time priority
+        os.environ["BCI_DESKTOP_REALTIME"] = "0"
+    result = headless(seconds) if kind == "headless" else window(seconds, kind != "thread")
+    if kind == "process-normal":
+        result["run"] = "window, process *"
     out.put(result)
 
 
@@ -155,8 +162,9 @@ def main() -> int:
         "--runs",
         nargs="+",
         default=["headless", "thread", "process"],
-        choices=["headless", "thread", "process"],
-        help="which runs (headless is the baseline)",
+        choices=["headless", "thread", "process", "process-normal"],
+        help="which runs (headless is the baseline; process-normal: the acquisition "
+        "process without real-time priority, marked * in the table)",
     )
     parser.add_argument(
         "--hogs-apart",
@@ -203,14 +211,14 @@ def main() -> int:
         return "-" if base is None else f"{r['p99_ms'] / base['p99_ms']:.2f}x"
 
     print()
-    print(f"{'load':6} {'run':16} {'n':>5} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
+    print(f"{'load':6} {'run':17} {'n':>5} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} "
           f"{'p99/headless':>12} {'fps':>5} {'CPU':>6}")  # fmt: skip
     for load in args.loads:
         base = next((r for r in results if r["load"] == load and r["run"] == "headless"), None)
         for r in (r for r in results if r["load"] == load):
             fps = "-" if r["fps_median"] is None else f"{r['fps_median']:.0f}"
             print(
-                f"{load:6} {r['run']:16} {r['predictions']:>5} {r['p50_ms']:>7.2f} "
+                f"{load:6} {r['run']:17} {r['predictions']:>5} {r['p50_ms']:>7.2f} "
                 f"{r['p99_ms']:>7.2f} {r['max_ms']:>7.2f} {ratio(r, base):>12} "
                 f"{fps:>5} {100 * r['cpu_share']:>5.0f}%"
             )

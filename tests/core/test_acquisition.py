@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -153,6 +155,44 @@ def test_the_child_has_a_scheduling_group_of_its_own_apart_from_the_window():
             assert _autogroup(str(pid)) not in ("", _autogroup("self"))
     finally:
         host.stop()
+
+
+def _realtime_allowed() -> bool:
+    probe = "import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"
+    return subprocess.run([sys.executable, "-c", probe], timeout=30).returncode == 0
+
+
+def _policies(pid: int) -> dict[int, int]:
+    """Scheduling policy of each thread of ``pid`` (without the reset-on-fork flag)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        out[int(tid)] = os.sched_getscheduler(int(tid)) & ~os.SCHED_RESET_ON_FORK
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux scheduling")
+@pytest.mark.parametrize("asked", [True, False], ids=["default", "BCI_DESKTOP_REALTIME=0"])
+def test_the_childs_loop_runs_at_real_time_priority_where_the_user_may(monkeypatch, asked):
+    """Hops are not cut by the window's painting (docs/reliability.md): the loop that runs
+    them at the lowest real-time priority, its other threads as they are, and a clean
+    exit (back to normal before the interpreter winds up)."""
+    if not asked:
+        monkeypatch.setenv("BCI_DESKTOP_REALTIME", "0")
+    host = ProcessHost()
+    host.start(_config())
+    process = host._process
+    try:
+        assert _samples(_pump(host, 30, lambda got: _samples(got) > 0)) > 0
+        pid = host.pid
+        policies = _policies(pid)
+        realtime = asked and _realtime_allowed()
+        assert policies.pop(pid) == (os.SCHED_FIFO if realtime else os.SCHED_OTHER)
+        if realtime:
+            assert os.sched_getparam(pid).sched_priority == 1
+        assert policies and set(policies.values()) == {os.SCHED_OTHER}, "other threads"
+    finally:
+        host.stop()
+    assert process.exitcode == 0
 
 
 @pytest.mark.parametrize("fault", ["abort", "segfault", "hang"])

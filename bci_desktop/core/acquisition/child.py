@@ -39,11 +39,15 @@ from bci_desktop.core.acquisition.protocol import (
     Stop,
 )
 from bci_desktop.core.acquisition.ring import SampleRing
-from bci_desktop.core.acquisition.scheduling import own_scheduling_group
+from bci_desktop.core.acquisition.scheduling import (
+    ask_realtime_priority,
+    end_realtime_priority,
+    own_scheduling_group,
+)
 from bci_desktop.core.errors import BCIError
 from bci_desktop.core.session import Notice, NoticeLevel, StreamSession, one_line
 
-__all__ = ["BATCH_S", "HEARTBEAT_S", "child_main"]
+__all__ = ["BATCH_S", "HEARTBEAT_S", "REALTIME_ENV", "child_main"]
 
 logger = logging.getLogger("bci_desktop.acquisition")
 
@@ -52,6 +56,8 @@ BATCH_S = 0.02
 #: How often the child says it is alive (s).
 HEARTBEAT_S = 0.5
 _IDLE_SLEEP_S = 0.002
+#: ``0`` in the environment: the acquisition process never asks for real-time priority.
+REALTIME_ENV = "BCI_DESKTOP_REALTIME"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -76,10 +82,12 @@ def child_main(
     _die_with_parent()
     _log_to(messages, config.log_level)
     crash_file = _enable_faulthandler(config)
+    _realtime_hops()
     loop = _ChildLoop(config, commands, messages, parent_pid, stopping, crash_file)
     try:
         loop.run()
     finally:
+        end_realtime_priority()
         faulthandler.cancel_dump_traceback_later()
         if crash_file is not None:
             faulthandler.disable()
@@ -294,6 +302,19 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError) as exc:
         logger.debug("prctl(PR_SET_PDEATHSIG) unavailable: %s", exc)
+
+
+def _realtime_hops() -> None:
+    """The loop that runs the hops at real-time priority where this user may have it
+    (scheduling.py); ``BCI_DESKTOP_REALTIME=0`` in the environment: never."""
+    if os.environ.get(REALTIME_ENV, "1").strip() == "0":
+        logger.debug("Real-time priority not asked for (%s=0).", REALTIME_ENV)
+        return
+    refused = ask_realtime_priority()
+    if refused is None:
+        logger.info("The acquisition process runs at real-time priority (the lowest).")
+    else:
+        logger.debug("The acquisition process runs at normal priority: %s.", refused)
 
 
 def _log_to(messages: Any, level: int) -> None:

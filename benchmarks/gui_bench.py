@@ -347,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("BCI_DESKTOP_CONFIG_DIR", str(Path(tmp) / "config"))
     os.environ.setdefault("BCI_DESKTOP_LOG_DIR", str(Path(tmp) / "logs"))
     if args.screenshots:
+        from bci_desktop.gui.app import create_application
+
+        # One application for every screenshot: each function's local reference would
+        # otherwise be its last, and a QApplication made again after the previous one was
+        # deleted connects to the X server anew (seen: "could not connect to display" and
+        # a segfault in QtCore between two screenshots, 3 runs in 11).
+        app = create_application()
         folder = Path(args.screenshots)
         folder.mkdir(parents=True, exist_ok=True)
         saved = screenshot(folder, "main-1280x800.png", (1280, 800), theme="dark")
@@ -358,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
         saved += replay_screenshot(folder)
         for path in saved:
             print(path)
+        app.processEvents()
         return 0
     load_before = _loadavg()
     results = [

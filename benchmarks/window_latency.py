@@ -8,7 +8,7 @@ In one sitting, for the simulated subject (16 channels, 250 Hz, real time):
 * **window, process**: the window with the session in its acquisition process (the
   default), whose loop runs at real-time priority where the user may have it
   (core/acquisition/scheduling.py; root here);
-* **window, process \***: the same at normal priority (``--runs process-normal``, as
+* **window, process** marked ``*``: the same at normal priority (``--runs process-normal``, as
   ``BCI_DESKTOP_REALTIME=0`` or a user without a real-time limit has it);
 
 each once on a quiet machine and once with a CPU-heavy process per core beside it (busy

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from bci_desktop.core.session import (
     StreamState,
 )
 from tests.faulty_sources import always_faulty, faulty_simulated
+from tests.realtime import realtime_allowed
 
 
 # -- the ring -----------------------------------------------------------------------------------
@@ -157,11 +157,6 @@ def test_the_child_has_a_scheduling_group_of_its_own_apart_from_the_window():
         host.stop()
 
 
-def _realtime_allowed() -> bool:
-    probe = "import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"
-    return subprocess.run([sys.executable, "-c", probe], timeout=30).returncode == 0
-
-
 def _policies(pid: int) -> dict[int, int]:
     """Scheduling policy of each thread of ``pid`` (without the reset-on-fork flag)."""
     out = {}
@@ -185,7 +180,7 @@ def test_the_childs_loop_runs_at_real_time_priority_where_the_user_may(monkeypat
         assert _samples(_pump(host, 30, lambda got: _samples(got) > 0)) > 0
         pid = host.pid
         policies = _policies(pid)
-        realtime = asked and _realtime_allowed()
+        realtime = asked and realtime_allowed()
         assert policies.pop(pid) == (os.SCHED_FIFO if realtime else os.SCHED_OTHER)
         if realtime:
             assert os.sched_getparam(pid).sched_priority == 1

@@ -11,6 +11,8 @@ import textwrap
 
 import pytest
 
+from tests.realtime import realtime_allowed
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 
 _ASK = """
@@ -54,11 +56,6 @@ def _run(code: str, *, unprivileged: bool = False) -> subprocess.CompletedProces
     )
 
 
-def _allowed() -> bool:
-    probe = "import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"
-    return _run(probe).returncode == 0
-
-
 def test_a_user_without_a_real_time_limit_is_told_why_and_keeps_normal_priority() -> None:
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         pytest.skip("root, and no setpriv to run without CAP_SYS_NICE")
@@ -68,7 +65,7 @@ def test_a_user_without_a_real_time_limit_is_told_why_and_keeps_normal_priority(
 
 
 def test_granted_real_time_priority_is_the_lowest_and_not_passed_on_to_new_threads() -> None:
-    if not _allowed():
+    if not realtime_allowed():
         pytest.skip("this user may not have real-time priority (no RLIMIT_RTPRIO)")
     done = _run(
         _ASK
@@ -90,7 +87,7 @@ print("thread", seen[0], "priority", os.sched_getparam(0).sched_priority)
 def test_a_real_time_loop_that_never_pauses_goes_back_to_normal_priority() -> None:
     """A stuck loop must never hold a core: the kernel's RLIMIT_RTTIME signal (after
     0.05 s here) puts it back to normal scheduling, and the log says so."""
-    if not _allowed():
+    if not realtime_allowed():
         pytest.skip("this user may not have real-time priority (no RLIMIT_RTPRIO)")
     done = _run(
         _ASK

@@ -21,6 +21,7 @@ from bci_desktop.gui.log_panel import GuiLogHandler
 from bci_desktop.gui.main_window import MainWindow
 from bci_desktop.gui.panels.emotion_panel import WAITING_TEXT
 from bci_desktop.gui.redraw import RedrawScheduler
+from tests.log_records import captured_records
 
 T = 15000  # ms: generous, the machine may be busy
 
@@ -330,17 +331,11 @@ def test_window_destroyed_without_closing_stops_its_thread(qtbot) -> None:
     qtbot.waitUntil(lambda: not thread.isRunning(), timeout=T)
     # Its log panel's handler leaves the logger tree, and the record that finds it gone
     # still reaches every other handler (once one after it missed that record).
-    seen: list[logging.LogRecord] = []
-    after = logging.Handler()
-    after.emit = seen.append  # type: ignore[method-assign]
-    tree = logging.getLogger("bci_desktop")
-    tree.addHandler(after)
-    try:
+    with captured_records() as seen:
         logging.getLogger("bci_desktop.gui").warning("after the window")
         logging.getLogger("bci_desktop.gui").warning("and again")
-    finally:
-        tree.removeHandler(after)
     assert [r.getMessage() for r in seen] == ["after the window", "and again"]
+    tree = logging.getLogger("bci_desktop")
     assert not [h for h in tree.handlers if isinstance(h, GuiLogHandler)]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import numpy as np
@@ -24,6 +23,7 @@ from bci_desktop.core.sources.base import Source
 from bci_desktop.core.sources.montage import MODEL_CHANNELS
 from bci_desktop.core.stream import ChannelInfo, Chunk, StreamInfo
 from bci_desktop.gui.worker import StreamWorker
+from tests.log_records import captured_records
 
 FAKE = ConnectRequest(BoardSpec("fake"))
 
@@ -168,17 +168,10 @@ def test_connects_in_the_worker_thread_and_streams(qtbot, rig) -> None:
 
 
 def test_exception_while_streaming_becomes_the_error_state(qtbot, rig) -> None:
-    records: list[logging.LogRecord] = []
-    handler = logging.Handler()
-    handler.emit = records.append  # type: ignore[method-assign]
-    log = logging.getLogger("bci_desktop")
-    log.addHandler(handler)
-    try:
+    with captured_records() as records:
         rig["factory"]["make"] = lambda: FakeSource(fail_after=20, error=RuntimeError("boom"))
         rig["driver"].connect_source.emit(FAKE)
         qtbot.waitUntil(lambda: _state(rig) is StreamState.ERROR, timeout=T)
-    finally:
-        log.removeHandler(handler)
     message = rig["seen"]["states"][-1][1]
     assert message == "Unexpected RuntimeError: boom (details in the log)."
     assert rig["made"][0].stopped == 1, "the source is released after the error"

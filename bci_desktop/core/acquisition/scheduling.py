@@ -111,7 +111,7 @@ def end_realtime_priority() -> None:
 
 def _back_to_normal(cpu_limit_s: float, signum: int, frame: object) -> None:
     """``SIGXCPU``: the real-time thread ran too long without a pause; normal from now."""
-    os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    end_realtime_priority()
     signal.signal(signal.SIGXCPU, signal.SIG_IGN)
     logger.warning(
         "The acquisition process ran for over %g s without a pause at real-time priority; "
